@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { packageVersion } from '../version.js';
+import { clusterCommand } from './cluster.js';
+import { reportFailure } from './output.js';
+
+/** The `skytools` command: one entry point, one subcommand per tool. */
+export function skytoolsProgram(): Command {
+  return new Command('skytools')
+    .description(
+      'SkyTools for Node.js: PgQ queues, ticker, cascading, Londiste and walmgr on plain PostgreSQL',
+    )
+    .version(packageVersion, '-V, --version')
+    .showHelpAfterError()
+    .addCommand(clusterCommand());
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = skytoolsProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = reportFailure('skytools', error);
+  }
+}

