@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { quoteIdent } from '../../src/db/quote.js';
+import { schemaSql } from '../../src/db/sql-files.js';
 import { Cluster } from '../../src/pg/index.js';
 import { templateDatabase } from './shared.js';
 
@@ -18,6 +19,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     } finally {
       await admin.end();
     }
+    await installTemplateSchemas(cluster);
   } catch (error) {
     await cluster.stop({ mode: 'immediate' });
     throw error;
@@ -37,4 +39,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await cluster.stop({ mode: 'immediate' });
   };
+}
+
+/** Schemas every test database starts with; later schemas join this list as they land. */
+const templateSchemas = ['pgq'];
+
+async function installTemplateSchemas(cluster: Cluster): Promise<void> {
+  const client = new pg.Client(cluster.connectionConfig(templateDatabase));
+  await client.connect();
+  try {
+    for (const schema of templateSchemas) {
+      await client.query(`begin;\n${schemaSql(schema)}\ncommit;`);
+    }
+  } finally {
+    await client.end();
+  }
 }
