@@ -167,21 +167,45 @@ export class Cluster implements AsyncDisposable {
     if (options.port !== undefined && (await isPortInUse(options.port))) {
       throw portInUse(options.port, dir);
     }
+    const port = {
+      number: options.port ?? (await findFreePort()),
+      pinned: options.port !== undefined,
+    };
     const account = serverAccount();
     const bins = binariesFor(await resolvePgBinaries(options.pgBin), account);
+    const createdDir = !existsSync(dir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (account) chownSync(dir, account.uid, account.gid);
-    if (!canWriteDir(account, dir)) {
-      throw new ClusterError(
-        'DIR_NOT_ACCESSIBLE',
-        `OS user "${account?.name}" cannot write ${dir} (a parent directory is private); choose a directory under ${tmpdir()} or another shared place`,
-        { dir, user: account?.name },
-      );
+    try {
+      if (account) chownSync(dir, account.uid, account.gid);
+      if (!canWriteDir(account, dir)) {
+        throw new ClusterError(
+          'DIR_NOT_ACCESSIBLE',
+          `OS user "${account?.name}" cannot write ${dir} (a parent directory is private); choose a directory under ${tmpdir()} or another shared place`,
+          { dir, user: account?.name },
+        );
+      }
+      const meta = Cluster.newMetadata(options, port, bins, account);
+      const cluster = new Cluster(dir, meta, bins, account, log, throwaway);
+      await cluster.initdb();
+      return cluster;
+    } catch (error) {
+      // Leave no half-made cluster behind; a directory that existed before stays (it was empty).
+      if (createdDir) rmSync(dir, { recursive: true, force: true });
+      else rmSync(paths.dataDir, { recursive: true, force: true });
+      throw error;
     }
-    const meta: ClusterMetadata = {
+  }
+
+  private static newMetadata(
+    options: ClusterInitOptions,
+    port: { number: number; pinned: boolean },
+    bins: PgBinaries,
+    account: OsAccount | null,
+  ): ClusterMetadata {
+    return {
       format: 1,
-      port: options.port ?? (await findFreePort()),
-      portPinned: options.port !== undefined,
+      port: port.number,
+      portPinned: port.pinned,
       pgBin: bins.source === 'dir' ? bins.dir : null,
       pgVersion: bins.version,
       osUser: account?.name ?? null,
@@ -190,9 +214,6 @@ export class Cluster implements AsyncDisposable {
       createdBy: `skytools ${packageVersion}`,
       createdAt: new Date().toISOString(),
     };
-    const cluster = new Cluster(dir, meta, bins, account, log, throwaway);
-    await cluster.initdb();
-    return cluster;
   }
 
   private async initdb(): Promise<void> {
