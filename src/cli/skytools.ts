@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { packageVersion } from '../version.js';
 import { clusterCommand } from './cluster.js';
+import { installCommand } from './install.js';
 import { reportFailure } from './output.js';
 
 /** The `skytools` command: one entry point, one subcommand per tool. */
@@ -11,6 +12,7 @@ export function skytoolsProgram(): Command {
     )
     .version(packageVersion, '-V, --version')
     .showHelpAfterError()
+    .addCommand(installCommand())
     .addCommand(clusterCommand());
 }
 

@@ -45,13 +45,12 @@ function expandEntry(dir: string, entry: string): string[] {
 }
 
 /**
- * One schema's whole install script: its files concatenated in load order. Bodies of SQL
- * functions are checked when called, not when created, as pg_dump output does, so a function
- * may refer to one defined in a later file.
+ * One schema's whole install script: its files concatenated in load order, each after a
+ * `-- file:` marker. Run it with `check_function_bodies = off` (as pg_dump output does) so
+ * a SQL function may refer to one defined in a later file.
  */
 export function schemaSql(schema: string): string {
-  const parts = schemaFiles(schema).map(
-    (file) => `-- file: ${path.relative(sqlRoot, file)}\n${readFileSync(file, 'utf8')}`,
-  );
-  return ['set local check_function_bodies = off;', ...parts].join('\n');
+  return schemaFiles(schema)
+    .map((file) => `-- file: ${path.relative(sqlRoot, file)}\n${readFileSync(file, 'utf8')}`)
+    .join('\n');
 }

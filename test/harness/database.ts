@@ -16,6 +16,11 @@ export interface TestDatabase {
   pool(overrides?: pg.PoolConfig): pg.Pool;
   /** A connected client closed by the harness after the file. */
   connect(overrides?: pg.ClientConfig): Promise<pg.Client>;
+  /**
+   * Another database on the run's cluster, dropped after the file: empty (`template0`) unless
+   * `template` names one. Returns its name.
+   */
+  createDatabase(suffix: string, options?: { template?: string; owner?: string }): Promise<string>;
   /** One query on the file's shared pool. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     text: string,
@@ -40,6 +45,7 @@ export function useTestDatabase(): TestDatabase {
     ...overrides,
   });
   const owned: { end(): Promise<void> }[] = [];
+  const extraDatabases: string[] = [];
   let shared: pg.Pool | undefined;
   const pool = (overrides: pg.PoolConfig = {}) => {
     const created = new pg.Pool({ ...config(), ...overrides });
@@ -56,6 +62,9 @@ export function useTestDatabase(): TestDatabase {
   });
   afterAll(async () => {
     await Promise.all(owned.splice(0).map((resource) => resource.end()));
+    for (const extra of extraDatabases) {
+      await adminQuery(cluster, `drop database if exists ${quoteIdent(extra)} with (force)`);
+    }
     const leaked = await adminQuery(
       cluster,
       'select pid, application_name, state, query from pg_stat_activity where datname = $1',
@@ -81,6 +90,17 @@ export function useTestDatabase(): TestDatabase {
       await client.connect();
       owned.push(client);
       return client;
+    },
+    async createDatabase(suffix, options = {}) {
+      const extra = `${name}_${suffix}`.slice(0, 63);
+      const owner = options.owner ? ` owner ${quoteIdent(options.owner)}` : '';
+      const template = quoteIdent(options.template ?? 'template0');
+      await adminQuery(
+        cluster,
+        `create database ${quoteIdent(extra)} template ${template}${owner}`,
+      );
+      extraDatabases.push(extra);
+      return extra;
     },
     query(text, values) {
       shared ??= pool();

@@ -49,7 +49,9 @@ async function installTemplateSchemas(cluster: Cluster): Promise<void> {
   await client.connect();
   try {
     for (const schema of templateSchemas) {
-      await client.query(`begin;\n${schemaSql(schema)}\ncommit;`);
+      await client.query(
+        `begin;\nset local check_function_bodies = off;\n${schemaSql(schema)}\ncommit;`,
+      );
     }
   } finally {
     await client.end();
