@@ -292,9 +292,10 @@ export class Cluster implements AsyncDisposable {
   /**
    * Start the server and wait until it accepts connections. Starting a running cluster is a
    * no-op. A stale postmaster.pid (crashed server) is reported and replaced; PostgreSQL then
-   * runs crash recovery.
+   * runs crash recovery. With `stopOnExit`, the server is shut down when this process dies
+   * (throwaway clusters always are).
    */
-  async start(options: { port?: number } = {}): Promise<ClusterStatus> {
+  async start(options: { port?: number; stopOnExit?: boolean } = {}): Promise<ClusterStatus> {
     this.checkOwner();
     const current = this.status();
     if (current.state === 'running') {
@@ -332,7 +333,9 @@ export class Cluster implements AsyncDisposable {
       // Someone took the port between our check and the server's bind: take another.
       await this.choosePort(undefined, true);
     }
-    if (this.throwaway) startGuardian(this.paths.pidFile, this.dir);
+    if (this.throwaway || options.stopOnExit) {
+      startGuardian(this.paths.pidFile, this.throwaway ? this.dir : null);
+    }
     const started = this.status();
     this.log(
       `PostgreSQL ${this.bins.version} is running on ${loopback}:${started.port} (pid ${started.pid})`,

@@ -20,6 +20,8 @@ const { binDir } = inject('sharedCluster');
 const scratch = mkdtempSync(path.join(tmpdir(), 'skytools-cluster-test-'));
 chmodSync(scratch, 0o755); // the server's OS user must reach the clusters inside
 const clusters: Cluster[] = [];
+/** Servers these tests start are shut down by a watcher should this test process die. */
+const watched = { stopOnExit: true };
 afterAll(async () => {
   await Promise.all(clusters.map((cluster) => cluster.stop({ mode: 'immediate' })));
   rmSync(scratch, { recursive: true, force: true });
@@ -72,7 +74,7 @@ describe('Cluster lifecycle', () => {
   it('initializes, starts, stops and restarts keeping its data', async () => {
     const cluster = await initCluster('lifecycle');
     expect(cluster.status().state).toBe('stopped');
-    await cluster.start();
+    await cluster.start(watched);
     expect(cluster.status().state).toBe('running');
     expect(await queryOne(cluster, "select current_setting('wal_level') as wal_level")).toEqual({
       wal_level: 'logical',
@@ -87,18 +89,18 @@ describe('Cluster lifecycle', () => {
     expect(await cluster.stop()).toBe(false);
 
     const reopened = await Cluster.open(cluster.dir);
-    await reopened.start();
+    await reopened.start(watched);
     expect(reopened.port).toBe(cluster.port);
     expect(await queryOne(reopened, 'select id from kept')).toEqual({ id: 42 });
     // Starting a running cluster is a safe no-op.
-    const again = await reopened.start();
+    const again = await reopened.start(watched);
     expect(again.state).toBe('running');
     await reopened.stop();
   });
 
   it('applies the WAL and test settings it promises', async () => {
     const cluster = await initCluster('settings');
-    await cluster.start();
+    await cluster.start(watched);
     const settings = await queryOne(
       cluster,
       `select current_setting('listen_addresses') as listen,
@@ -121,7 +123,7 @@ describe('Cluster lifecycle', () => {
 
   it('runs two clusters side by side', async () => {
     const [first, second] = await Promise.all([initCluster('side-a'), initCluster('side-b')]);
-    await Promise.all([first.start(), second.start()]);
+    await Promise.all([first.start(watched), second.start(watched)]);
     expect(first.port).not.toBe(second.port);
     const [a, b] = await Promise.all([
       queryOne(first, "select current_setting('data_directory') as dir"),
@@ -134,14 +136,14 @@ describe('Cluster lifecycle', () => {
 
   it('reports a crashed server as stale and recovers it on start', async () => {
     const cluster = await initCluster('crash');
-    const { pid } = await cluster.start();
+    const { pid } = await cluster.start(watched);
     process.kill(pid as number, 'SIGKILL');
     await expect.poll(() => cluster.status().state, { timeout: 10_000 }).toBe('stale');
     expect(cluster.status().pid).toBe(pid);
 
     const messages: string[] = [];
     const reopened = await Cluster.open(cluster.dir, { log: (line) => messages.push(line) });
-    const restarted = await reopened.start();
+    const restarted = await reopened.start(watched);
     expect(restarted.state).toBe('running');
     expect(restarted.pid).not.toBe(pid);
     expect(messages.join('\n')).toMatch(/postmaster\.pid of a server that is no longer running/);
@@ -192,7 +194,11 @@ describe('Cluster bad input', () => {
       expect(existsSync(dir)).toBe(false);
 
       const pinned = await initCluster('port-start');
-      await expectClusterError(pinned.start({ port: held.port }), 'PORT_IN_USE', /already in use/);
+      await expectClusterError(
+        pinned.start({ ...watched, port: held.port }),
+        'PORT_IN_USE',
+        /already in use/,
+      );
       expect(pinned.status().state).toBe('stopped');
     } finally {
       await held.release();
@@ -202,14 +208,14 @@ describe('Cluster bad input', () => {
   it('moves an unpinned port that another program took', async () => {
     const cluster = await initCluster('port-moves');
     const originalPort = cluster.port;
-    await cluster.start();
+    await cluster.start(watched);
     await cluster.stop();
     const squatter = net.createServer();
     await new Promise<void>((resolve) =>
       squatter.listen({ host: '127.0.0.1', port: originalPort }, resolve),
     );
     try {
-      await cluster.start();
+      await cluster.start(watched);
       expect(cluster.port).not.toBe(originalPort);
       await cluster.stop();
     } finally {
@@ -226,7 +232,7 @@ describe('Cluster bad input', () => {
       process.getuid = () => (realGetuid?.() ?? 0) + 1;
       try {
         await expectClusterError(
-          cluster.start(),
+          cluster.start(watched),
           'WRONG_OWNER',
           /is owned by .*, but the server would run as/,
         );
@@ -238,7 +244,7 @@ describe('Cluster bad input', () => {
     const { uid, gid } = { uid: owner, gid: owner };
     chownSync(cluster.paths.dataDir, uid, gid);
     await expectClusterError(
-      cluster.start(),
+      cluster.start(watched),
       'WRONG_OWNER',
       /is owned by nobody, but the server would run as skytools/,
     );
