@@ -30,7 +30,10 @@ export async function installSchemas(
 ): Promise<InstallResult[]> {
   const ordered = orderSchemas(schemas);
   const notices: string[] = [];
-  const onNotice = (message: { message?: string }) => notices.push(message.message ?? '');
+  // Class 42 notices are "already exists, skipping" from a re-run: expected, not news.
+  const onNotice = (message: { message?: string; code?: string }) => {
+    if (!message.code?.startsWith('42')) notices.push(message.message ?? '');
+  };
   client.on('notice', onNotice);
   try {
     await client.query('begin');

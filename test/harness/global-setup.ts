@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { installSchemas } from '../../src/db/installer.js';
 import { quoteIdent } from '../../src/db/quote.js';
-import { schemaSql } from '../../src/db/sql-files.js';
 import { Cluster } from '../../src/pg/index.js';
 import { templateDatabase } from './shared.js';
 
@@ -44,15 +44,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
 /** Schemas every test database starts with; later schemas join this list as they land. */
 const templateSchemas = ['pgq'];
 
+/** Through the real installer, so every run also installs the way users do. */
 async function installTemplateSchemas(cluster: Cluster): Promise<void> {
   const client = new pg.Client(cluster.connectionConfig(templateDatabase));
   await client.connect();
   try {
-    for (const schema of templateSchemas) {
-      await client.query(
-        `begin;\nset local check_function_bodies = off;\n${schemaSql(schema)}\ncommit;`,
-      );
-    }
+    await installSchemas(client, templateSchemas);
   } finally {
     await client.end();
   }
