@@ -55,7 +55,7 @@ export function useTestDatabase(): TestDatabase {
   };
 
   beforeAll(async () => {
-    await adminQuery(
+    await cloneDatabase(
       cluster,
       `create database ${quoteIdent(name)} template ${quoteIdent(cluster.templateDatabase)}`,
     );
@@ -95,7 +95,7 @@ export function useTestDatabase(): TestDatabase {
       const extra = `${name}_${suffix}`.slice(0, 63);
       const owner = options.owner ? ` owner ${quoteIdent(options.owner)}` : '';
       const template = quoteIdent(options.template ?? 'template0');
-      await adminQuery(
+      await cloneDatabase(
         cluster,
         `create database ${quoteIdent(extra)} template ${template}${owner}`,
       );
@@ -132,5 +132,21 @@ async function adminQuery(cluster: SharedCluster, text: string, values?: unknown
     return await client.query(text, values);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * CREATE DATABASE fails with 55006 while any session is in the template (a parallel clone of
+ * template0 can be one for an instant): wait a little and try again.
+ */
+async function cloneDatabase(cluster: SharedCluster, statement: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await adminQuery(cluster, statement);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55006' || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
   }
 }

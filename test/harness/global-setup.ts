@@ -53,4 +53,15 @@ async function installTemplateSchemas(cluster: Cluster): Promise<void> {
   } finally {
     await client.end();
   }
+  // Nobody (autovacuum included) may connect to the template from now on: a session there
+  // would make the per-file CREATE DATABASE ... TEMPLATE fail.
+  const admin = new pg.Client(cluster.connectionConfig());
+  await admin.connect();
+  try {
+    await admin.query(
+      `alter database ${quoteIdent(templateDatabase)} with is_template true allow_connections false`,
+    );
+  } finally {
+    await admin.end();
+  }
 }

@@ -12,7 +12,8 @@
 --   event-seq columns only hint at the batch size.
 -- Errors: 'Not subscriber to queue: <queue>/<consumer>',
 --   'PgQ corruption: Consumer % on queue % does not see tick %'.
--- Writes: pgq.subscription (sub_batch, sub_next_tick, sub_active); pgq.batch_id_seq.
+-- Writes: pgq.subscription (sub_batch, sub_next_tick, sub_active) when a new batch opens;
+--   pgq.batch_id_seq. A repeated or empty poll writes nothing.
 --
 -- The subscription row is locked first, so two sessions asking for the same consumer's batch
 -- at once get the same batch, never two.
@@ -64,9 +65,6 @@ begin
     batch_id := v_open_batch;
     prev_tick_id := v_last_tick;
     cur_tick_id := v_next_tick;
-    update pgq.subscription
-       set sub_active = now()
-     where sub_queue = v_queue_id and sub_consumer = v_consumer_id;
     return;
   end if;
 
@@ -95,10 +93,8 @@ begin
 
   if cur_tick_id is null
      or (i_min_lag is not null and now() - cur_tick_time < i_min_lag) then
-    -- Nothing to do yet; the consumer was still seen.
-    update pgq.subscription
-       set sub_active = now()
-     where sub_queue = v_queue_id and sub_consumer = v_consumer_id;
+    -- Nothing to do yet. As upstream, an empty poll writes nothing: a row update per poll
+    -- would pile up dead tuples in pgq.subscription under a long-held xmin.
     batch_id := null;
     cur_tick_id := null;
     prev_tick_id := null;
