@@ -8,7 +8,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { schemaSql } from '../../src/db/sql-files.js';
+import { installSchemas } from '../../src/db/installer.js';
 import { Cluster } from '../../src/pg/index.js';
 
 export interface PrivateDatabase {
@@ -38,9 +38,7 @@ export function usePrivateDatabase(settings: Record<string, string> = {}): Priva
     const installer = new pg.Client(cluster.connectionConfig('t'));
     await installer.connect();
     try {
-      await installer.query(
-        `begin;\nset local check_function_bodies = off;\n${schemaSql('pgq')}\ncommit;`,
-      );
+      await installSchemas(installer, ['pgq']);
     } finally {
       await installer.end();
     }
