@@ -40,7 +40,7 @@ describe('bad input to schema pgq', () => {
   it('over-long queue and consumer names work end to end (we build no identifier from them)', async () => {
     const queue = `q${'x'.repeat(5000)}`;
     const consumer = `c${'ü'.repeat(3000)}`;
-    expect((await db.query('select pgq.create_queue($1) as r', [queue])).rows[0].r).toBe(1);
+    expect((await db.query('select pgq.create_queue($1) as r', [queue])).rows[0]?.r).toBe(1);
     await db.query('select pgq.register_consumer($1, $2)', [queue, consumer]);
     await db.query("select pgq.insert_event($1, 'long', 'name')", [queue]);
     await tickQueue(queue);
@@ -60,8 +60,8 @@ describe('bad input to schema pgq', () => {
     const batch = await openBatch('big', 'reader');
     const { rows } = await db.query('select ev_data from pgq.get_batch_events($1)', [batch]);
     expect(rows).toHaveLength(1);
-    expect(rows[0].ev_data.length).toBe(payload.length);
-    expect(rows[0].ev_data === payload).toBe(true);
+    expect(rows[0]?.ev_data.length).toBe(payload.length);
+    expect(rows[0]?.ev_data === payload).toBe(true);
   });
 
   it('finishing a batch twice returns 0 with the warning and moves nothing', async () => {
@@ -70,15 +70,15 @@ describe('bad input to schema pgq', () => {
     await db.query("select pgq.insert_event('twice', 't', 'd')");
     await tickQueue('twice');
     const batch = await openBatch('twice', 'reader');
-    expect((await db.query('select pgq.finish_batch($1) as r', [batch])).rows[0].r).toBe(1);
+    expect((await db.query('select pgq.finish_batch($1) as r', [batch])).rows[0]?.r).toBe(1);
     const before = await queueState('twice');
 
     const client = await db.connect();
     const notices: string[] = [];
-    client.on('notice', (notice: pg.NoticeMessage) =>
+    client.on('notice', (notice: { severity?: string; message?: string }) =>
       notices.push(`${notice.severity}: ${notice.message}`),
     );
-    expect((await client.query('select pgq.finish_batch($1) as r', [batch])).rows[0].r).toBe(0);
+    expect((await client.query('select pgq.finish_batch($1) as r', [batch])).rows[0]?.r).toBe(0);
     expect(notices).toEqual([`WARNING: finish_batch: batch ${batch} not found`]);
     expect(await queueState('twice')).toEqual(before);
   });
@@ -95,7 +95,7 @@ describe('bad input to schema pgq', () => {
     await tickQueue('shared');
     const bobBatch = await openBatch('shared', 'bob');
     const firstId = (await db.query('select ev_id from pgq.get_batch_events($1)', [aliceBatch]))
-      .rows[0].ev_id;
+      .rows[0]?.ev_id;
     const before = await queueState('shared');
     expect(before?.events).toBe(2);
 
@@ -136,6 +136,6 @@ describe('bad input to schema pgq', () => {
     const { rows } = await db.query(
       "select count(*)::int as n from pgq.queue where queue_name = 'nope'",
     );
-    expect(rows[0].n).toBe(0);
+    expect(rows[0]?.n).toBe(0);
   });
 });
