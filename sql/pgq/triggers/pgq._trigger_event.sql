@@ -6,18 +6,25 @@
 -- definition and arguments, decide whether the row change makes an event, encode it and
 -- insert it with pgq.insert_event(queue, type, data, extra1, extra2, extra3, extra4) (so a
 -- replaced insert_event sees every trigger event). Behaves as PgQ 3.5's C triggers, with
--- their error texts. Nothing is cached between calls: the table's columns and key come
--- from one catalog query per call, the row's values from one pass over its text form.
+-- their error texts. Nothing is cached between calls (PL/pgSQL has no invalidation hook for
+-- table changes): the table's columns and key come from one catalog query per call, the
+-- row's values from one pass over its text form, the expressions from one statement.
 --
 -- Steps, in upstream's order:
---   session_replication_role = local → nothing;
---   FOR EACH ROW (insert/update/delete) or STATEMENT (truncate), queue argument, the other
+--   session_replication_role = local → nothing (the row is kept);
+--   FOR EACH ROW (insert/update/delete) or STATEMENT (truncate); queue argument; the other
 --   arguments (SKIP, ignore=, pkey=, backup, deny, when=, ev_type=, ev_data=,
---   ev_extra1..4=; for truncate only SKIP and deny), magic `_pgq_ev_*` columns;
+--   ev_extra1..4=; a truncate trigger takes only SKIP and deny); magic `_pgq_ev_*` columns;
 --   update/delete need a key; SKIP only in BEFORE triggers; deny; an update may not change
---   the key; an update changing only ignored columns makes no event; when= must give a
---   non-NULL boolean, false → no event; encode; magic columns, then ev_*= expressions,
---   override the fields.
+--   a key column; an update changing only ignored (or magic) columns makes no event; the
+--   ev_*= expressions run, then when= must give a non-NULL boolean, false → no event;
+--   encode; magic columns, then the expressions, override the fields.
+-- Key columns: ev_type (and jsontriga's "pkey") lists them in the key's own order, as
+-- upstream does; sqltriga's where-clauses list them in attnum order.
+-- Differences from the C triggers: values are compared in their text form (so 1.0 → 1.00
+-- is a change); a key change is always refused; the key is the primary key's key columns
+-- (not its INCLUDE columns); expressions are plain SQL over the row, so quoted and
+-- non-ASCII column names work in them, and their syntax errors show when they first run.
 --
 -- Parameters: i_format - 'logutriga', 'sqltriga' or 'jsontriga'; i_op, i_when, i_level,
 --   i_relid, i_schema, i_table, i_args - the trigger's TG_OP, TG_WHEN, TG_LEVEL, TG_RELID,
@@ -72,6 +79,7 @@ declare
   v_when_value text;
   v_over text[];
   v_set text;
+  v_sep text;
   v_where text;
   v_json json;
   -- ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4
@@ -148,17 +156,19 @@ begin
   end if;
 
   -- Live columns in attnum order, the primary key's columns in key order, magic columns.
-  select pg_catalog.array_agg(a.attname::text order by a.attnum),
-         pg_catalog.array_agg(a.atttypid order by a.attnum),
-         pg_catalog.array_agg(a.attnum order by a.attnum),
-         pg_catalog.bool_or(pg_catalog.left(a.attname, 8) = '_pgq_ev_'),
+  select pg_catalog.array_agg(a.attname::text),
+         pg_catalog.array_agg(a.atttypid),
+         pg_catalog.array_agg(a.attnum),
+         pg_catalog.bool_or(pg_catalog.left(a.attname::text, 8) = '_pgq_ev_'),
          (select c.conkey from pg_catalog.pg_constraint c
            where c.conrelid = i_relid and c.contype = 'p')
     into v_names, v_types, v_attnums, v_has_magic, v_conkey
-    from pg_catalog.pg_attribute a
-   where a.attrelid = i_relid
-     and a.attnum > 0
-     and not a.attisdropped;
+    from (select x.attname, x.atttypid, x.attnum
+            from pg_catalog.pg_attribute x
+           where x.attrelid = i_relid
+             and x.attnum > 0
+             and not x.attisdropped
+           order by x.attnum) a;
   v_ncols := coalesce(pg_catalog.cardinality(v_names), 0);
   v_pk_pos := '{}';
   v_pk_names := '{}';
@@ -285,49 +295,47 @@ begin
     end if;
   end if;
 
-  -- when= and the ev_*= expressions: one statement over the row's columns (NEW, or OLD for
-  -- a delete); the expressions only run when when= is true. Mixed-case columns can also be
-  -- written unquoted (upstream matches column names in expressions as written).
+  -- The ev_*= expressions (in field order), then when=: one statement over the row's columns
+  -- (NEW, or OLD for a delete). As upstream, the expressions run even when when= then turns
+  -- out false. Mixed-case columns can also be written unquoted (upstream matches column
+  -- names in expressions as written).
   if v_when is not null or v_has_exprs then
-    v_sql := '(select ($1).*' || coalesce((
-      select pg_catalog.string_agg(', ($1).' || pg_catalog.quote_ident(f.n) || ' as '
+    -- The row comes through a subquery the planner keeps (offset 0), so that expressions
+    -- are not folded into constants at plan time: they run once, at execution, in order.
+    v_sql := '(select (_pgq_s._pgq_r).*' || coalesce((
+      select pg_catalog.string_agg(', (_pgq_s._pgq_r).' || pg_catalog.quote_ident(f.n) || ' as '
                                    || pg_catalog.quote_ident(f.folded), '')
         from (select u.n, pg_catalog.translate(u.n, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
                                                'abcdefghijklmnopqrstuvwxyz') as folded
                 from unnest(v_names) as u(n)) f
        where f.folded <> f.n
-         and f.folded <> all (v_names)), '') || ') _pgq_row';
-    if v_has_exprs then
-      -- each value as its type's text output (format %s), NULL kept; an empty expression
-      -- gives NULL
-      select '(select array['
-             || pg_catalog.string_agg(
-                  case when e.expr is null then 'null::text'
-                       else pg_catalog.format('case when pg_catalog.num_nulls(_pgq_x._pgq_x%1$s) = 0'
-                                              ' then pg_catalog.format(''%%s'', _pgq_x._pgq_x%1$s) end',
-                                              e.i)
-                  end, ', ' order by e.i)
-             || '] from (select '
-             || pg_catalog.string_agg(
-                  pg_catalog.format('(%s) as _pgq_x%s',
-                                    case when pg_catalog.btrim(e.expr, E' \t\n\r\f') = '' then 'null'
-                                         else e.expr end,
-                                    e.i), ', ' order by e.i) filter (where e.expr is not null)
-             || ' offset 0) _pgq_x)'
-        into v_over_sql
-        from unnest(v_exprs) with ordinality as e(expr, i);
-    else
-      v_over_sql := 'null::text[]';
-    end if;
-    if v_when is null then
-      v_sql := 'select null::oid, null::text, ' || v_over_sql || ' from ' || v_sql;
-    else
-      v_sql := 'select pg_catalog.pg_typeof(_pgq_w._pgq_when)::oid, _pgq_w._pgq_when::text, '
-               || 'case when _pgq_w._pgq_when::text = ''true'' then ' || v_over_sql || ' end'
-               || ' from ' || v_sql || ', lateral (select ('
-               || case when pg_catalog.btrim(v_when, E' \t\n\r\f') = '' then 'null' else v_when end
-               || ') as _pgq_when offset 0) _pgq_w';
-    end if;
+         and f.folded <> all (v_names)), '')
+      || ' from (select $1 as _pgq_r offset 0) _pgq_s) _pgq_row';
+    -- inner select: one column per expression; an empty expression gives NULL
+    select pg_catalog.string_agg(
+             pg_catalog.format('(%s) as _pgq_x%s',
+                               case when pg_catalog.btrim(e.expr, E' \t\n\r\f') = '' then 'null'
+                                    else e.expr end,
+                               e.i), ', ' order by e.i)
+      into v_over_sql
+      from unnest(v_exprs || v_when) with ordinality as e(expr, i)
+     where e.expr is not null;
+    v_sql := 'select '
+             || case when v_when is null then 'null::oid, null::text, '
+                     else 'pg_catalog.pg_typeof(_pgq_x._pgq_x7)::oid, _pgq_x._pgq_x7::text, ' end
+             -- each value as its type's text output (format %s), NULL kept
+             || case when not v_has_exprs then 'null::text[]'
+                     else 'array[' || (
+                       select pg_catalog.string_agg(
+                                case when e.expr is null then 'null::text'
+                                     else pg_catalog.format(
+                                       'case when pg_catalog.num_nulls(_pgq_x._pgq_x%1$s) = 0'
+                                       ' then pg_catalog.format(''%%s'', _pgq_x._pgq_x%1$s) end',
+                                       e.i)
+                                end, ', ' order by e.i)
+                         from unnest(v_exprs) with ordinality as e(expr, i)) || ']'
+                end
+             || ' from (select ' || v_over_sql || ' from ' || v_sql || ' offset 0) _pgq_x';
     if i_op = 'DELETE' then
       execute v_sql into v_when_type, v_when_value, v_over using i_old;
     else
@@ -395,12 +403,12 @@ begin
     if i_op = 'INSERT' then
       v_set := '';
       v_data := '';
+      v_sep := '';
       for i in 1 .. v_ncols loop
         continue when v_skipcols[i];
-        v_set := v_set || case when v_set = '' then '' else ',' end
-                 || pg_catalog.quote_ident(v_names[i]);
-        v_data := v_data || case when v_set = pg_catalog.quote_ident(v_names[i]) then '' else ',' end
-                  || coalesce(pg_catalog.quote_literal(v_new[i]), 'null');
+        v_set := v_set || v_sep || pg_catalog.quote_ident(v_names[i]);
+        v_data := v_data || v_sep || coalesce(pg_catalog.quote_literal(v_new[i]), 'null');
+        v_sep := ',';
       end loop;
       v_data := '(' || v_set || ') values (' || v_data || ')';
     else

@@ -23,7 +23,9 @@ as $$
 declare
   v_parts text[];
   v_part text;
-  v_field text;               -- a quoted field being put back together
+  v_start integer;            -- first part of a quoted field being read
+  v_quotes integer;           -- quotes seen in it so far
+  v_field text;
   v_result text[] := '{}';
 begin
   v_parts := pg_catalog.string_to_array(
@@ -31,27 +33,28 @@ begin
   if pg_catalog.strpos(i_row, '"') = 0 then
     return pg_catalog.array_replace(v_parts, '', null);
   end if;
-  foreach v_part in array v_parts loop
-    if v_field is not null then
-      v_field := v_field || ',' || v_part;
-    elsif pg_catalog.left(v_part, 1) = '"' then
-      v_field := v_part;
-    else
-      v_result := v_result || nullif(v_part, '');
-      continue;
+  for i in 1 .. coalesce(pg_catalog.cardinality(v_parts), 0) loop
+    v_part := v_parts[i];
+    if v_start is null then
+      if pg_catalog.left(v_part, 1) <> '"' then
+        v_result := v_result || nullif(v_part, '');
+        continue;
+      end if;
+      v_start := i;
+      v_quotes := 0;
     end if;
     -- Inside quotes, quotes come in pairs: the field is complete when it ends with a quote
     -- and holds an even number of them (opening, pairs, closing).
-    if pg_catalog.length(v_field) > 1
-       and pg_catalog.right(v_field, 1) = '"'
-       and (pg_catalog.length(v_field)
-            - pg_catalog.length(pg_catalog.replace(v_field, '"', ''))) % 2 = 0 then
+    v_quotes := v_quotes + pg_catalog.length(v_part)
+                - pg_catalog.length(pg_catalog.replace(v_part, '"', ''));
+    if v_quotes % 2 = 0 and pg_catalog.right(v_part, 1) = '"' then
+      v_field := pg_catalog.array_to_string(v_parts[v_start:i], ',');
       v_result := v_result || pg_catalog.replace(
                     pg_catalog.replace(
                       pg_catalog.substr(v_field, 2, pg_catalog.length(v_field) - 2),
                       E'\\\\', E'\\'),
                     '""', '"');
-      v_field := null;
+      v_start := null;
     end if;
   end loop;
   return v_result;
