@@ -65,11 +65,7 @@ export function useTestDatabase(): TestDatabase {
     for (const extra of extraDatabases) {
       await adminQuery(cluster, `drop database if exists ${quoteIdent(extra)} with (force)`);
     }
-    const leaked = await adminQuery(
-      cluster,
-      'select pid, application_name, state, query from pg_stat_activity where datname = $1',
-      [name],
-    );
+    const leaked = await openConnections(cluster, name);
     await adminQuery(cluster, `drop database ${quoteIdent(name)} with (force)`);
     if (leaked.rowCount) {
       throw new Error(
@@ -148,5 +144,19 @@ async function cloneDatabase(cluster: SharedCluster, statement: string): Promise
       if ((error as { code?: string }).code !== '55006' || attempt >= 20) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
+  }
+}
+
+/**
+ * Connections still open to `database`. A backend whose client has just disconnected can be
+ * listed for a moment while it exits, so only what is still there after a short wait counts.
+ */
+async function openConnections(cluster: SharedCluster, database: string) {
+  const query =
+    'select pid, application_name, state, query from pg_stat_activity where datname = $1';
+  for (let waited = 0; ; waited += 100) {
+    const result = await adminQuery(cluster, query, [database]);
+    if (!result.rowCount || waited >= 3000) return result;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -6,13 +6,10 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
 
-/** Anything that runs a query: the file's shared pool or one client. */
-export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>>;
-}
+import type { Queryable } from '../../src/db/queryable.js';
+
+export { expectPgError } from '../harness/assertions.js';
+export type { Queryable };
 
 /** Consumer and queue names that must work: case, quotes, spaces, dots, unicode, injection. */
 export const hostileNames = [
@@ -27,15 +24,6 @@ export const hostileNames = [
   '%s %I',
   "x'); drop table victim; --",
 ];
-
-/** Expect a rejection with exactly this primary message and SQLSTATE (P0001: raise exception). */
-export async function expectPgError(
-  promise: Promise<unknown>,
-  message: string,
-  code = 'P0001',
-): Promise<void> {
-  await expect(promise).rejects.toMatchObject({ message, code });
-}
 
 /**
  * Create a queue whose ticker ticks whenever asked (max_lag and idle_period 0), so tests tick

@@ -3,15 +3,11 @@
  * tables directly, so these tests do not depend on the consumer-side functions.
  */
 import type pg from 'pg';
-import { expect } from 'vitest';
 
-/** Anything that runs a query: the file's shared pool or one client. */
-export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>>;
-}
+import type { Queryable } from '../../src/db/queryable.js';
+
+export { expectPgError } from '../harness/assertions.js';
+export type { Queryable };
 
 /**
  * Queue names that must work everywhere: case, quotes, spaces, dots, backslashes, unicode,
@@ -34,15 +30,6 @@ export const hostileQueueNames = [
   'x"; drop table victim; --',
   '',
 ];
-
-/** Expect a rejection with exactly this primary message and SQLSTATE (P0001: raise exception). */
-export async function expectPgError(
-  promise: Promise<unknown>,
-  message: string,
-  code = 'P0001',
-): Promise<void> {
-  await expect(promise).rejects.toMatchObject({ message, code });
-}
 
 export async function queueId(db: Queryable, queue: string): Promise<number> {
   const { rows } = await db.query<{ queue_id: number }>(
