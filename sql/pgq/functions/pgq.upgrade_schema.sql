@@ -16,7 +16,7 @@ language plpgsql
 as $$
 declare
   v_changes int4 := 0;
-  v_todo text[] := '{}';
+  v_admin_statements text[] := '{}';
   v_role text;
   v_sql text;
 begin
@@ -53,7 +53,7 @@ begin
       v_changes := v_changes + 1;
     exception
       when insufficient_privilege then
-        v_todo := v_todo || v_sql;
+        v_admin_statements := v_admin_statements || v_sql;
       when duplicate_object or unique_violation then
         null;
     end;
@@ -64,7 +64,7 @@ begin
     if not exists (select 1 from pg_catalog.pg_roles where rolname = 'pgq_admin')
        or not exists (select 1 from pg_catalog.pg_roles where rolname = v_role) then
       -- Cannot check or grant now: the admin creates the roles first.
-      v_todo := v_todo || v_sql;
+      v_admin_statements := v_admin_statements || v_sql;
       continue;
     end if;
     continue when pg_catalog.pg_has_role('pgq_admin', v_role, 'member');
@@ -73,13 +73,13 @@ begin
       v_changes := v_changes + 1;
     exception
       when insufficient_privilege then
-        v_todo := v_todo || v_sql;
+        v_admin_statements := v_admin_statements || v_sql;
     end;
   end loop;
 
-  if pg_catalog.cardinality(v_todo) > 0 then
+  if pg_catalog.cardinality(v_admin_statements) > 0 then
     raise notice 'pgq roles missing; an administrator must run: %',
-      pg_catalog.array_to_string(v_todo, '; ') || ';'
+      pg_catalog.array_to_string(v_admin_statements, '; ') || ';'
       using detail = pg_catalog.format(
               'role %s may not create roles or grant membership in them', current_user),
             hint = 'then run pgq.upgrade_schema() again, or grant the roles by hand';
