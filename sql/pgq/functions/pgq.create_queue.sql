@@ -7,8 +7,9 @@
 --   pgq.event_N_0 .. pgq.event_N_<ntables-1>, the rotating data tables inheriting
 --   pgq.event_N, with ev_id defaulting to nextval of the event sequence and an index
 --   event_N_<i>_txid_idx on ev_txid;
--- then copies the grants of pgq.event_template (pgq.grant_perms), ticks once
--- (pgq.ticker) and tunes storage (pgq.tune_storage).
+-- then regenerates pgq.insert_event/insert_event_raw to know the new tables
+-- (pgq._generate_insert_functions), copies the grants of pgq.event_template
+-- (pgq.grant_perms), ticks once (pgq.ticker) and tunes storage (pgq.tune_storage).
 --
 -- Parameters: i_queue_name - queue name (any text).
 -- Result: 1 = created, 0 = a queue of that name already exists.
@@ -68,6 +69,7 @@ begin
                    pgq.quote_fqname(v_table));
   end loop;
 
+  perform pgq._generate_insert_functions();
   perform pgq.grant_perms(i_queue_name);
   perform pgq.ticker(i_queue_name);
   perform pgq.tune_storage(i_queue_name);

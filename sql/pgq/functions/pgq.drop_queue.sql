@@ -66,6 +66,7 @@ begin
   execute format('drop sequence %s', pgq.quote_fqname(v_queue.queue_event_seq));
 
   delete from pgq.queue where queue_id = v_queue.queue_id;
+  perform pgq._generate_insert_functions();
   return 1;
 end;
 $$;

@@ -47,11 +47,11 @@ begin
     execute format('grant execute on function %s to public', fn::regprocedure);
   end loop;
   -- Internal helpers (names starting with "_") do nothing privileged on their own; trigger
-  -- code run by the writing user calls them.
+  -- code run by the writing user calls them. Not the two that change grants or functions.
   for internal in
     select p.oid::regprocedure from pg_catalog.pg_proc p
      where p.pronamespace = 'pgq'::regnamespace and p.proname like '\_%'
-       and p.proname <> '_grant_perms_from'
+       and p.proname not in ('_grant_perms_from', '_generate_insert_functions')
   loop
     execute format('grant execute on function %s to public', internal);
   end loop;

@@ -1,19 +1,20 @@
--- pgq.insert_event_raw(queue_name text, ev_id bigint, ev_time timestamptz, ev_owner integer,
+-- pgq._insert_event_general(queue_name text, ev_id bigint, ev_time timestamptz, ev_owner integer,
 --   ev_retry integer, ev_type text, ev_data text, ev_extra1 text, ev_extra2 text,
 --   ev_extra3 text, ev_extra4 text) → bigint
 --
--- The real insert of an event into the queue's current data table, part of the calling
--- transaction. Every call takes nextval of the queue's event sequence, even when ev_id is
--- given: that is how the ticker sees new events.
+-- The complete insert of an event, for every case: pgq.insert_event and
+-- pgq.insert_event_raw take a faster path of their own (see
+-- pgq._generate_insert_functions) and come here for everything else (unknown queue, inserts
+-- disabled, per-transaction limit, an explicit ev_id, REPEATABLE READ or SERIALIZABLE, a queue
+-- newer than the generated code). Part of the calling transaction. Every call takes nextval
+-- of the queue's event sequence, even when ev_id is given: that is how the ticker sees new
+-- events.
 -- Checks, in order: queue name given; queue exists; inserts allowed (queue_disable_insert
 -- off, or session_replication_role = replica); the queue's per-transaction limit
 -- (queue_per_tx_limit: NULL unlimited, 0 forbids every insert) counts the events of the
 -- current top-level transaction (events of a rolled-back savepoint do not count).
 --
--- Parameters: queue_name - queue; ev_id - event id, NULL = take the nextval;
---             ev_time - event time, NULL = now(); ev_owner, ev_retry - retry owner
---             (sub_id) and count, NULL for new events; ev_type, ev_data, ev_extra1..4 -
---             payload.
+-- Parameters: as pgq.insert_event_raw.
 -- Result: the event id.
 -- Tables written: pgq.event_N_<cur>; the queue's event sequence.
 --
@@ -23,11 +24,12 @@
 -- REPEATABLE READ / SERIALIZABLE the transaction snapshot can be older than the txid, so
 -- there the row is locked FOR SHARE instead (a concurrent switch then raises a
 -- serialization failure rather than losing the event).
-create or replace function pgq.insert_event_raw(
+create or replace function pgq._insert_event_general(
   queue_name text, ev_id bigint, ev_time timestamptz, ev_owner integer, ev_retry integer,
   ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
 returns bigint
 language plpgsql
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -43,7 +45,7 @@ declare
   v_count integer;
   v_id bigint;
 begin
-  if insert_event_raw.queue_name is null then
+  if _insert_event_general.queue_name is null then
     raise exception 'Queue name must not be NULL';
   end if;
 
@@ -54,26 +56,26 @@ begin
       into v_queue_id, v_data_pfx, v_cur_table, v_event_seq,
            v_disable_insert, v_per_tx_limit
       from pgq.queue
-     where queue_name = insert_event_raw.queue_name;
+     where queue_name = _insert_event_general.queue_name;
   else
     select queue_id, queue_data_pfx, queue_cur_table, queue_event_seq,
            queue_disable_insert, queue_per_tx_limit
       into v_queue_id, v_data_pfx, v_cur_table, v_event_seq,
            v_disable_insert, v_per_tx_limit
       from pgq.queue
-     where queue_name = insert_event_raw.queue_name
+     where queue_name = _insert_event_general.queue_name
        for share;
   end if;
   if not found then
     raise exception 'No such queue'
-      using detail = pg_catalog.format('queue: %s', insert_event_raw.queue_name),
+      using detail = pg_catalog.format('queue: %s', _insert_event_general.queue_name),
             hint = 'create it with pgq.create_queue()';
   end if;
 
   if v_disable_insert
      and pg_catalog.current_setting('session_replication_role') <> 'replica' then
     raise exception 'Insert into queue disallowed'
-      using detail = pg_catalog.format('queue: %s', insert_event_raw.queue_name),
+      using detail = pg_catalog.format('queue: %s', _insert_event_general.queue_name),
             hint = 'the queue has queue_disable_insert set; only session_replication_role = replica may insert';
   end if;
 
@@ -90,7 +92,7 @@ begin
     end if;
     if v_count >= v_per_tx_limit then
       raise exception 'Queue ''%'' allows max % events from one TX',
-        insert_event_raw.queue_name, v_per_tx_limit
+        _insert_event_general.queue_name, v_per_tx_limit
         using hint = 'the limit is pgq.queue.queue_per_tx_limit';
     end if;
     perform pg_catalog.set_config(v_counter_name,
@@ -98,8 +100,8 @@ begin
   end if;
 
   v_id := pg_catalog.nextval(pgq.quote_fqname(v_event_seq)::pg_catalog.regclass);
-  if insert_event_raw.ev_id is not null then
-    v_id := insert_event_raw.ev_id;
+  if _insert_event_general.ev_id is not null then
+    v_id := _insert_event_general.ev_id;
   end if;
 
   execute pg_catalog.format(
@@ -107,10 +109,10 @@ begin
     ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
     ' values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
     pgq.quote_fqname(v_data_pfx || '_' || v_cur_table::text))
-    using v_id, coalesce(insert_event_raw.ev_time, pg_catalog.now()), v_txid,
-          insert_event_raw.ev_owner, insert_event_raw.ev_retry, insert_event_raw.ev_type,
-          insert_event_raw.ev_data, insert_event_raw.ev_extra1, insert_event_raw.ev_extra2,
-          insert_event_raw.ev_extra3, insert_event_raw.ev_extra4;
+    using v_id, coalesce(_insert_event_general.ev_time, pg_catalog.now()), v_txid,
+          _insert_event_general.ev_owner, _insert_event_general.ev_retry, _insert_event_general.ev_type,
+          _insert_event_general.ev_data, _insert_event_general.ev_extra1, _insert_event_general.ev_extra2,
+          _insert_event_general.ev_extra3, _insert_event_general.ev_extra4;
   return v_id;
 end;
 $$;

@@ -1,0 +1,190 @@
+-- pgq._generate_insert_functions() → void
+--
+-- Writes pgq.insert_event(7 args) and pgq.insert_event_raw with one static INSERT per data
+-- table of every queue, so that producing an event runs cached plans instead of building and
+-- planning a dynamic INSERT on every call (the dynamic statement made insert_event cost about
+-- three times a plain INSERT). Called by create_queue and drop_queue in their transaction, and
+-- by the installer; serialized by an advisory lock so concurrent callers do not update the same
+-- pg_proc rows at once.
+--
+-- The generated hot path, in READ COMMITTED:
+--   1. take the txid (before reading the queue row; see pgq._insert_event_general);
+--   2. read the queue's id, current table and whether a plain insert is allowed;
+--   3. branch on queue id (binary search) and current table to that table's INSERT.
+-- Anything else (another isolation level, unknown queue, inserts disabled, a per-transaction
+-- limit, an explicit ev_id, a queue the generated code does not know yet) goes to
+-- pgq._insert_event_general, which handles every case. Stale generated code is therefore
+-- never wrong, only slower.
+--
+-- The generated insert_event is SECURITY DEFINER, as upstream's, but does not pin search_path:
+-- the GUC change it costs on every call was a tenth of the whole insert. It is safe without it
+-- because the generated text names every relation, function, type and operator with its
+-- schema (`operator(pg_catalog.=)`), so nothing on the caller's search_path can stand in
+-- (test/pgq/insert-hot-path.test.ts checks this with a hostile search_path).
+--
+-- Tables written: none (replaces two functions).
+create or replace function pgq._generate_insert_functions()
+returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_ids integer[];
+  v_leaves text[];
+  v_event_values constant text :=
+    'pg_catalog.now(), v_txid, null, null, insert_event.ev_type, insert_event.ev_data,'
+    ' insert_event.ev_extra1, insert_event.ev_extra2, insert_event.ev_extra3,'
+    ' insert_event.ev_extra4';
+  v_raw_values constant text :=
+    'coalesce(insert_event_raw.ev_time, pg_catalog.now()), v_txid, insert_event_raw.ev_owner,'
+    ' insert_event_raw.ev_retry, insert_event_raw.ev_type, insert_event_raw.ev_data,'
+    ' insert_event_raw.ev_extra1, insert_event_raw.ev_extra2, insert_event_raw.ev_extra3,'
+    ' insert_event_raw.ev_extra4';
+begin
+  perform pg_advisory_xact_lock(hashtext('pgq._generate_insert_functions'));
+
+  select coalesce(array_agg(queue_id order by queue_id), '{}'),
+         coalesce(array_agg(pgq._insert_queue_branch(queue_data_pfx, queue_event_seq,
+                                                     queue_ntables)
+                            order by queue_id), '{}')
+    into v_ids, v_leaves
+    from pgq.queue;
+
+  execute format($def$
+create or replace function pgq.insert_event(
+  queue_name text, ev_type text, ev_data text,
+  ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
+returns bigint
+language plpgsql
+security definer
+as %L$def$,
+    pgq._insert_function_body(
+      'pgq._insert_event_general(insert_event.queue_name, null, pg_catalog.now(), null, null,'
+      ' insert_event.ev_type, insert_event.ev_data, insert_event.ev_extra1,'
+      ' insert_event.ev_extra2, insert_event.ev_extra3, insert_event.ev_extra4)',
+      'insert_event',
+      'true',
+      replace(pgq._insert_dispatch_tree(v_ids, v_leaves, 1, cardinality(v_ids)),
+              '%VALUES%', v_event_values)));
+
+  execute format($def$
+create or replace function pgq.insert_event_raw(
+  queue_name text, ev_id bigint, ev_time timestamptz, ev_owner integer, ev_retry integer,
+  ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
+returns bigint
+language plpgsql
+as %L$def$,
+    pgq._insert_function_body(
+      'pgq._insert_event_general(insert_event_raw.queue_name, insert_event_raw.ev_id,'
+      ' insert_event_raw.ev_time, insert_event_raw.ev_owner, insert_event_raw.ev_retry,'
+      ' insert_event_raw.ev_type, insert_event_raw.ev_data, insert_event_raw.ev_extra1,'
+      ' insert_event_raw.ev_extra2, insert_event_raw.ev_extra3, insert_event_raw.ev_extra4)',
+      'insert_event_raw',
+      'insert_event_raw.ev_id is null',
+      replace(pgq._insert_dispatch_tree(v_ids, v_leaves, 1, cardinality(v_ids)),
+              '%VALUES%', v_raw_values)));
+end;
+$$;
+
+-- The body of a generated insert function: hot path for READ COMMITTED, then the general one.
+-- p_general: the call of pgq._insert_event_general; p_fn: the function's name (qualifies the
+-- parameters); p_fast_ok: an extra condition for the hot path; p_tree: the dispatch code.
+create or replace function pgq._insert_function_body(
+  p_general text, p_fn text, p_fast_ok text, p_tree text)
+returns text
+language sql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+  select format($body$
+-- Generated by pgq._generate_insert_functions(); changes here are lost on the next queue.
+#variable_conflict use_column
+declare
+  v_txid pg_catalog.int8;
+  v_queue_id pg_catalog.int4;
+  v_cur pg_catalog.int4;
+  v_plain pg_catalog.bool;
+  v_id pg_catalog.int8;
+begin
+  v_txid := case when pg_catalog.current_setting('transaction_isolation')
+                      operator(pg_catalog.=) 'read committed'
+                 then pg_catalog.txid_current() end;
+  if v_txid is not null and %3$s then
+    select q.queue_id, q.queue_cur_table,
+           not q.queue_disable_insert and q.queue_per_tx_limit is null
+      into v_queue_id, v_cur, v_plain
+      from pgq.queue q
+     where q.queue_name operator(pg_catalog.=) %2$s.queue_name;
+    if v_plain then
+%4$s
+    end if;
+  end if;
+  return %1$s;
+end;
+$body$, p_general, p_fn, p_fast_ok, p_tree)
+$$;
+
+-- The INSERT for each data table of one queue, chosen by v_cur; %VALUES% stands for the
+-- value list after ev_id, filled in per generated function.
+create or replace function pgq._insert_queue_branch(
+  p_data_pfx text, p_event_seq text, p_ntables integer)
+returns text
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_code text := '';
+begin
+  if p_ntables < 1 then
+    return 'null;';
+  end if;
+  for i in 0 .. p_ntables - 1 loop
+    v_code := v_code || format(
+      '%s v_cur operator(pg_catalog.=) %s then
+  insert into %s (ev_id, ev_time, ev_txid, ev_owner, ev_retry, ev_type, ev_data,
+                  ev_extra1, ev_extra2, ev_extra3, ev_extra4)
+  values (pg_catalog.nextval(%L::pg_catalog.regclass), %%VALUES%%)
+  returning ev_id into v_id;
+  return v_id;
+',
+      case when i = 0 then 'if' else 'elsif' end, i,
+      pgq.quote_fqname(p_data_pfx || '_' || i::text), pgq.quote_fqname(p_event_seq));
+  end loop;
+  return v_code || 'end if;';
+end;
+$$;
+
+-- Binary search on v_queue_id over p_ids[p_lo..p_hi] (sorted), ending in the queue's branch
+-- from p_leaves; a handful of ids at the bottom are compared one by one.
+create or replace function pgq._insert_dispatch_tree(
+  p_ids integer[], p_leaves text[], p_lo integer, p_hi integer)
+returns text
+language plpgsql
+immutable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_mid integer;
+  v_code text := '';
+begin
+  if p_hi < p_lo then
+    return '';
+  end if;
+  if p_hi - p_lo < 4 then
+    for i in p_lo .. p_hi loop
+      v_code := v_code || format('%s v_queue_id operator(pg_catalog.=) %s then
+%s
+', case when i = p_lo then 'if' else 'elsif' end, p_ids[i], p_leaves[i]);
+    end loop;
+    return v_code || 'end if;';
+  end if;
+  v_mid := (p_lo + p_hi + 1) / 2;
+  return format('if v_queue_id operator(pg_catalog.<) %s then
+%s
+else
+%s
+end if;', p_ids[v_mid], pgq._insert_dispatch_tree(p_ids, p_leaves, p_lo, v_mid - 1),
+          pgq._insert_dispatch_tree(p_ids, p_leaves, v_mid, p_hi));
+end;
+$$;
