@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { SkytoolsError } from '../errors.js';
 import { quoteIdent } from './quote.js';
-import { knownSchemas, schemaSql } from './sql-files.js';
+import { knownSchemas, schemaRequires, schemaSql } from './sql-files.js';
 
 export type SchemaName = (typeof knownSchemas)[number];
 
@@ -40,6 +40,7 @@ export async function installSchemas(
     await client.query('select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))', [
       installLockKey,
     ]);
+    for (const schema of ordered) await checkRequired(client, schema, ordered);
     const results: InstallResult[] = [];
     for (const schema of ordered) {
       await checkInstallable(client, schema);
@@ -91,6 +92,32 @@ async function installedVersion(client: pg.Client, schema: string): Promise<stri
     `select ${quoteIdent(schema)}.skytools_version() as v`,
   );
   return rows[0]?.v ?? null;
+}
+
+/**
+ * Refuse a schema whose required schemas are neither installed (ours or upstream's: both have
+ * `<schema>.version()`) nor part of this install, which orders them first.
+ */
+async function checkRequired(
+  client: pg.Client,
+  schema: string,
+  installing: readonly string[],
+): Promise<void> {
+  for (const required of schemaRequires[schema] ?? []) {
+    if (installing.includes(required)) continue;
+    const { rows } = await client.query<{ db: string; present: boolean }>(
+      `select current_database() as db,
+              pg_catalog.to_regprocedure(pg_catalog.quote_ident($1) || '.version()') is not null as present`,
+      [required],
+    );
+    const state = rows[0];
+    if (state?.present) continue;
+    throw new SkytoolsError(
+      'MISSING_DEPENDENCY',
+      `schema ${schema} needs schema ${required}, which is not installed in database ${state?.db}; install both: skytools install ${required} ${schema}`,
+      { schema, requires: required, database: state?.db },
+    );
+  }
 }
 
 /** Everything that would make the install fail half-way, checked before anything changes. */

@@ -10,6 +10,14 @@ export const sqlRoot = fileURLToPath(new URL('../../sql/', import.meta.url));
 export const knownSchemas = ['pgq', 'pgq_ext', 'pgq_coop', 'pgq_node', 'londiste'] as const;
 
 /**
+ * Schemas each schema needs in the same database (installed already, or named in the same
+ * install). pgq_ext needs none: it goes into a remote consumer's target database.
+ */
+export const schemaRequires: Readonly<Record<string, readonly string[]>> = {
+  pgq_coop: ['pgq'],
+};
+
+/**
  * The files of one schema in load order, as its `install.list` names them: one path per line,
  * relative to `sql/<schema>/`, `#` starts a comment, and `dir/*.sql` stands for the files of
  * that folder in name order. Function bodies are not checked at load time (see
