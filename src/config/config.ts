@@ -85,10 +85,10 @@ export class Config {
   ): Config {
     const found = sections.find((name) => parsed.has(name));
     if (found === undefined) {
-      throw new ConfigError(
-        `${file}: no [${sections.join('] or [')}] section`,
-        { file, section: sections[0] },
-      );
+      throw new ConfigError(`${file}: no [${sections.join('] or [')}] section`, {
+        file,
+        section: sections[0],
+      });
     }
     return new Config(file, parsed, found, options);
   }

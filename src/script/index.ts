@@ -1,0 +1,23 @@
+export {
+  isDaemonChild,
+  reportDaemonFailure,
+  reportDaemonReady,
+  spawnDaemon,
+} from './daemon.js';
+export {
+  createScriptLogger,
+  type LogFormat,
+  type LogOptions,
+  levelFromFlags,
+  type ScriptLogger,
+} from './logger.js';
+export {
+  acquirePidfile,
+  type Pidfile,
+  processAlive,
+  readPidfile,
+  signalPidfile,
+} from './pidfile.js';
+export { installSignalHandlers, type SignalHandlers } from './signals.js';
+export { abortableSleep } from './sleep.js';
+export { formatStats, StatsCounter } from './stats.js';

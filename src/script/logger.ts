@@ -1,0 +1,105 @@
+/**
+ * Logging for the command-line tools: pino underneath (so library users can hand in their
+ * own pino-compatible logger), SkyTools-style text lines by default
+ * (`2026-01-31 12:00:00,123 4242 INFO message`), one JSON object per line with
+ * `--log-format json`. Bound context (host, db, queue) appears in every line, so no error is
+ * ever a bare "ERROR".
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+
+export type LogFormat = 'text' | 'json';
+
+export interface LogOptions {
+  /** trace, debug, info (default) or warn: from -v, -vv and -q. */
+  level?: pino.Level;
+  format?: LogFormat;
+  /** Append to this file (reopened by `reopen()`, e.g. after logrotate on SIGHUP). */
+  logfile?: string | undefined;
+  /** Also write to stderr (off with -q and in daemon mode). */
+  console?: boolean;
+  /** Fields in every line. */
+  base?: Record<string, unknown>;
+}
+
+export interface ScriptLogger {
+  readonly logger: Logger;
+  /** Reopen the logfile (after it was rotated away). */
+  reopen(): void;
+  close(): void;
+}
+
+const levelNames: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARNING',
+  50: 'ERROR',
+  60: 'CRITICAL',
+};
+
+// Context fields shown before the message, in this order; other bindings follow them.
+const contextOrder = ['host', 'db', 'queue', 'consumer'];
+const plainFields = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'err']);
+
+export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
+  const format = options.format ?? 'text';
+  const file = options.logfile;
+  let fd: number | undefined;
+  const open = () => {
+    if (file) fd = openSync(file, 'a');
+  };
+  open();
+  const destination = {
+    write(line: string) {
+      const out = format === 'json' ? line : textLine(line);
+      if (fd !== undefined) writeSync(fd, out);
+      if (options.console !== false) process.stderr.write(out);
+    },
+  };
+  const logger = pino(
+    {
+      level: options.level ?? 'info',
+      base: { pid: process.pid, ...options.base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+  return {
+    logger,
+    reopen() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      open();
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+function textLine(json: string): string {
+  const record = JSON.parse(json) as Record<string, unknown>;
+  const time = new Date(String(record.time));
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const stamp =
+    `${time.getFullYear()}-${pad(time.getMonth() + 1)}-${pad(time.getDate())} ` +
+    `${pad(time.getHours())}:${pad(time.getMinutes())}:${pad(time.getSeconds())},` +
+    pad(time.getMilliseconds(), 3);
+  const level = levelNames[Number(record.level)] ?? String(record.level);
+  const keys = [
+    ...contextOrder.filter((key) => key in record),
+    ...Object.keys(record).filter((key) => !plainFields.has(key) && !contextOrder.includes(key)),
+  ];
+  const context = keys.map((key) => `${key}=${String(record[key])}`).join(' ');
+  const message = String(record.msg ?? '');
+  return `${stamp} ${record.pid} ${level} ${context ? `[${context}] ` : ''}${message}\n`;
+}
+
+/** -q → warnings only; -v → debug; -vv → trace. */
+export function levelFromFlags(quiet: boolean, verbose: number): pino.Level {
+  if (verbose >= 2) return 'trace';
+  if (verbose === 1) return 'debug';
+  return quiet ? 'warn' : 'info';
+}
