@@ -1,0 +1,66 @@
+-- pgq_node.get_consumer_state(i_queue_name, i_consumer_name) → (ret_code int4, ret_note text,
+--   node_type text, node_name text, completed_tick bigint, provider_node text,
+--   provider_location text, paused boolean, uptodate boolean, cur_error text)
+--
+-- What a cascaded consumer needs at the start of each loop: the node it writes into, its
+-- position, and where its provider is.
+--
+-- Parameters:
+--   i_queue_name     cascaded queue
+--   i_consumer_name  consumer
+-- Result: 100 'Ok'; 404 'Unknown queue: <queue>', 'Unknown consumer: <queue>/<consumer>',
+--   'Unknown provider node: <queue>/<provider>'.
+-- Tables written: none.
+create or replace function pgq_node.get_consumer_state(
+  in i_queue_name text,
+  in i_consumer_name text,
+  out ret_code int4,
+  out ret_note text,
+  out node_type text,
+  out node_name text,
+  out completed_tick bigint,
+  out provider_node text,
+  out provider_location text,
+  out paused boolean,
+  out uptodate boolean,
+  out cur_error text)
+returns record
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_variable
+begin
+  select n.node_type, n.node_name into node_type, node_name
+    from pgq_node.node_info n
+   where n.queue_name = i_queue_name;
+  if not found then
+    ret_code := 404;
+    ret_note := format('Unknown queue: %s', i_queue_name);
+    return;
+  end if;
+
+  select s.last_tick_id, s.provider_node, s.paused, s.uptodate, s.cur_error
+    into completed_tick, provider_node, paused, uptodate, cur_error
+    from pgq_node.local_state s
+   where s.queue_name = i_queue_name and s.consumer_name = i_consumer_name;
+  if not found then
+    ret_code := 404;
+    ret_note := format('Unknown consumer: %s/%s', i_queue_name, i_consumer_name);
+    return;
+  end if;
+
+  select l.node_location into provider_location
+    from pgq_node.node_location l
+   where l.queue_name = i_queue_name and l.node_name = provider_node;
+  if not found then
+    ret_code := 404;
+    ret_note := format('Unknown provider node: %s/%s', i_queue_name, provider_node);
+    return;
+  end if;
+
+  ret_code := 100;
+  ret_note := 'Ok';
+  return;
+end;
+$$;

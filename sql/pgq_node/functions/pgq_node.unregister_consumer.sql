@@ -1,0 +1,41 @@
+-- pgq_node.unregister_consumer(i_queue_name, i_consumer_name) → (ret_code int4, ret_note text)
+--
+-- Forget a cascaded consumer of this node (its position and state).
+--
+-- Parameters:
+--   i_queue_name     cascaded queue
+--   i_consumer_name  consumer
+-- Result: 200 'Consumer <consumer> unregistered from <queue>'; 404 'Unknown queue: <queue>';
+--   404 'Unknown consumer: <queue>/<consumer>'.
+-- Tables written: pgq_node.local_state.
+create or replace function pgq_node.unregister_consumer(
+  in i_queue_name text,
+  in i_consumer_name text,
+  out ret_code int4,
+  out ret_note text)
+returns record
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  perform 1 from pgq_node.node_info n where n.queue_name = i_queue_name;
+  if not found then
+    ret_code := 404;
+    ret_note := format('Unknown queue: %s', i_queue_name);
+    return;
+  end if;
+
+  delete from pgq_node.local_state
+   where queue_name = i_queue_name and consumer_name = i_consumer_name;
+  if not found then
+    ret_code := 404;
+    ret_note := format('Unknown consumer: %s/%s', i_queue_name, i_consumer_name);
+    return;
+  end if;
+
+  ret_code := 200;
+  ret_note := format('Consumer %s unregistered from %s', i_consumer_name, i_queue_name);
+  return;
+end;
+$$;
