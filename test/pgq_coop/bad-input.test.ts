@@ -46,7 +46,7 @@ describe('pgq_coop bad input', () => {
       'c',
       null,
     ]);
-    expect(unreg.rows[0].r).toBe(0);
+    expect(unreg.rows[0]?.r).toBe(0);
   });
 
   it('finish_batch(NULL) warns and returns 0', async () => {
@@ -54,7 +54,7 @@ describe('pgq_coop bad input', () => {
     const { result, notices } = await collectNotices(client, () =>
       client.query('select pgq_coop.finish_batch(null) as r'),
     );
-    expect(result.rows[0].r).toBe(0);
+    expect(result.rows[0]?.r).toBe(0);
     expect(notices.map((n) => n.message)).toEqual(['coop_finish_batch: batch <NULL> not found']);
   });
 
@@ -63,7 +63,7 @@ describe('pgq_coop bad input', () => {
     await registerSub(db, 'mainopen', 'main', 'a');
     await eventPerTick(db, 'mainopen', ['e']);
     const direct = await db.query("select pgq.next_batch('mainopen', 'main') as b");
-    expect(direct.rows[0].b).not.toBeNull();
+    expect(direct.rows[0]?.b).not.toBeNull();
     const before = await metaState(db);
     await expectPgError(coopNext(db, 'mainopen', 'main', 'a'), 'main consumer has batch open?');
     expect(await metaState(db)).toBe(before);
@@ -107,9 +107,9 @@ describe('pgq_coop bad input', () => {
         name,
         sub,
       ]);
-      expect(unreg.rows[0].r).toBe(1);
+      expect(unreg.rows[0]?.r).toBe(1);
     }
     const { rows } = await db.query('select count(*)::int as n from victim');
-    expect(rows[0].n).toBe(1);
+    expect(rows[0]?.n).toBe(1);
   });
 });

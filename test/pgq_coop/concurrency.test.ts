@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
 import { waitForLockWait } from '../pgq/consumer-helpers.js';
-import { ageSub, coopNext, eventPerTick, makeQueue, registerSub, subRows } from './coop-helpers.js';
+import { ageSub, eventPerTick, makeQueue, registerSub, subRows } from './coop-helpers.js';
 
 const db = useTestDatabase();
 
@@ -22,7 +22,7 @@ async function work(
       'select pgq_coop.next_batch($1, $2, $3, $4::interval) as b',
       [queue, 'workers', sub, dead],
     );
-    const batch = rows[0].b;
+    const batch = rows[0]?.b;
     if (batch === null) {
       await client.query('commit');
       return null;
@@ -33,7 +33,7 @@ async function work(
       [queue, sub, batch],
     );
     const finished = await client.query('select pgq_coop.finish_batch($1) as r', [batch]);
-    expect(finished.rows[0].r).toBe(1);
+    expect(finished.rows[0]?.r).toBe(1);
     await client.query('commit');
     return Number(batch);
   } catch (error) {
@@ -64,11 +64,11 @@ describe('pgq_coop under concurrent subconsumers', () => {
     await b.query('begin');
     const first = (await a.query("select pgq_coop.next_batch('turns', 'main', 'a') as b")).rows[0]
       .b;
-    const pid = (await b.query('select pg_backend_pid() as pid')).rows[0].pid;
+    const pid = (await b.query('select pg_backend_pid() as pid')).rows[0]?.pid;
     const second = b.query("select pgq_coop.next_batch('turns', 'main', 'b') as b");
     await waitForLockWait(db, pid);
     await a.query('commit');
-    const got = (await second).rows[0].b;
+    const got = (await second).rows[0]?.b;
     await b.query('commit');
     expect(first).not.toBeNull();
     expect(got).not.toBeNull();
@@ -117,7 +117,7 @@ describe('pgq_coop under concurrent subconsumers', () => {
       while (Date.now() < deadline) {
         const batch = await work(client, queue, sub, '1 hour');
         if (batch !== null) batches.push(batch);
-        else if (produced >= total && (await handledCounts(queue)).events >= total) return;
+        else if (produced >= total && ((await handledCounts(queue))?.events ?? 0) >= total) return;
         else await new Promise((resolve) => setTimeout(resolve, 5));
       }
     });
@@ -147,10 +147,10 @@ describe('pgq_coop under concurrent subconsumers', () => {
     const victim = await db.connect();
     const taken = (
       await victim.query("select pgq_coop.next_batch($1, 'workers', 'victim') as b", [queue])
-    ).rows[0].b;
+    ).rows[0]?.b;
     expect(taken).not.toBeNull();
     await victim.query('select * from pgq.get_batch_events($1)', [taken]);
-    const victimPid = (await victim.query('select pg_backend_pid() as pid')).rows[0].pid;
+    const victimPid = (await victim.query('select pg_backend_pid() as pid')).rows[0]?.pid;
     await db.query('select pg_terminate_backend($1)', [victimPid]);
     await victim.end().catch(() => {});
     // Its last sign of life is long enough ago (instead of waiting for a real hour).

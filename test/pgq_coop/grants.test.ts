@@ -35,7 +35,7 @@ async function canExecute(role: string, fn: string): Promise<boolean> {
     fn,
     'execute',
   ]);
-  return rows[0].ok;
+  return rows[0]?.ok;
 }
 
 describe('pgq_coop grants', () => {
@@ -76,15 +76,15 @@ describe('pgq_coop grants', () => {
     await client.query("select pgq_coop.register_subconsumer('roles', 'main', 'a')");
     await eventPerTick(db, 'roles', ['f']);
     const batch = (await client.query("select pgq_coop.next_batch('roles', 'main', 'a') as b"))
-      .rows[0].b;
+      .rows[0]?.b;
     const events = await client.query('select ev_data from pgq.get_batch_events($1)', [batch]);
     expect(events.rows).toEqual([{ ev_data: 'f' }]);
-    expect((await client.query('select pgq_coop.finish_batch($1) as r', [batch])).rows[0].r).toBe(
+    expect((await client.query('select pgq_coop.finish_batch($1) as r', [batch])).rows[0]?.r).toBe(
       1,
     );
     expect(
       (await client.query("select pgq_coop.unregister_subconsumer('roles', 'main', 'a', 0) as r"))
-        .rows[0].r,
+        .rows[0]?.r,
     ).toBe(1);
   });
 
@@ -97,6 +97,6 @@ describe('pgq_coop grants', () => {
       message: 'permission denied for function next_batch',
     });
     const { rows } = await client.query('select pgq_coop.version() as v');
-    expect(rows[0].v).toBe('3.4');
+    expect(rows[0]?.v).toBe('3.4');
   });
 });

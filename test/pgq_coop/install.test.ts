@@ -68,7 +68,7 @@ describe('installing pgq_coop', () => {
         'select pgq_coop.version() as v, pgq_coop.skytools_version() as s',
       );
       expect(rows[0]).toEqual({ v: '3.4', s: results[1]?.current });
-      expect(rows[0].s).toMatch(/^skytools \S+ schema \d+$/);
+      expect(rows[0]?.s).toMatch(/^skytools \S+ schema \d+$/);
     });
   });
 
@@ -82,7 +82,7 @@ describe('installing pgq_coop', () => {
       await client.query("select pgq.force_tick('kept')");
       await client.query("select pgq.ticker('kept')");
       const batch = (await client.query("select pgq_coop.next_batch('kept', 'main', 'a') as b"))
-        .rows[0].b;
+        .rows[0]?.b;
       expect(batch).not.toBeNull();
       const state = 'select * from pgq.subscription order by sub_consumer';
       const before = (await client.query(state)).rows;
@@ -91,7 +91,7 @@ describe('installing pgq_coop', () => {
       expect(again).toMatchObject({ schema: 'pgq_coop', previous: first?.current });
       expect((await client.query(state)).rows).toEqual(before);
       expect(
-        (await client.query("select pgq_coop.next_batch('kept', 'main', 'a') as b")).rows[0].b,
+        (await client.query("select pgq_coop.next_batch('kept', 'main', 'a') as b")).rows[0]?.b,
       ).toBe(batch);
     });
   });
@@ -151,7 +151,7 @@ describe('installing pgq_coop', () => {
     }
     await withClient(full, async (client) => {
       const { rows } = await client.query('select pgq_coop.version() as v');
-      expect(rows[0].v).toBe('3.4');
+      expect(rows[0]?.v).toBe('3.4');
     });
   });
 });

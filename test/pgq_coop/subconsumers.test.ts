@@ -107,7 +107,7 @@ describe('pgq_coop.next_batch', () => {
       "select sub_active > now() - interval '1 minute' as fresh from pgq.subscription where sub_batch = $1",
       [first],
     );
-    expect(rows[0].fresh).toBe(true);
+    expect(rows[0]?.fresh).toBe(true);
 
     expect(await coopFinish(db, first as number)).toBe(1);
     expect(await subRow(db, 'again', 'main.a')).toMatchObject({
@@ -147,20 +147,20 @@ describe('pgq_coop.next_batch', () => {
     await eventPerTick(db, 'custom', ['1']);
     const call = 'select pgq_coop.next_batch_custom($1, $2, $3, null, 3, null) as b';
     const none = await db.query(call, ['custom', 'main', 'a']);
-    expect(none.rows[0].b).toBeNull();
+    expect(none.rows[0]?.b).toBeNull();
     await eventPerTick(db, 'custom', ['2', '3', '4', '5']);
     const some = await db.query(call, ['custom', 'main', 'a']);
-    expect(some.rows[0].b).not.toBeNull();
-    const events = (await batchEvents(db, Number(some.rows[0].b))).map((ev) => ev.ev_data);
+    expect(some.rows[0]?.b).not.toBeNull();
+    const events = (await batchEvents(db, Number(some.rows[0]?.b))).map((ev) => ev.ev_data);
     expect(events.length).toBeGreaterThanOrEqual(3);
     expect(events).toEqual(['1', '2', '3', '4', '5'].slice(0, events.length));
     // The 7-argument form with a NULL dead_interval behaves the same.
-    await coopFinish(db, Number(some.rows[0].b));
+    await coopFinish(db, Number(some.rows[0]?.b));
     const seven = await db.query(
       'select pgq_coop.next_batch_custom($1, $2, $3, null, null, null, null) as b',
       ['custom', 'main', 'a'],
     );
-    expect(seven.rows[0].b).toBeNull();
+    expect(seven.rows[0]?.b).toBeNull();
   });
 
   it('shares retry events across the group: a retried event comes back to any member', async () => {
@@ -186,7 +186,7 @@ describe('pgq_coop.finish_batch', () => {
     const { result, notices } = await collectNotices(client, () =>
       client.query('select pgq_coop.finish_batch(987654321) as r'),
     );
-    expect(result.rows[0].r).toBe(0);
+    expect(result.rows[0]?.r).toBe(0);
     expect(notices).toEqual([
       { severity: 'WARNING', message: 'coop_finish_batch: batch 987654321 not found' },
     ]);
@@ -210,10 +210,10 @@ describe('pgq.unregister_consumer on cooperative consumers', () => {
     await eventPerTick(db, 'unreg', ['e']);
     await coopNext(db, 'unreg', 'main', 'b');
     const one = await db.query("select pgq.unregister_consumer('unreg', 'main.a') as n");
-    expect(one.rows[0].n).toBe(1);
+    expect(one.rows[0]?.n).toBe(1);
     expect([...(await subRows(db, 'unreg')).keys()].sort()).toEqual(['main', 'main.b']);
     const all = await db.query("select pgq.unregister_consumer('unreg', 'main') as n");
-    expect(all.rows[0].n).toBe(2);
+    expect(all.rows[0]?.n).toBe(2);
     expect((await subRows(db, 'unreg')).size).toBe(0);
   });
 });

@@ -20,7 +20,7 @@ async function unregister(queue: string, sub: string, handling: number | null): 
     sub,
     handling,
   ]);
-  return rows[0].r;
+  return rows[0]?.r;
 }
 
 describe('pgq_coop.unregister_subconsumer', () => {
@@ -33,7 +33,7 @@ describe('pgq_coop.unregister_subconsumer', () => {
     const names = await db.query(
       "select count(*)::int as n from pgq.consumer where co_name = 'main.a'",
     );
-    expect(names.rows[0].n).toBe(0);
+    expect(names.rows[0]?.n).toBe(0);
     expect(await unregister('idle', 'a', 0)).toBe(0);
   });
 
@@ -45,7 +45,7 @@ describe('pgq_coop.unregister_subconsumer', () => {
     const other = await db.query(
       "select pgq_coop.unregister_subconsumer('known', 'other', 'a', 0) as r",
     );
-    expect(other.rows[0].r).toBe(0);
+    expect(other.rows[0]?.r).toBe(0);
   });
 
   for (const handling of [0, 2, -1, null]) {
@@ -74,7 +74,7 @@ describe('pgq_coop.unregister_subconsumer', () => {
       'select count(*)::int as n from pgq.subscription where sub_batch = $1',
       [batch],
     );
-    expect(info.rows[0].n).toBe(0);
+    expect(info.rows[0]?.n).toBe(0);
     expect(await coopNext(db, 'drop', 'main', 'b')).toBeNull();
   });
 });
