@@ -1,0 +1,46 @@
+/**
+ * The statements of the consumer's hot path: fixed text, `$n` parameters, one round trip each.
+ */
+
+export const nextBatchSql =
+  'select batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time,' +
+  ' cur_tick_event_seq, prev_tick_event_seq' +
+  ' from pgq.next_batch_custom($1, $2, $3::interval, $4, $5::interval)';
+
+/** First rows of a batch; a cursor over the rest stays open while the transaction lasts. */
+export const batchCursorSql = 'select * from pgq.get_batch_cursor($1, $2, $3, $4)';
+
+export const finishSql = 'select pgq.finish_batch($1) as ok';
+
+// The retries are written before the finish: event_retry needs the batch still open, and the
+// aggregate subquery is complete before the outer select list runs.
+export const retryAndFinishSql =
+  'select pgq.finish_batch($1) as ok from' +
+  ' (select count(pgq.event_retry($1, r.id, r.delay)) as n' +
+  ' from unnest($2::int8[], $3::int4[]) as r(id, delay)) as retried';
+
+export const deadLetterSql =
+  'select count(pgq.insert_event($1, d.type, d.data, d.e1, d.e2, d.e3, d.e4)) as n' +
+  ' from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])' +
+  ' as d(type, data, e1, e2, e3, e4)';
+
+/** Cursor name used by get_batch_cursor; one batch at a time per connection. */
+export const cursorName = 'skytools_batch';
+export const fetchSql = (count: number) => `fetch forward ${count} from ${cursorName}`;
+export const moveSql = (count: number) => `move forward ${count} in ${cursorName}`;
+
+/** Two-key advisory lock per (queue, consumer); the prefix keeps it apart from other users. */
+export const tryLockSql =
+  "select pg_try_advisory_lock(hashtext('pgq.consumer ' || $1), hashtext($2)) as locked";
+export const unlockSql =
+  "select pg_advisory_unlock(hashtext('pgq.consumer ' || $1), hashtext($2)) as unlocked";
+export const lockHolderSql =
+  'select l.pid from pg_locks l' +
+  " where l.locktype = 'advisory' and l.objsubid = 2 and l.granted" +
+  " and l.classid::int8 = (hashtext('pgq.consumer ' || $1)::int8 & 4294967295)" +
+  ' and l.objid::int8 = (hashtext($2)::int8 & 4294967295)';
+
+export const subscriptionSql =
+  'select q.queue_id, (select true from pgq.subscription s join pgq.consumer c' +
+  ' on c.co_id = s.sub_consumer where s.sub_queue = q.queue_id and c.co_name = $2' +
+  ' limit 1) as registered from pgq.queue q where q.queue_name = $1';

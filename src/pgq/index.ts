@@ -1,0 +1,15 @@
+export { Batch, type BatchInfo } from './batch.js';
+export { type BulkEventSource, bulkInsertEvents } from './bulk-insert.js';
+export {
+  Consumer,
+  registerConsumer,
+  tickChannel,
+  unregisterConsumer,
+} from './consumer.js';
+export type { ConnectionSource } from './consumer-connection.js';
+export type { ConsumerOptions } from './consumer-options.js';
+export { Event } from './event.js';
+export type { EventInput, PayloadOptions } from './event-input.js';
+export type { Logger } from './logger.js';
+export { insertEvent, Producer, type ProducerOptions } from './producer.js';
+export type { EventHandler, HandlerContext, RunOptions } from './run-batch.js';

@@ -1,0 +1,148 @@
+import type pg from 'pg';
+import { SkytoolsError } from '../errors.js';
+import type { Batch } from './batch.js';
+import type { ResolvedOptions } from './consumer-options.js';
+import type { Event } from './event.js';
+import type { Logger } from './logger.js';
+
+export interface HandlerContext {
+  batch: Batch;
+  /** Transactional mode: the client inside the batch's transaction. Undefined otherwise. */
+  client: pg.ClientBase | undefined;
+}
+
+/** Called once per event; a throw sends the event to retry (see `Consumer.run`). */
+export type EventHandler = (event: Event, context: HandlerContext) => unknown;
+
+export interface RunOptions {
+  /** Graceful stop: the batch in hand is finished, then `run` resolves. */
+  signal?: AbortSignal;
+  /** Immediate stop: the batch in hand is left unfinished (delivered again later). */
+  stopNow?: AbortSignal;
+  /** Events of one batch handled at once (default 1: one after another, in order). */
+  concurrency?: number;
+}
+
+interface ProcessOptions {
+  careful: boolean;
+  concurrency: number;
+  options: ResolvedOptions;
+  log: Logger;
+  stopNow: AbortSignal | undefined;
+}
+
+type Outcome = 'done' | 'stopped' | 'replay-careful';
+
+const savepoint = 'skytools_event';
+
+class ReplayCareful extends Error {}
+
+/** Run the handler over every event of the batch; the caller finishes or abandons it. */
+export async function processBatch(
+  batch: Batch,
+  handler: EventHandler,
+  p: ProcessOptions,
+): Promise<Outcome> {
+  const context: HandlerContext = { batch, client: batch.client };
+  const handle = p.careful
+    ? (event: Event) => handleCarefully(batch, handler, event, context, p)
+    : (event: Event) => handleOne(batch, handler, event, context, p);
+  try {
+    for await (const block of batch.blocks()) {
+      if (p.concurrency === 1) {
+        for (const event of block) {
+          if (p.stopNow?.aborted) return 'stopped';
+          await handle(event);
+        }
+      } else if (await handleConcurrently(block, handle, p)) {
+        return 'stopped';
+      }
+    }
+  } catch (error) {
+    if (error instanceof ReplayCareful) return 'replay-careful';
+    throw error;
+  }
+  return p.stopNow?.aborted ? 'stopped' : 'done';
+}
+
+async function handleOne(
+  batch: Batch,
+  handler: EventHandler,
+  event: Event,
+  context: HandlerContext,
+  p: ProcessOptions,
+): Promise<void> {
+  try {
+    await handler(event, context);
+  } catch (error) {
+    // In transactional mode the failed handler's writes are in the batch's transaction:
+    // only a rollback removes them.
+    if (p.options.transactional) throw new ReplayCareful();
+    handlerFailed(batch, event, error, p);
+  }
+}
+
+async function handleCarefully(
+  batch: Batch,
+  handler: EventHandler,
+  event: Event,
+  context: HandlerContext,
+  p: ProcessOptions,
+): Promise<void> {
+  const client = batch.connection;
+  await client.query(`savepoint ${savepoint}`);
+  try {
+    await handler(event, context);
+  } catch (error) {
+    await client.query(`rollback to savepoint ${savepoint}`);
+    await client.query(`release savepoint ${savepoint}`);
+    handlerFailed(batch, event, error, p);
+    return;
+  }
+  await client.query(`release savepoint ${savepoint}`);
+}
+
+/** Up to `concurrency` handlers at once over one block; true when stopped early. */
+async function handleConcurrently(
+  block: Event[],
+  handle: (event: Event) => Promise<void>,
+  p: ProcessOptions,
+): Promise<boolean> {
+  let next = 0;
+  let stopped = false;
+  const worker = async () => {
+    while (next < block.length) {
+      if (p.stopNow?.aborted) {
+        stopped = true;
+        return;
+      }
+      await handle(block[next++] as Event);
+    }
+  };
+  const workers = Array.from({ length: Math.min(p.concurrency, block.length) }, worker);
+  const results = await Promise.allSettled(workers);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  return stopped;
+}
+
+/** The retry policy for an event whose handler threw. */
+function handlerFailed(batch: Batch, event: Event, error: unknown, p: ProcessOptions): void {
+  const { maxRetries, deadLetterQueue, retryDelay } = p.options;
+  const retries = event.retryCount ?? 0;
+  const context = { batch: batch.id, event: event.id, retries, err: error };
+  if (maxRetries !== null && retries >= maxRetries) {
+    if (deadLetterQueue !== null) {
+      p.log.warn({ ...context, deadLetterQueue }, 'event failed past max retries: dead-lettered');
+      batch.deadLetter(event);
+      return;
+    }
+    throw new SkytoolsError(
+      'MAX_RETRIES',
+      `event ${event.id} of batch ${batch.id} failed after ${retries} retries (max ${maxRetries}): ${(error as Error)?.message ?? String(error)}`,
+      { queue: batch.queue, consumer: batch.consumer, batch: batch.id, event: event.id },
+      { cause: error },
+    );
+  }
+  p.log.warn({ ...context, retryDelay }, 'handler failed: event sent to retry');
+  batch.retry(event, retryDelay);
+}
