@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { installSchemas } from '../../src/db/installer.js';
+import { sqlBundle } from '../../src/db/sql-bundle.js';
+import { useTestDatabase } from '../harness/database.js';
+
+const db = useTestDatabase();
+
+async function withClient<T>(database: string, work: (client: pg.Client) => Promise<T>) {
+  const client = new pg.Client(db.config({ database }));
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function psqlBinary(): string {
+  if (spawnSync('psql', ['--version'], { stdio: 'ignore' }).status === 0) return 'psql';
+  const debian = '/usr/lib/postgresql/15/bin/psql';
+  if (existsSync(debian)) return debian;
+  throw new Error('psql is needed for the single-file install test: install postgresql-client');
+}
+
+describe('installing pgq_ext', () => {
+  it('installs alone into a database without pgq (a remote consumer target)', async () => {
+    const database = await db.createDatabase('target');
+    await withClient(database, async (client) => {
+      const [result] = await installSchemas(client, ['pgq_ext']);
+      expect(result).toMatchObject({ schema: 'pgq_ext', previous: null });
+      const { rows } = await client.query(
+        `select pgq_ext.version() as v, pgq_ext.skytools_version() as s,
+                to_regnamespace('pgq') is null as no_pgq`,
+      );
+      expect(rows[0]).toEqual({ v: '3.3', s: result?.current, no_pgq: true });
+      const tables = await client.query(
+        "select tablename from pg_tables where schemaname = 'pgq_ext' order by 1",
+      );
+      expect(tables.rows.map((row) => row.tablename)).toEqual([
+        'completed_batch',
+        'completed_event',
+        'completed_tick',
+        'partial_batch',
+      ]);
+    });
+  });
+
+  it('a re-run keeps every record', async () => {
+    const database = await db.createDatabase('rerun');
+    await withClient(database, async (client) => {
+      const [first] = await installSchemas(client, ['pgq_ext']);
+      await client.query(`select pgq_ext.set_batch_done('c', 's', 5),
+                                 pgq_ext.set_event_done('c', 's', 5, 1),
+                                 pgq_ext.set_last_tick('c', 's', 9)`);
+      const dump = `select (select json_agg(t) from pgq_ext.completed_batch t) as b,
+                           (select json_agg(t) from pgq_ext.completed_event t) as e,
+                           (select json_agg(t) from pgq_ext.partial_batch t) as p,
+                           (select json_agg(t) from pgq_ext.completed_tick t) as k`;
+      const before = (await client.query(dump)).rows;
+      const [again] = await installSchemas(client, ['pgq_ext']);
+      expect(again).toMatchObject({ previous: first?.current, current: first?.current });
+      expect((await client.query(dump)).rows).toEqual(before);
+    });
+  });
+
+  it('single-file install with psql -1 -f, twice', async () => {
+    const database = await db.createDatabase('psql');
+    const dir = mkdtempSync(path.join(tmpdir(), 'skytools-bundle-'));
+    try {
+      const file = path.join(dir, 'pgq_ext.sql');
+      writeFileSync(file, sqlBundle('pgq_ext'));
+      const url = db.url.replace(/\/[^/]*$/, `/${encodeURIComponent(database)}`);
+      for (let run = 0; run < 2; run++) {
+        const result = spawnSync(
+          psqlBinary(),
+          [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-1', '-f', file],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
+          },
+        );
+        expect(result.stderr).toBe('');
+        expect(result.status).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await withClient(database, async (client) => {
+      expect((await client.query('select pgq_ext.version() as v')).rows[0]?.v).toBe('3.3');
+    });
+  });
+});
