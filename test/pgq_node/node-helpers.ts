@@ -127,9 +127,10 @@ export async function produceAndTick(root: Node, queue: string, events: string[]
 
 /**
  * One loop of a cascaded worker on `node` reading `provider`: take the next batch of its
- * worker consumer; on a branch copy its events (same ev_id, time, txid kept by the
- * provider's ticks) and its tick into the local queue; apply the cascade events; record the
- * tick as completed in the same local transaction; then finish the batch on the provider.
+ * worker consumer; on a branch copy its events (same ev_id and time) into the local queue;
+ * apply the cascade events; on a branch make the same tick (id, time, event position); record
+ * the tick as completed; then finish the batch on the provider. (Crash safety between the
+ * copy and the tick is the real worker's business, not these tests'.)
  * Returns the batch's events, or null when there was no batch.
  */
 export async function workerStep(node: Node, provider: Node, queue: string) {
@@ -168,6 +169,11 @@ export async function workerStep(node: Node, provider: Node, queue: string) {
     }
     for (const ev of events) await applyCascadeEvent(node, queue, ev);
     if (state.node_type === 'branch') {
+      // A tick's snapshot does not cover its own transaction (txid_current() is its xmax):
+      // ticking in the copying transaction would push the batch's events into the next
+      // batch. The copy commits first; the tick and the position follow.
+      await node.db.query('commit');
+      await node.db.query('begin');
       await node.db.query('select pgq.ticker($1, $2, $3, $4)', [
         queue,
         batch.cur_tick_id,

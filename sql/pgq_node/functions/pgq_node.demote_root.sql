@@ -58,6 +58,11 @@ begin
    where q.queue_name = i_queue_name
      for update;
 
+  if i_step is null or i_step not in (1, 2, 3) then
+    raise exception 'incorrect step number'
+      using detail = format('queue: %s, step: %s', i_queue_name, i_step),
+            hint = 'steps are 1, 2 and 3';
+  end if;
   if i_step > 1 and not (v_queue.queue_disable_insert and v_queue.queue_external_ticker) then
     raise exception 'steps in wrong order'
       using detail = format('queue: %s, step: %s', i_queue_name, i_step),
@@ -101,10 +106,6 @@ begin
      where queue_name = i_queue_name and consumer_name = v_node.worker_name;
     ret_code := 200;
     ret_note := format('Step 3: Demoted root to branch: %s', i_queue_name);
-  else
-    raise exception 'incorrect step number'
-      using detail = format('queue: %s, step: %s', i_queue_name, i_step),
-            hint = 'steps are 1, 2 and 3';
   end if;
   return;
 end;
