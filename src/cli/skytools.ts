@@ -3,6 +3,7 @@ import { packageVersion } from '../version.js';
 import { clusterCommand } from './cluster.js';
 import { installCommand } from './install.js';
 import { reportFailure } from './output.js';
+import { runPgqd } from './pgqd.js';
 
 /** The `skytools` command: one entry point, one subcommand per tool. */
 export function skytoolsProgram(): Command {
@@ -13,10 +14,19 @@ export function skytoolsProgram(): Command {
     .version(packageVersion, '-V, --version')
     .showHelpAfterError()
     .addCommand(installCommand())
-    .addCommand(clusterCommand());
+    .addCommand(clusterCommand())
+    .addCommand(
+      new Command('pgqd')
+        .description('the PgQ ticker and maintenance daemon (same as the pgqd bin)')
+        .helpOption(false)
+        .allowUnknownOption()
+        .allowExcessArguments(),
+    );
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `skytools pgqd ...` is the pgqd bin itself, switches and all.
+  if (argv[2] === 'pgqd') process.exit(await runPgqd(argv.slice(3)));
   const program = skytoolsProgram().exitOverride();
   try {
     await program.parseAsync(argv);

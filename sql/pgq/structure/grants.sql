@@ -32,6 +32,7 @@ declare
     'pgq.current_event_table(text)', 'pgq.jsontriga()', 'pgq.sqltriga()', 'pgq.logutriga()'];
   admin_functions text[] := array[
     'pgq.ticker(text, bigint, timestamptz, bigint)', 'pgq.ticker(text)', 'pgq.ticker()',
+    'pgq.ticker_pass(interval)',
     'pgq.maint_retry_events()', 'pgq.maint_rotate_tables_step1(text)',
     'pgq.maint_rotate_tables_step2()', 'pgq.maint_tables_to_vacuum()', 'pgq.maint_operations()',
     'pgq.upgrade_schema()', 'pgq.grant_perms(text)', 'pgq._grant_perms_from(text, text, text, text)',
