@@ -98,20 +98,37 @@ describe('dead subconsumer takeover (dead_interval)', () => {
     );
   });
 
-  it('does not take a batch its owner is finishing at that moment', async () => {
+  it('does not take a batch its owner is finishing at that moment, nor wait for it', async () => {
     const held = await aHoldsBatch('race');
     await ageSub(db, 'race', 'main.a', '2 hours');
     const owner = await db.connect();
-    const taker = await db.connect();
     await owner.query('begin');
     expect((await owner.query('select pgq_coop.finish_batch($1) as r', [held])).rows[0]?.r).toBe(1);
-    const pid = (await taker.query('select pg_backend_pid() as pid')).rows[0]?.pid;
-    const taking = taker.query("select pgq_coop.next_batch('race', 'main', 'b', '1 hour') as b");
-    await waitForLockWait(db, pid);
-    await owner.query('commit');
-    const got = Number((await taking).rows[0]?.b);
+    // The owner's transaction is still open: its row is locked, so the taker passes it by.
+    const got = await coopNext(db, 'race', 'main', 'b', '1 hour');
     expect(got).not.toBe(held);
-    expect((await batchEvents(db, got)).map((ev) => ev.ev_data)).toEqual(['second']);
+    expect((await batchEvents(db, got as number)).map((ev) => ev.ev_data)).toEqual(['second']);
+    await owner.query('commit');
     expect((await subRow(db, 'race', 'main.a')).batch).toBeNull();
+  });
+
+  it('owner finishing and asking for more in one transaction while a sibling takes over: no deadlock', async () => {
+    const held = await aHoldsBatch('deadlock');
+    await ageSub(db, 'deadlock', 'main.a', '2 hours');
+    const owner = await db.connect();
+    const taker = await db.connect();
+    await owner.query('begin');
+    await owner.query('select pgq_coop.finish_batch($1)', [held]);
+    await taker.query('begin');
+    const taken = await coopNext(taker, 'deadlock', 'main', 'b', '1 hour');
+    const ownerPid = (await owner.query('select pg_backend_pid() as pid')).rows[0]?.pid;
+    const asking = coopNext(owner, 'deadlock', 'main', 'a');
+    await waitForLockWait(db, ownerPid);
+    await taker.query('commit');
+    const next = await asking;
+    await owner.query('commit');
+    expect(taken).not.toBe(held);
+    expect(next).toBeNull(); // both batches are out: a finished the first, b has the second
+    expect((await subRow(db, 'deadlock', 'main.b')).batch).toBe(taken);
   });
 });

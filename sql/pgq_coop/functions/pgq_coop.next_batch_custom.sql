@@ -99,8 +99,8 @@ begin
   end if;
 
   if i_dead_interval is not null then
-    -- The row lock waits for a sibling finishing its batch right now; the re-checked row then
-    -- has no batch and is not taken.
+    -- A sibling row locked right now is busy (its owner finishing the batch, or unregistering):
+    -- skip it rather than wait, which could deadlock with that owner asking for the main row.
     select s.sub_consumer, s.sub_batch, s.sub_last_tick, s.sub_next_tick into v_dead
       from pgq.subscription s
      where s.sub_queue = v_queue_id
@@ -111,7 +111,7 @@ begin
        and s.sub_active < now() - i_dead_interval
      order by s.sub_active
      limit 1
-       for update of s;
+       for update of s skip locked;
     if found then
       delete from pgq.subscription
        where sub_queue = v_queue_id and sub_consumer = v_dead.sub_consumer;
