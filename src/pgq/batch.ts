@@ -49,6 +49,7 @@ export class Batch implements AsyncIterable<Event> {
   #inTransaction = false;
   #exhausted = false;
   #first: EventRow[] | null = null;
+  #carry: EventRow | null = null;
   #reading = false;
 
   private constructor(
@@ -113,14 +114,17 @@ export class Batch implements AsyncIterable<Event> {
     // Autocommit: the cursor closes with the statement. One row more than a block tells
     // whether the batch fits; if not, reopen inside a transaction and skip what we hold.
     const rows = await this.#cursorRows(size + 1);
-    this.#first = rows;
     if (rows.length <= size) {
+      this.#first = rows;
       this.#exhausted = true;
       return;
     }
+    // Hand out `size` now; the extra row starts the next block.
+    this.#carry = rows.pop() as EventRow;
+    this.#first = rows;
     await this.#begin();
     await this.#cursorRows(0);
-    await this.connection.query(moveSql(rows.length));
+    await this.connection.query(moveSql(size + 1));
   }
 
   async #begin(): Promise<void> {
@@ -141,7 +145,10 @@ export class Batch implements AsyncIterable<Event> {
   }
 
   async #fetch(): Promise<EventRow[]> {
-    const size = this.sizes.next();
+    const carry = this.#carry;
+    this.#carry = null;
+    const size = this.sizes.next() - (carry === null ? 0 : 1);
+    if (size === 0) return [carry as EventRow];
     const result = await this.connection.query({
       text: fetchSql(size),
       rowMode: 'array',
@@ -150,6 +157,7 @@ export class Batch implements AsyncIterable<Event> {
     const rows = result.rows as EventRow[];
     this.sizes.observe(rows);
     if (rows.length < size) this.#exhausted = true;
+    if (carry !== null) rows.unshift(carry);
     return rows;
   }
 

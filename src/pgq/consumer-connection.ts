@@ -19,7 +19,7 @@ export async function openConsumerClient(
   if (typeof source === 'string') {
     client = await connectClient(source, applicationName);
   } else {
-    client = new pg.Client({ application_name: applicationName, ...source });
+    client = new pg.Client({ ...source, application_name: applicationName });
     client.on('error', () => {});
     try {
       await client.connect();

@@ -125,6 +125,9 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
     minCount: number('minCount', 0, true) ?? null,
     minInterval: seconds('minInterval'),
     tableFilter,
-    applicationName: options.applicationName ?? `skytools consumer ${options.consumer}`,
+    applicationName:
+      options.applicationName ??
+      (typeof options.connection === 'object' ? options.connection.application_name : undefined) ??
+      `skytools consumer ${options.consumer}`,
   };
 }
