@@ -117,16 +117,16 @@ export class Pgqd {
       }
       this.checkFailures();
       if (this.failure) break;
-      if (this.wake.signal.aborted) {
-        this.wake = new AbortController();
-        continue;
+      if (!this.wake.signal.aborted) {
+        const wait = Math.min(nextCheck, nextStats, Date.now() + 1000) - Date.now();
+        await abortableSleep(wait, AbortSignal.any([this.wake.signal, this.stopping.signal]));
       }
-      const wait = Math.min(nextCheck, nextStats, Date.now() + 1000) - Date.now();
-      await abortableSleep(wait, AbortSignal.any([this.wake.signal, this.stopping.signal]));
       if (this.wake.signal.aborted && !this.stopping.signal.aborted) {
-        // Woken by reload or by a worker whose database vanished: look at the list again.
+        // Woken by reload or by a worker whose database vanished: look at the list again,
+        // and let shorter periods of a reload apply at once.
         this.wake = new AbortController();
         nextCheck = 0;
+        nextStats = Math.min(nextStats, Date.now() + this.settings.statsPeriod * 1000);
       }
     }
     await Promise.all([...this.workers.values()].map((worker) => worker.stop(this.immediate)));
