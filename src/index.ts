@@ -2,4 +2,11 @@ export { quoteIdent, quoteLiteral, quoteQualified } from './db/quote.js';
 export { SkytoolsError } from './errors.js';
 export * from './pg/index.js';
 export * from './pgq/index.js';
+export {
+  Pgqd,
+  type PgqdOptions,
+  type PgqdSettings,
+  type PgqdStats,
+  pgqdSettings,
+} from './ticker/index.js';
 export { packageVersion } from './version.js';

@@ -1,0 +1,104 @@
+/**
+ * The Pgqd class driven from code (as bench/ does): start(signal), stats(), stop(), and the
+ * settings and maintenance helpers underneath.
+ */
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Config } from '../../src/config/index.js';
+import { Pgqd, pgqdSettings, settingsFromConfig } from '../../src/ticker/index.js';
+import { operationStatement, quoteQualifiedName } from '../../src/ticker/maintenance.js';
+import { useTestDatabase } from '../harness/database.js';
+import { poll } from './helpers.js';
+
+const db = useTestDatabase();
+
+describe('Pgqd as a library', () => {
+  it('ticks until its AbortSignal aborts, counting ticks, and leaves no connection behind', async () => {
+    await db.query("select pgq.create_queue('lib')");
+    const settings = pgqdSettings({
+      baseConnstr: `host=${db.cluster.host} port=${db.cluster.port} user=${db.cluster.user}`,
+      databaseList: [db.name],
+      tickerPeriod: 0.1,
+    });
+    const ticks: string[] = [];
+    const daemon = new Pgqd(settings, {
+      logger: pino({ level: 'silent' }),
+      onTick: (database, queue) => ticks.push(`${database}/${queue}`),
+    });
+    const controller = new AbortController();
+    const running = daemon.start(controller.signal);
+    await db.query("select pgq.insert_event('lib', 't', 'x')");
+    await poll(
+      async () => daemon.stats().ticks,
+      (n) => n >= 1,
+    );
+    expect(ticks).toContain(`${db.name}/lib`);
+    expect(daemon.databases()).toEqual({ [db.name]: 'active' });
+    controller.abort();
+    await running;
+    const { rows } = await db.query(
+      "select count(*)::int as n from pg_stat_activity where application_name = 'pgqd' and datname = $1",
+      [db.name],
+    );
+    expect(rows[0]?.n).toBe(0);
+  });
+});
+
+describe('settings', () => {
+  it('has upstream defaults plus ours', () => {
+    const s = pgqdSettings();
+    expect(s).toMatchObject({
+      initialDatabase: 'template1',
+      databaseList: null,
+      checkPeriod: 60,
+      retryPeriod: 30,
+      maintPeriod: 120,
+      tickerPeriod: 1,
+      statsPeriod: 30,
+      connectionLifetime: 3600,
+      tickerMinInterval: 0.01,
+      reconnectMaxDelay: 10,
+      exitAfterFailures: 0,
+    });
+  });
+
+  it('reads periods as float seconds and lists with blanks trimmed', () => {
+    const s = settingsFromConfig(
+      Config.fromText(
+        '[pgqd]\nticker_period = 0.5\ndatabase_list = a , b,c\nmaint_period = 2min\n',
+        ['pgqd'],
+      ),
+    );
+    expect(s).toMatchObject({ tickerPeriod: 0.5, databaseList: ['a', 'b', 'c'], maintPeriod: 120 });
+  });
+
+  it('refuses a dbname in base_connstr and negative values, naming the key', () => {
+    const load = (text: string) => () =>
+      settingsFromConfig(Config.fromText(`[pgqd]\n${text}\n`, ['pgqd']));
+    expect(load('base_connstr = dbname=x')).toThrow(
+      '<string>:2: [pgqd] base_connstr must not name a database (dbname is added)',
+    );
+    expect(load('exit_after_failures = -1')).toThrow(/exit_after_failures must be >= 0/);
+    expect(load('ticker_period = 0')).toThrow(/ticker_period must be at least 0.01, not 0/);
+  });
+});
+
+describe('maintenance statements', () => {
+  it('quotes qualified names and passes the argument as a parameter', () => {
+    expect(quoteQualifiedName('pgq.maint_rotate_tables_step1')).toBe(
+      'pgq.maint_rotate_tables_step1',
+    );
+    expect(quoteQualifiedName('public.My Table')).toBe('public."My Table"');
+    expect(quoteQualifiedName('"we.ird"."x""y"')).toBe('"we.ird"."x""y"');
+    expect(operationStatement({ func_name: 'vacuum', func_arg: 'pgq.tick' })).toEqual({
+      text: 'vacuum pgq.tick',
+      values: [],
+    });
+    expect(
+      operationStatement({ func_name: 'pgq.maint_rotate_tables_step1', func_arg: "q'; drop" }),
+    ).toEqual({ text: 'select pgq.maint_rotate_tables_step1($1)', values: ["q'; drop"] });
+    expect(operationStatement({ func_name: 'x; drop table t', func_arg: null }).text).toBe(
+      'select "x; drop table t"()',
+    );
+  });
+});
