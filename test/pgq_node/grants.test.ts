@@ -72,7 +72,7 @@ async function may(role: string, fn: string) {
     `pgq_node.${fn}`,
     'execute',
   ]);
-  return rows[0].ok as boolean;
+  return rows[0]?.ok === true;
 }
 
 describe('pgq_node grants', () => {

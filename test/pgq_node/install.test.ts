@@ -12,7 +12,7 @@ async function hasSchema(client: { query: typeof test.query }, schema: string) {
     'select count(*)::int as n from pg_namespace where nspname = $1',
     [schema],
   );
-  return rows[0].n === 1;
+  return rows[0]?.n === 1;
 }
 
 // §2.2: names, arguments with OUT columns, result types; definer except the five named.
