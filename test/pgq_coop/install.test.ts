@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { installSchemas } from '../../src/db/installer.js';
@@ -10,6 +11,23 @@ import { SkytoolsError } from '../../src/errors.js';
 import { useTestDatabase } from '../harness/database.js';
 
 const db = useTestDatabase();
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** `skytools install ... --db <database>` through the built CLI (npm test builds dist/). */
+function skytoolsInstall(database: string, schemasToInstall: string[]) {
+  const { host, port, user } = db.cluster;
+  return spawnSync(
+    process.execPath,
+    [
+      path.join(root, 'bin/skytools.js'),
+      'install',
+      '--db',
+      `host=${host} port=${port} user=${user} dbname=${database}`,
+      ...schemasToInstall,
+    ],
+    { encoding: 'utf8' },
+  );
+}
 
 async function withClient<T>(database: string, work: (client: pg.Client) => Promise<T>) {
   const client = new pg.Client(db.config({ database }));
@@ -153,5 +171,17 @@ describe('installing pgq_coop', () => {
       const { rows } = await client.query('select pgq_coop.version() as v');
       expect(rows[0]?.v).toBe('3.4');
     });
+  });
+
+  it('skytools install: one clear line and exit 1 without pgq; both at once work', async () => {
+    const database = await db.createDatabase('cli');
+    const refused = skytoolsInstall(database, ['pgq_coop']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(
+      `skytools: error: schema pgq_coop needs schema pgq, which is not installed in database ${database}; install both: skytools install pgq pgq_coop\n`,
+    );
+    const done = skytoolsInstall(database, ['pgq_coop', 'pgq']);
+    expect(done.status).toBe(0);
+    expect(done.stdout).toMatch(/^pgq: installed skytools .*\npgq_coop: installed skytools .*\n$/);
   });
 });
