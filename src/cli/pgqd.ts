@@ -44,7 +44,7 @@ export function pgqdProgram(): Command {
     )
     .usage('[-qvd] config.ini | [-skr] config.ini | --ini | -V')
     .argument('[config]', 'INI file with a [pgqd] section')
-    .option('-q, --quiet', 'no console output (warnings and errors still go to the logfile)')
+    .option('-q, --quiet', 'no console output (the logfile still gets every line)')
     .option(
       '-v, --verbose',
       'more output (-vv: trace)',
@@ -129,21 +129,12 @@ async function daemonize(settings: PgqdSettings, flags: PgqdFlags, config: strin
 async function runForeground(settings: PgqdSettings, flags: PgqdFlags): Promise<number> {
   const daemonChild = isDaemonChild();
   const log = createScriptLogger({
-    level: levelFromFlags(Boolean(flags.quiet), flags.verbose),
+    // -q silences the console only; the logfile keeps info and above.
+    level: levelFromFlags(false, flags.verbose),
     format: flags.logFormat,
     logfile: settings.logfile,
     console: !daemonChild && !flags.quiet,
   });
-  let pidfile: Pidfile | undefined;
-  try {
-    if (settings.pidfile) pidfile = acquirePidfile(settings.pidfile);
-  } catch (error) {
-    log.close();
-    reportDaemonFailure((error as Error).message);
-    return reportFailure('pgqd', error);
-  }
-  reportDaemonReady();
-  if (settings.syslog) log.logger.warn('syslog = 1 is not supported: logging to logfile/stderr');
   const daemon = new Pgqd(settings, { logger: log.logger });
   let exitCode = 0;
   const removeHandlers = installSignalHandlers({
@@ -169,6 +160,18 @@ async function runForeground(settings: PgqdSettings, flags: PgqdFlags): Promise<
       daemon.reload(settings);
     },
   });
+  // Handlers first: `pgqd -d x.ini && pgqd -r x.ini` may signal as soon as the pidfile exists.
+  let pidfile: Pidfile | undefined;
+  try {
+    if (settings.pidfile) pidfile = acquirePidfile(settings.pidfile);
+  } catch (error) {
+    removeHandlers();
+    log.close();
+    reportDaemonFailure((error as Error).message);
+    return reportFailure('pgqd', error);
+  }
+  reportDaemonReady();
+  if (settings.syslog) log.logger.warn('syslog = 1 is not supported: logging to logfile/stderr');
   log.logger.info(`pgqd ${packageVersion} starting`);
   try {
     await daemon.start();

@@ -82,8 +82,9 @@ describe('INI parsing (ConfigParser rules)', () => {
     expect(cf.get('b')).toBe('9-x');
   });
 
-  it('supports config_format = 2 with ${key} and ${section:key}', () => {
+  it('supports config_format = 2 with $-style key and section:key references', () => {
     const cf = Config.fromText(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: INI syntax, not a JS template
       '[db]\nhost = h1\n[s]\nconfig_format = 2\nname = n\ncs = host=${db:host} dbname=${name} $$x\n',
       ['s'],
     );
