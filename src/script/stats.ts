@@ -14,8 +14,8 @@ export class StatsCounter<K extends string = string> {
   }
 
   /** The counters since the last take, cleared. */
-  take(): Record<K, number> {
-    const out = Object.fromEntries(this.values) as Record<K, number>;
+  take(): Partial<Record<K, number>> {
+    const out = Object.fromEntries(this.values) as Partial<Record<K, number>>;
     this.values = new Map();
     return out;
   }

@@ -34,6 +34,8 @@ export class Pgqd {
   private readonly log: Logger;
   private readonly onTick: PgqdOptions['onTick'];
   private readonly workers = new Map<string, DatabaseWorker>();
+  /** Workers of databases that left the list, still closing. */
+  private readonly retiring = new Set<Promise<void>>();
   private readonly period = new StatsCounter<keyof PgqdStats>();
   private readonly totals: PgqdStats = { ticks: 0, maint: 0, retry: 0, errors: 0 };
   private discoveryFailures = 0;
@@ -131,6 +133,7 @@ export class Pgqd {
     }
     await Promise.all([...this.workers.values()].map((worker) => worker.stop(this.immediate)));
     this.workers.clear();
+    await Promise.all(this.retiring);
     if (this.failure) throw this.failure;
   }
 
@@ -150,7 +153,8 @@ export class Pgqd {
       this.workers.delete(name);
       const level = worker.managed ? 'info' : 'debug';
       this.log[level](`Unregister database: ${name}`);
-      void worker.stop();
+      const retired = worker.stop().finally(() => this.retiring.delete(retired));
+      this.retiring.add(retired);
     }
     for (const name of names) {
       if (this.workers.has(name)) continue;
