@@ -6,9 +6,21 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { installSchemas } from '../../src/db/installer.js';
 import { sqlBundle } from '../../src/db/sql-bundle.js';
+import { useExtraClusters } from '../harness/clusters.js';
 import { useTestDatabase } from '../harness/database.js';
 
 const db = useTestDatabase();
+const startCluster = useExtraClusters();
+
+async function withConfig<T>(config: pg.ClientConfig, work: (client: pg.Client) => Promise<T>) {
+  const client = new pg.Client(config);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
 
 async function withClient<T>(database: string, work: (client: pg.Client) => Promise<T>) {
   const client = new pg.Client(db.config({ database }));
@@ -92,6 +104,45 @@ describe('installing pgq_ext', () => {
     }
     await withClient(database, async (client) => {
       expect((await client.query('select pgq_ext.version() as v')).rows[0]?.v).toBe('3.3');
+    });
+  });
+
+  it('creates role pgq_writer when missing; a database owner without CREATEROLE is told what to run', async () => {
+    // A cluster of its own: no pgq roles yet (roles are cluster-wide).
+    const cluster = await startCluster();
+    await withConfig(cluster.connectionConfig(), async (admin) => {
+      await admin.query('create role app_owner login nosuperuser nocreaterole');
+      await admin.query('create database app owner app_owner');
+      await admin.query('create database other');
+    });
+    await withConfig({ ...cluster.connectionConfig('app'), user: 'app_owner' }, async (client) => {
+      const [result] = await installSchemas(client, ['pgq_ext']);
+      expect(result?.notices).toEqual([
+        'pgq_ext role missing; an administrator must run: create role pgq_writer;',
+      ]);
+      // The owner itself may use everything.
+      expect((await client.query("select pgq_ext.set_batch_done('c', 1) as r")).rows[0]?.r).toBe(
+        true,
+      );
+    });
+    await withConfig(cluster.connectionConfig('other'), async (superuser) => {
+      const [result] = await installSchemas(superuser, ['pgq_ext']);
+      expect(result?.notices).toEqual([]);
+      const { rows } = await superuser.query(
+        `select has_function_privilege('pgq_writer', 'pgq_ext.set_batch_done(text, bigint)',
+                                       'execute') as ok`,
+      );
+      expect(rows[0]?.ok).toBe(true);
+    });
+    // Now that the role exists, re-installing in app completes its grants.
+    await withConfig({ ...cluster.connectionConfig('app'), user: 'app_owner' }, async (client) => {
+      const [result] = await installSchemas(client, ['pgq_ext']);
+      expect(result?.notices).toEqual([]);
+      const { rows } = await client.query(
+        `select has_function_privilege('pgq_writer', 'pgq_ext.set_batch_done(text, bigint)',
+                                       'execute') as ok`,
+      );
+      expect(rows[0]?.ok).toBe(true);
     });
   });
 });
