@@ -216,10 +216,14 @@ export class Consumer implements AsyncIterable<Batch> {
   async #connect(): Promise<void> {
     const o = this.options;
     this.#broken = false;
+    let opened: pg.Client | null = null;
     const client = await openConsumerClient(o.connection, o.applicationName, () => {
+      // A client closed or replaced earlier must not mark the current one broken.
+      if (opened === null || this.#client !== opened) return;
       this.#broken = true;
       this.#wakeup.wake();
     });
+    opened = client;
     this.#client = client;
     client.on('notification', (msg) => {
       if (msg.channel === tickChannel && msg.payload === o.queue) this.#wakeup.wake();
