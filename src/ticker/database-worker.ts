@@ -194,8 +194,10 @@ export class DatabaseWorker {
       this.log.info('pgq.ticker_pass() not found: ticking with upstream policy only');
       this.warnedNoPass = true;
     }
-    const { rows } = lowLatency
-      ? await client.query<TickRow>(sql.tickPass, [s.tickerMinInterval])
+    // Without the low-latency policy ticker_pass still counts new events better than
+    // get_queue_info (the first event of a queue): an interval of decades forces no tick.
+    const { rows } = this.hasTickerPass
+      ? await client.query<TickRow>(sql.tickPass, [lowLatency ? s.tickerMinInterval : 1e9])
       : await client.query<TickRow>(sql.tickQueues);
     let busy = false;
     for (const row of rows) {
@@ -296,7 +298,7 @@ export class DatabaseWorker {
 
   private async sleep(ms: number): Promise<void> {
     if (this.wake.signal.aborted) this.wake = new AbortController();
-    await abortableSleep(ms, AbortSignal.any([this.wake.signal, this.stopping.signal]));
+    await abortableSleep(ms, [this.wake.signal, this.stopping.signal]);
   }
 }
 

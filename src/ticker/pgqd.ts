@@ -121,7 +121,7 @@ export class Pgqd {
       if (this.failure) break;
       if (!this.wake.signal.aborted) {
         const wait = Math.min(nextCheck, nextStats, Date.now() + 1000) - Date.now();
-        await abortableSleep(wait, AbortSignal.any([this.wake.signal, this.stopping.signal]));
+        await abortableSleep(wait, [this.wake.signal, this.stopping.signal]);
       }
       if (this.wake.signal.aborted && !this.stopping.signal.aborted) {
         // Woken by reload or by a worker whose database vanished: look at the list again,

@@ -65,6 +65,8 @@ beforeAll(async () => {
     dir: clusterDir,
     pgBin: inject('sharedCluster').binDir,
     fsync: false,
+    // pgq.maint_operations() lists VACUUM steps only when autovacuum cannot be relied on.
+    settings: { autovacuum: 'off' },
   });
   await cluster.start({ stopOnExit: true });
   await createPgqDatabase('alpha');
@@ -136,6 +138,17 @@ describe('pgqd auto-discovery', () => {
       });
     const before = await table();
     await poll(table, (current) => current !== before, 40_000);
+  });
+
+  it('vacuums the busy pgq tables when autovacuum is off', async () => {
+    const vacuumed = () =>
+      onDb('alpha', async (client) => {
+        const { rows } = await client.query(
+          "select vacuum_count::int as n from pg_stat_user_tables where relid = 'pgq.tick'::regclass",
+        );
+        return rows[0]?.n as number;
+      });
+    await poll(vacuumed, (n) => n > 0, 30_000);
   });
 
   it('reconnects and resumes ticking after a server restart', async () => {

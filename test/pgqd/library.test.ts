@@ -44,6 +44,83 @@ describe('Pgqd as a library', () => {
   });
 });
 
+describe('Pgqd policies', () => {
+  const base = () => `host=${db.cluster.host} port=${db.cluster.port} user=${db.cluster.user}`;
+
+  it('ticker_min_interval = 0 ticks by upstream rules only, still with NOTIFY', async () => {
+    await db.query(`select pgq.create_queue('upstream');
+      select pgq.set_queue_config('upstream', 'ticker_max_lag', '1 second');
+      select pgq.set_queue_config('upstream', 'ticker_idle_period', '1 hour')`);
+    const listener = await db.connect();
+    const payloads: string[] = [];
+    listener.on('notification', (message) => payloads.push(message.payload ?? ''));
+    await listener.query('listen pgq_tick');
+    const daemon = new Pgqd(
+      pgqdSettings({
+        baseConnstr: base(),
+        databaseList: [db.name],
+        tickerPeriod: 0.05,
+        tickerMinInterval: 0,
+      }),
+      { logger: pino({ level: 'silent' }) },
+    );
+    const running = daemon.start();
+    // A new queue's second tick comes at once; events after it wait for ticker_max_lag.
+    await poll(
+      async () =>
+        (
+          await db.query(
+            "select count(*)::int as n from pgq.tick join pgq.queue on queue_id = tick_queue where queue_name = 'upstream'",
+          )
+        ).rows[0]?.n,
+      (n) => n >= 2,
+    );
+    await db.query("select pgq.insert_event('upstream', 't', 'x')");
+    await db.query("select pgq.insert_event('upstream', 't', 'y')");
+    await poll(
+      async () => payloads,
+      (got) => got.includes('upstream'),
+    );
+    await daemon.stop();
+    await running;
+    await listener.end();
+    // Every tick with events came at least ticker_max_lag after the one before it.
+    const { rows } = await db.query<{ gap: number; events: string }>(
+      `select extract(epoch from tick_time - lag(tick_time) over w)::float8 as gap,
+              tick_event_seq - lag(tick_event_seq) over w as events
+         from pgq.tick join pgq.queue on queue_id = tick_queue
+        where queue_name = 'upstream' window w as (order by tick_id) order by tick_id`,
+    );
+    const withEvents = rows.slice(1).filter((row) => Number(row.events) > 0);
+    expect(withEvents.length).toBeGreaterThan(0);
+    for (const row of withEvents) expect(row.gap).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reconnects when connection_lifetime is reached', async () => {
+    const daemon = new Pgqd(
+      pgqdSettings({
+        baseConnstr: base(),
+        databaseList: [db.name],
+        tickerPeriod: 0.05,
+        connectionLifetime: 1,
+      }),
+      { logger: pino({ level: 'silent' }) },
+    );
+    const running = daemon.start();
+    const backend = async () =>
+      (
+        await db.query(
+          "select pid from pg_stat_activity where application_name = 'pgqd' and datname = $1",
+          [db.name],
+        )
+      ).rows.map((row) => row.pid as number);
+    const first = await poll(backend, (pids) => pids.length === 1);
+    await poll(backend, (pids) => pids.length === 1 && pids[0] !== first[0]);
+    await daemon.stop();
+    await running;
+  });
+});
+
 describe('settings', () => {
   it('has upstream defaults plus ours', () => {
     const s = pgqdSettings();

@@ -12,6 +12,7 @@ const pgqd = usePgqd();
 const databases: string[] = [];
 const pools = new Map<string, pg.Pool>();
 let daemon: PgqdProcess;
+let unlisted: string;
 
 function on(database: string): pg.Pool {
   let pool = pools.get(database);
@@ -26,6 +27,8 @@ beforeAll(async () => {
   databases.push(db.name);
   databases.push(await db.createDatabase('b', { template: db.cluster.templateDatabase }));
   databases.push(await db.createDatabase('c', { template: db.cluster.templateDatabase }));
+  unlisted = await db.createDatabase('unlisted', { template: db.cluster.templateDatabase });
+  await on(unlisted).query("select pgq.create_queue('left_alone')");
   const config = pgqd.writeConfig('ticking', {
     base_connstr: `host=${db.cluster.host} port=${db.cluster.port} user=${db.cluster.user}`,
     database_list: databases.join(', '),
@@ -179,6 +182,20 @@ describe('pgqd ticking', () => {
     expect(calls).toBeGreaterThanOrEqual(6);
     const queues = await pool.query('select distinct queue from maint_calls');
     expect(queues.rows).toEqual([{ queue: 'mq' }]);
+  });
+
+  it('leaves databases outside database_list alone', async () => {
+    const pool = on(unlisted);
+    await pool.query("select pgq.insert_event('left_alone', 't', 'x')");
+    // By now every listed database has been ticked many times over.
+    await daemon.waitFor(/\{ticks: [1-9]/);
+    const { rows } = await pool.query('select count(*)::int as n from pgq.tick');
+    expect(rows[0]?.n).toBe(1); // the one create_queue made
+    const sessions = await pool.query(
+      "select count(*)::int as n from pg_stat_activity where application_name = 'pgqd' and datname = $1",
+      [unlisted],
+    );
+    expect(sessions.rows[0]?.n).toBe(0);
   });
 
   it('logs the periodic stats line', async () => {

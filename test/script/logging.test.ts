@@ -68,3 +68,18 @@ describe('stats line', () => {
     expect(formatStats({})).toBe('{}');
   });
 });
+
+describe('abortableSleep', () => {
+  it('ends early when any of its signals aborts, and leaves no listener behind', async () => {
+    const { getEventListeners } = await import('node:events');
+    const { abortableSleep } = await import('../../src/script/index.js');
+    const a = new AbortController();
+    const b = new AbortController();
+    const sleeping = abortableSleep(60_000, [a.signal, b.signal]);
+    expect(getEventListeners(a.signal, 'abort')).toHaveLength(1);
+    b.abort();
+    await sleeping;
+    expect(getEventListeners(a.signal, 'abort')).toHaveLength(0);
+    await abortableSleep(60_000, b.signal); // already aborted: returns at once
+  });
+});
