@@ -121,6 +121,49 @@ describe('Pgqd policies', () => {
   });
 });
 
+describe('Pgqd reload and upstream pgq', () => {
+  it('applies a new database list on reload, and ticks a pgq without ticker_pass by the SQL API', async () => {
+    const other = await db.createDatabase('nopass', { template: db.cluster.templateDatabase });
+    const otherPool = db.pool({ database: other, max: 2 });
+    await otherPool.query(`drop function pgq.ticker_pass(interval);
+      select pgq.create_queue('plain api')`);
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const settings = pgqdSettings({
+      baseConnstr: `host=${db.cluster.host} port=${db.cluster.port} user=${db.cluster.user}`,
+      databaseList: [db.name],
+      tickerPeriod: 0.05,
+    });
+    const daemon = new Pgqd(settings, { logger });
+    const running = daemon.start();
+    await poll(
+      async () => daemon.databases(),
+      (dbs) => dbs[db.name] === 'active',
+    );
+    daemon.reload({ ...settings, databaseList: [other] });
+    await poll(
+      async () => daemon.databases(),
+      (dbs) => dbs[other] === 'active' && !(db.name in dbs),
+    );
+    const listener = await db.connect({ database: other });
+    const payloads: string[] = [];
+    listener.on('notification', (message) => payloads.push(message.payload ?? ''));
+    await listener.query('listen pgq_tick');
+    await otherPool.query("select pgq.insert_event('plain api', 't', 'a')");
+    await otherPool.query("select pgq.insert_event('plain api', 't', 'b')");
+    await poll(
+      async () => payloads,
+      (got) => got.includes('plain api'),
+    );
+    await listener.end();
+    await daemon.stop();
+    await running;
+    const messages = lines.map((line) => JSON.parse(line).msg as string);
+    expect(messages).toContain(`Unregister database: ${db.name}`);
+    expect(messages).toContain('pgq.ticker_pass() not found: ticking with upstream policy only');
+  });
+});
+
 describe('settings', () => {
   it('has upstream defaults plus ours', () => {
     const s = pgqdSettings();
