@@ -403,8 +403,11 @@ describe('one process per consumer name', () => {
     const first = consumerFor('lock', 'same').run(() => {}, { signal: stop.signal });
     await waitFor(
       async () =>
-        (await db.query(`select 1 from pg_locks where locktype = 'advisory' and granted`))
-          .rowCount === 1,
+        (
+          await db.query(
+            `select 1 from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+          )
+        ).rowCount === 1,
       'the first consumer to lock',
     );
     const second = await consumerFor('lock', 'same')
@@ -498,5 +501,69 @@ describe('connection loss', () => {
     );
     expect(seen).toEqual(['0', '1', '2']);
     expect(log.lines.some((l) => l.msg === 'reconnected')).toBe(true);
+  });
+});
+
+describe('names and delays', () => {
+  it('works with hostile queue and consumer names', async () => {
+    const queue = `q "quo'te" ünï.名前 %s`;
+    const name = `c'; drop table victim; --`;
+    await db.query('create table victim (x int)');
+    await makeQueue(db, queue);
+    await register(db, queue, name);
+    await insertEvent(db, queue, { type: 't', data: 'x', extra1: "o'dd" });
+    await tick(db, queue);
+    const seen: string[] = [];
+    await runUntil(
+      consumerFor(queue, name, { tableFilter: ["o'dd"] }),
+      (e) => void seen.push(e.extra1 as string),
+      () => seen.length === 1,
+    );
+    expect(seen).toEqual(["o'dd"]);
+    expect((await db.query('select count(*)::int as n from victim')).rows[0]?.n).toBe(0);
+  });
+
+  it('retries a failed event after retryDelay seconds (default 60)', async () => {
+    await makeQueue(db, 'delay');
+    await register(db, 'delay', 'c');
+    await produce('delay', 1);
+    await tick(db, 'delay');
+    let calls = 0;
+    await runUntil(
+      consumerFor('delay', 'c'),
+      () => {
+        calls++;
+        throw new Error('later');
+      },
+      async () => (await db.query('select 1 from pgq.retry_queue')).rowCount === 1,
+    );
+    const { rows } = await db.query(
+      `select extract(epoch from ev_retry_after - now())::int as seconds from pgq.retry_queue`,
+    );
+    expect(rows[0]?.seconds).toBeGreaterThan(50);
+    expect(rows[0]?.seconds).toBeLessThanOrEqual(60);
+    expect(calls).toBe(1);
+  });
+
+  it('stops with a clear error when unregistered while running', async () => {
+    await makeQueue(db, 'gone');
+    await register(db, 'gone', 'c');
+    const running = consumerFor('gone', 'c').run(() => {});
+    await waitFor(
+      async () =>
+        (
+          await db.query(
+            `select 1 from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+          )
+        ).rowCount === 1,
+      'the consumer to start',
+    );
+    await db.query(`select pgq.unregister_consumer('gone', 'c')`);
+    await expect(running).rejects.toMatchObject({
+      code: 'PGQ_ERROR',
+      message:
+        'reading the next batch for consumer "c" on queue "gone": Not subscriber to queue: gone/c',
+      context: { queue: 'gone', consumer: 'c' },
+    });
   });
 });

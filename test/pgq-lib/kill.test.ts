@@ -132,8 +132,11 @@ describe('Consumer under SIGKILL', () => {
     const first = start('dup', 'worker', 0, 'plain');
     await waitFor(
       async () =>
-        (await db.query(`select 1 from pg_locks where locktype = 'advisory' and granted`))
-          .rowCount === 1,
+        (
+          await db.query(
+            `select 1 from pg_locks where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+          )
+        ).rowCount === 1,
       'the first process to take the lock',
     );
     const second = start('dup', 'worker', 1, 'plain');
