@@ -306,7 +306,8 @@ export class DatabaseWorker {
 export function describe(error: unknown): string {
   const e = error as { message?: string; code?: string; detail?: string };
   const parts = [e.message ?? String(error)];
-  if (e.code) parts.push(`SQLSTATE ${e.code}`);
+  // PostgreSQL's five-character SQLSTATE; Node's own codes (ECONNREFUSED) are in the message.
+  if (e.code && /^[0-9A-Z]{5}$/.test(e.code)) parts.push(`SQLSTATE ${e.code}`);
   if (e.detail) parts.push(`DETAIL: ${e.detail}`);
   return parts.join('; ');
 }
