@@ -51,6 +51,7 @@ export class Batch implements AsyncIterable<Event> {
   #first: EventRow[] | null = null;
   #carry: EventRow | null = null;
   #reading = false;
+  #handedOut = 0;
 
   private constructor(
     readonly info: BatchInfo,
@@ -72,6 +73,10 @@ export class Batch implements AsyncIterable<Event> {
   }
   get state(): State {
     return this.#state;
+  }
+  /** Events handed out so far. */
+  get eventCount(): number {
+    return this.#handedOut;
   }
   /** True once every event of the batch has been handed out. */
   get fullyRead(): boolean {
@@ -173,6 +178,7 @@ export class Batch implements AsyncIterable<Event> {
       const block = new Array<Event>(rows.length);
       for (let i = 0; i < rows.length; i++) block[i] = new Event(rows[i] as EventRow, this.retries);
       if (this.#exhausted) this.#first = null;
+      this.#handedOut += block.length;
       yield block;
       this.#checkOpen();
       if (this.#exhausted) break;

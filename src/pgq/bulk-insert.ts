@@ -27,16 +27,23 @@ export async function bulkInsertEvents(
   events: BulkEventSource,
   options: PayloadOptions = {},
 ): Promise<number> {
-  const status = client.getTransactionStatus();
-  if (status === 'E') {
-    throw new SkytoolsError(
+  const aborted = (cause?: unknown) =>
+    new SkytoolsError(
       'TRANSACTION_ABORTED',
       'bulk insert on a client whose transaction has failed: roll it back first',
       { queue },
+      { cause },
     );
-  }
+  const status = client.getTransactionStatus();
+  if (status === 'E') throw aborted();
   const ownTransaction = status === 'I';
-  await client.query(ownTransaction ? 'begin' : `savepoint ${savepoint}`);
+  try {
+    await client.query(ownTransaction ? 'begin' : `savepoint ${savepoint}`);
+  } catch (error) {
+    // The status can lag behind a failure the caller has just seen: the server says so too.
+    if ((error as { code?: string }).code === '25P02') throw aborted(error);
+    throw error;
+  }
   try {
     const count = await copyEvents(client, queue, events, options.raw === true);
     await client.query(ownTransaction ? 'commit' : `release savepoint ${savepoint}`);

@@ -154,6 +154,15 @@ export class Consumer implements AsyncIterable<Batch> {
         if (batch.state === 'open') {
           try {
             await batch.finish();
+            this.log.debug(
+              {
+                batch: batch.id,
+                count: batch.eventCount,
+                retries: batch.retries.marks.size,
+                deadLetters: batch.deadLetters.length,
+              },
+              'batch finished',
+            );
           } catch (error) {
             if (!this.#sessionLost(error)) throw error;
             this.log.warn({ batch: batch.id, err: error }, 'connection lost finishing a batch');
