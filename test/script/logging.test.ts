@@ -1,8 +1,10 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  abortableSleep,
   createScriptLogger,
   formatStats,
   levelFromFlags,
@@ -71,15 +73,13 @@ describe('stats line', () => {
 
 describe('abortableSleep', () => {
   it('ends early when any of its signals aborts, and leaves no listener behind', async () => {
-    const { getEventListeners } = await import('node:events');
-    const { abortableSleep } = await import('../../src/script/index.js');
     const a = new AbortController();
     const b = new AbortController();
     const sleeping = abortableSleep(60_000, [a.signal, b.signal]);
-    expect(getEventListeners(a.signal, 'abort')).toHaveLength(1);
+    expect(EventEmitter.getEventListeners(a.signal, 'abort')).toHaveLength(1);
     b.abort();
     await sleeping;
-    expect(getEventListeners(a.signal, 'abort')).toHaveLength(0);
+    expect(EventEmitter.getEventListeners(a.signal, 'abort')).toHaveLength(0);
     await abortableSleep(60_000, b.signal); // already aborted: returns at once
   });
 });
