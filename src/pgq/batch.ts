@@ -108,6 +108,12 @@ export class Batch implements AsyncIterable<Event> {
   }
 
   async #readFirst(): Promise<void> {
+    await this.#readFirstBlock();
+    // An empty batch (an idle tick) has nothing to read: it counts as read.
+    if (this.#exhausted && this.#first?.length === 0) this.#first = null;
+  }
+
+  async #readFirstBlock(): Promise<void> {
     const size = this.sizes.next();
     const hint = Number(this.info.tickEventSeq) - Number(this.info.prevTickEventSeq);
     if (this.settings.transactional || hint > size) {

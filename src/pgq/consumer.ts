@@ -146,7 +146,16 @@ export class Consumer implements AsyncIterable<Batch> {
     this.#running = true;
     let batch: Batch | null = null;
     try {
-      await this.#connect();
+      try {
+        await this.#connect();
+      } catch (error) {
+        // A server that cannot be reached at start is a setup error; a session lost just after
+        // connecting is not: reconnect as at any other time.
+        const code = (error as { code?: unknown }).code;
+        if (code === 'CONNECT_FAILED' || !this.#sessionLost(error)) throw error;
+        this.log.warn({ err: error }, 'connection lost while starting');
+        this.#broken = true;
+      }
       for (;;) {
         batch = await this.#nextBatch(signal);
         if (batch === null) return;

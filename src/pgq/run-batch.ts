@@ -49,7 +49,19 @@ export async function processBatch(
     : (event: Event) => handleOne(batch, handler, event, context, p);
   try {
     for await (const block of batch.blocks()) {
-      if (p.concurrency === 1) {
+      if (p.concurrency === 1 && !p.careful) {
+        // The hot loop: a handler that returns no promise costs no await.
+        for (const event of block) {
+          if (p.stopNow?.aborted) return 'stopped';
+          try {
+            const result = handler(event, context) as PromiseLike<unknown> | undefined;
+            if (result !== null && typeof result?.then === 'function') await result;
+          } catch (error) {
+            if (p.options.transactional) throw new ReplayCareful();
+            handlerFailed(batch, event, error, p);
+          }
+        }
+      } else if (p.concurrency === 1) {
         for (const event of block) {
           if (p.stopNow?.aborted) return 'stopped';
           await handle(event);

@@ -450,6 +450,18 @@ describe('bad input', () => {
     });
   });
 
+  it('names the server it cannot reach at start', async () => {
+    const consumer = new Consumer({
+      connection: `host=${db.cluster.host} port=1 dbname=${db.name} user=${db.cluster.user}`,
+      queue: 'known',
+      consumer: 'c',
+    });
+    await expect(consumer.run(() => {})).rejects.toMatchObject({
+      code: 'CONNECT_FAILED',
+      message: expect.stringMatching(/^cannot connect to .*:1/),
+    });
+  });
+
   it('checks options at construction', () => {
     const bad: [Partial<ConsumerOptions>, string][] = [
       [{ batchMaxEvents: 0 }, 'option batchMaxEvents must be a number >= 1, got 0'],
@@ -488,7 +500,8 @@ describe('connection loss', () => {
       async () => {
         if (!killed) {
           const { rowCount } = await db.query(
-            `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'recon-consumer'`,
+            `select pg_terminate_backend(pid) from pg_stat_activity
+              where application_name = 'recon-consumer' and state = 'idle' and query like '%next_batch_custom%'`,
           );
           killed = rowCount === 1;
           if (killed) {
@@ -565,5 +578,26 @@ describe('names and delays', () => {
         'reading the next batch for consumer "c" on queue "gone": Not subscriber to queue: gone/c',
       context: { queue: 'gone', consumer: 'c' },
     });
+  });
+});
+
+describe('empty batches', () => {
+  it('finishes a batch without events even when the loop does not look into it', async () => {
+    await makeQueue(db, 'idle');
+    await register(db, 'idle', 'c');
+    await tick(db, 'idle');
+    await tick(db, 'idle');
+    const ids: number[] = [];
+    const stop = new AbortController();
+    for await (const batch of consumerFor('idle', 'c', { signal: stop.signal })) {
+      ids.push(batch.id);
+      expect(batch.fullyRead).toBe(true);
+      if (ids.length === 2) {
+        await batch.finish();
+        stop.abort();
+      }
+    }
+    expect(ids).toHaveLength(2);
+    expect(await consumeAllSql(db, 'idle', 'c')).toEqual([]);
   });
 });
