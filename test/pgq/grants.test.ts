@@ -39,6 +39,7 @@ const readerFunctions = [
 const writerFunctions = [
   'pgq.insert_event(text,text,text)',
   'pgq.insert_event(text,text,text,text,text,text,text)',
+  'pgq.insert_events(text,text[],text[],text[],text[],text[],text[])',
   'pgq.current_event_table(text)',
   'pgq.logutriga()',
   'pgq.sqltriga()',

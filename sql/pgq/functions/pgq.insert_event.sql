@@ -15,9 +15,8 @@
 -- Tables written: the queue's current data table pgq.event_N_<cur>; its event sequence.
 --
 -- Both are generated with a static INSERT per queue table by pgq._generate_insert_functions,
--- which create_queue and drop_queue call again; this file creates them for the queues that
--- exist now.
-select pgq._generate_insert_functions();
+-- which create_queue and drop_queue call again, and the installer at its end
+-- (structure/upgrade.sql), once every helper they call is in place.
 
 -- pgq.insert_event(queue_name text, ev_type text, ev_data text) → bigint
 --   The 7-argument form with the extra fields NULL. Plain SQL, so the planner inlines it into

@@ -29,6 +29,7 @@ declare
   writer_functions text[] := array[
     'pgq.insert_event(text, text, text)',
     'pgq.insert_event(text, text, text, text, text, text, text)',
+    'pgq.insert_events(text, text[], text[], text[], text[], text[], text[])',
     'pgq.current_event_table(text)', 'pgq.jsontriga()', 'pgq.sqltriga()', 'pgq.logutriga()'];
   admin_functions text[] := array[
     'pgq.ticker(text, bigint, timestamptz, bigint)', 'pgq.ticker(text)', 'pgq.ticker()',

@@ -2,6 +2,6 @@
 -- functions are in place; pgq.upgrade_schema() does only what is still missing.
 select pgq.upgrade_schema();
 
--- Generate the insert functions again now that every helper they call is the new version
--- (functions/ loads in name order, so the first generation may still see an older helper).
+-- Generate pgq.insert_event (7 arguments) and pgq.insert_event_raw for the queues that exist,
+-- now that every helper the generator calls is in place.
 select pgq._generate_insert_functions();

@@ -1,0 +1,100 @@
+import type pg from 'pg';
+import { comparePair, type WorkloadResult } from '../lib/compare.js';
+import type { BenchContext } from '../lib/context.js';
+import { createPlainEventTable, createQueue, payload } from '../lib/fixtures.js';
+import { timed } from '../lib/stats.js';
+
+// Server side of reading a batch: pgq.get_batch_events on an open 10k-event batch against a
+// plain SELECT of the same rows from the plain table. Each query folds every column into one
+// result row, so both sides read and pass every value inside the server while the client
+// decodes almost nothing.
+
+const queue = 'bench_batch';
+const consumer = 'bench_reader';
+const batchSize = 10000;
+
+const columnsFolded =
+  'count(*) as n, sum(length(ev_data)) as bytes, count(ev_type) as types, max(ev_time) as t,' +
+  ' sum(ev_txid) as txids, count(ev_retry) as retries, count(ev_extra1) as e1,' +
+  ' count(ev_extra2) as e2, count(ev_extra3) as e3, count(ev_extra4) as e4, max(ev_id) as last';
+
+/** A queue with one open batch of `batchSize` events, and the same rows in the plain table. */
+async function openBatch(admin: pg.Client): Promise<string> {
+  await createQueue(admin, queue);
+  await createPlainEventTable(admin);
+  await admin.query('select pgq.register_consumer($1, $2)', [queue, consumer]);
+  // Ten producer transactions, as a busy queue's batch would hold.
+  for (let t = 0; t < 10; t++) {
+    const datas = Array.from({ length: batchSize / 10 }, (_, i) => payload(t * 1000 + i));
+    await admin.query(
+      `select pgq.insert_event($1, 'order.created', d, 'extra1', null, null, null)
+         from unnest($2::text[]) d`,
+      [queue, datas],
+    );
+  }
+  await admin.query('select pgq.force_tick($1)', [queue]);
+  await admin.query('select pgq.ticker($1)', [queue]);
+  const { rows } = await admin.query<{ id: string | null }>('select pgq.next_batch($1, $2) as id', [
+    queue,
+    consumer,
+  ]);
+  const batch = rows[0]?.id;
+  if (!batch) throw new Error('bench get-batch: no batch opened');
+  await admin.query(
+    `insert into bench.plain_event (ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
+                                    ev_extra1, ev_extra2, ev_extra3, ev_extra4)
+     select ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
+            ev_extra1, ev_extra2, ev_extra3, ev_extra4
+       from pgq.get_batch_events($1)`,
+    [batch],
+  );
+  await admin.query('vacuum analyze bench.plain_event');
+  const check = await admin.query<{ n: string }>(
+    `select ${columnsFolded} from pgq.get_batch_events($1)`,
+    [batch],
+  );
+  if (Number(check.rows[0]?.n) !== batchSize) {
+    throw new Error(
+      `bench get-batch: batch holds ${check.rows[0]?.n} events, expected ${batchSize}`,
+    );
+  }
+  return batch;
+}
+
+export async function getBatch(ctx: BenchContext): Promise<WorkloadResult> {
+  const admin = await ctx.connect();
+  const client = await ctx.connect();
+  const reads = ctx.quick ? 30 : 100;
+  try {
+    const batch = await openBatch(admin);
+    const ours: pg.QueryConfig = {
+      name: 'bench-get-batch',
+      text: `select ${columnsFolded} from pgq.get_batch_events($1)`,
+      values: [batch],
+    };
+    const plain: pg.QueryConfig = {
+      name: 'bench-select-plain',
+      text: `select ${columnsFolded} from (select ev_id, ev_time, ev_txid, ev_retry, ev_type,
+               ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 from bench.plain_event) s`,
+    };
+    const run = async (statement: pg.QueryConfig) => {
+      const seconds = await timed(async () => {
+        for (let i = 0; i < reads; i++) await client.query(statement);
+      });
+      return (reads * batchSize) / seconds;
+    };
+    return {
+      ...(await comparePair({
+        repeat: ctx.repeat,
+        unit: 'events/s',
+        workload: () => run(ours),
+        baseline: () => run(plain),
+        log: ctx.log,
+      })),
+      batch_events: batchSize,
+    };
+  } finally {
+    await client.end();
+    await admin.end();
+  }
+}

@@ -1,0 +1,45 @@
+import type { WorkloadResult } from '../lib/compare.js';
+import type { BenchContext } from '../lib/context.js';
+import { produceCopy } from './copy.js';
+import { getBatch } from './get-batch.js';
+import { produceHundred, produceOne, produceSet } from './produce.js';
+
+export interface Workload {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<WorkloadResult>;
+}
+
+/** Every workload, in the order they run. */
+export const workloads: readonly Workload[] = [
+  {
+    name: 'produce-1',
+    description: 'pgq.insert_event, one event per transaction, 1 client / plain INSERT',
+    run: (ctx) => produceOne(ctx, 1),
+  },
+  {
+    name: 'produce-1-c4',
+    description: 'pgq.insert_event, one event per transaction, 4 clients / plain INSERT',
+    run: (ctx) => produceOne(ctx, 4),
+  },
+  {
+    name: 'produce-100',
+    description: '100 pgq.insert_event calls per transaction / 100 plain INSERTs',
+    run: produceHundred,
+  },
+  {
+    name: 'produce-set',
+    description: 'pgq.insert_events with 1000-element arrays / one 1000-row INSERT ... VALUES',
+    run: produceSet,
+  },
+  {
+    name: 'produce-copy',
+    description: 'COPY into pgq.current_event_table() / COPY into the plain table',
+    run: produceCopy,
+  },
+  {
+    name: 'get-batch',
+    description: 'pgq.get_batch_events on a 10k-event batch, server side / plain SELECT',
+    run: getBatch,
+  },
+];
