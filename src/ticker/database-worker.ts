@@ -95,7 +95,13 @@ export class DatabaseWorker {
   async stop(immediate = false): Promise<void> {
     this.stopping.abort();
     this.wake.abort();
-    if (immediate) await this.disconnect();
+    if (immediate) {
+      // Do not wait for a connection attempt in flight (connect timeouts are long): the loop
+      // closes what it gets once it sees it is stopping.
+      await this.disconnect();
+      this.state = 'stopped';
+      return;
+    }
     await this.running;
     await this.disconnect();
     this.state = 'stopped';
@@ -241,6 +247,10 @@ export class DatabaseWorker {
   private async connect(): Promise<boolean> {
     this.state = 'connecting';
     const client = await openClient(databaseConfig(this.settings.baseConnstr, this.database));
+    if (this.stopping.signal.aborted) {
+      await client.end().catch(() => {});
+      return false;
+    }
     this.client = client;
     this.connectedAt = Date.now();
     this.maintQueue = [];
