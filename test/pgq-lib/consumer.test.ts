@@ -435,6 +435,33 @@ describe('one process per consumer name', () => {
   });
 });
 
+describe('pooler mode', () => {
+  it('takes no lock and does not listen, and says both at start', async () => {
+    await makeQueue(db, 'pooled');
+    await register(db, 'pooled', 'c');
+    const log = memoryLogger();
+    const seen: string[] = [];
+    await runUntil(
+      consumerFor('pooled', 'c', { poolerMode: true, logger: log }),
+      (e) => void seen.push(e.data as string),
+      async () => {
+        if (seen.length === 0) {
+          await produce('pooled', 1);
+          await tick(db, 'pooled');
+        }
+        return seen.length > 0;
+      },
+    );
+    expect(log.lines.filter((l) => l.level !== 'debug').map((l) => [l.level, l.msg])).toEqual([
+      [
+        'warn',
+        'pooler mode: no advisory lock (a second process with this consumer name is not refused) and no LISTEN',
+      ],
+      ['info', 'no tick notifications: polling every 0.05 s'],
+    ]);
+  });
+});
+
 describe('bad input', () => {
   it('names an unknown queue and an unregistered consumer', async () => {
     await makeQueue(db, 'known');
