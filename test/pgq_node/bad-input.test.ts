@@ -241,23 +241,41 @@ describe('pgq_node refuses bad input and changes nothing', () => {
     [
       'create_node($1, $2, $3, $4, $5, $6, $7)',
       ['newq', null, 'root', 'w', null, null, null],
-      { ret_code: 401, ret_note: 'bad node type: ' },
+      { ret_code: 401, ret_note: null },
     ],
     [
       'create_node($1, $2, $3, $4, $5, $6, $7)',
       [null, 'root', 'root', 'w', null, null, null],
       { code: 'P0001', message: 'Invalid NULL value' },
     ],
-    ['get_node_info($1)', [null], { ret_code: 404, ret_note: 'Unknown queue: ' }],
+    // As upstream, a note built from a NULL name is NULL.
+    ['get_node_info($1)', [null], { ret_code: 404, ret_note: null }],
     [
       'demote_root($1, $2, $3)',
       [queue, null, 'leaf'],
       { code: 'P0001', message: 'incorrect step number' },
     ],
+    // As upstream: nothing moves, 200 with a NULL note.
     [
       'set_subscriber_watermark($1, $2, $3)',
       [queue, 'leaf', null],
-      { code: 'P0001', message: 'Invalid NULL value' },
+      { ret_code: 200, ret_note: null },
+    ],
+    [
+      'register_location($1, $2, $3, $4)',
+      [queue, 'leaf', 'dbname=x', null],
+      { code: '23502', message: /"dead"/ },
+    ],
+    [
+      'register_consumer($1, $2, $3, $4)',
+      [queue, 'root_worker', 'root', null],
+      { code: '23502', message: /"last_tick_id"/ },
+    ],
+    // A second registration of a subscriber, as upstream.
+    [
+      'register_subscriber($1, $2, $3, $4)',
+      [queue, 'leaf', 'other_worker', null],
+      { code: '23505', message: /"subscriber_info_pkey"/ },
     ],
     [
       'register_subscriber($1, $2, $3, $4)',

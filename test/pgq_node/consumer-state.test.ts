@@ -30,8 +30,12 @@ describe('pgq_node cascaded consumer state', () => {
       ret_note: `Consumer already registered: ${queue}/c1`,
     });
     expect(await state('c1')).toMatchObject({ provider_node: 'leaf', completed_tick: '5' });
-    // NULL keeps the position.
-    await leaf.db.query(sql, [queue, 'c1', 'root', null]);
+    // As upstream, a NULL position is refused by the NOT NULL column, changing nothing.
+    await expect(leaf.db.query(sql, [queue, 'c1', 'root', null])).rejects.toMatchObject({
+      code: '23502',
+    });
+    expect(await state('c1')).toMatchObject({ provider_node: 'leaf', completed_tick: '5' });
+    await leaf.db.query(sql, [queue, 'c1', 'root', 5]);
     expect(await state('c1')).toMatchObject({ provider_node: 'root', completed_tick: '5' });
     expect(await ret(leaf.db, sql, ['nope', 'c1', 'root', 1])).toEqual({
       ret_code: 404,
@@ -177,15 +181,15 @@ describe('pgq_node cascaded consumer state', () => {
     ]);
   });
 
-  it('unregister_consumer: 200, then 404; unknown queue 404', async () => {
+  it('unregister_consumer: 200, again 200 (as upstream); unknown queue 404', async () => {
     const sql = 'select * from pgq_node.unregister_consumer($1, $2)';
     expect(await ret(leaf.db, sql, [queue, 'c1'])).toEqual({
       ret_code: 200,
       ret_note: `Consumer c1 unregistered from ${queue}`,
     });
     expect(await ret(leaf.db, sql, [queue, 'c1'])).toEqual({
-      ret_code: 404,
-      ret_note: `Unknown consumer: ${queue}/c1`,
+      ret_code: 200,
+      ret_note: `Consumer c1 unregistered from ${queue}`,
     });
     expect(await ret(leaf.db, sql, ['nope', 'c1'])).toEqual({
       ret_code: 404,

@@ -49,7 +49,9 @@ describe('pgq_node.demote_root', () => {
   it('refuses steps 2 and 3 before step 1, and a bad step number', async () => {
     await expectPgError(root.db.query(demote, [queue, 2, 'branch']), 'steps in wrong order');
     await expectPgError(root.db.query(demote, [queue, 3, 'branch']), 'steps in wrong order');
-    await expectPgError(root.db.query(demote, [queue, 7, 'branch']), 'incorrect step number');
+    // As upstream, the order is checked first: a step past 3 before step 1 is "wrong order".
+    await expectPgError(root.db.query(demote, [queue, 7, 'branch']), 'steps in wrong order');
+    await expectPgError(root.db.query(demote, [queue, 0, 'branch']), 'incorrect step number');
     expect(await queueFlags(root)).toEqual({ disabled: false, external: false });
   });
 
@@ -125,7 +127,7 @@ describe('pgq_node.demote_root', () => {
     expect(await one(root.db, demote, [queue, 3, 'branch'])).toEqual({
       ret_code: 200,
       ret_note: `Step 3: Demoted root to branch: ${queue}`,
-      last_tick: null,
+      last_tick: top,
     });
     expect(
       await one(root.db, 'select * from pgq_node.get_worker_state($1)', [queue]),

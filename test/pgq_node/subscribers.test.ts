@@ -117,7 +117,11 @@ describe('pgq_node subscribers', () => {
       root.db.query(setWatermark, [queue, 'b1', 999999]),
       'cannot reposition, tick not found: 999999',
     );
-    await expectPgError(root.db.query(setWatermark, [queue, 'b1', null]), 'Invalid NULL value');
+    // As upstream: a NULL watermark moves nothing and says 200 with a NULL note.
+    expect(await ret(root.db, setWatermark, [queue, 'b1', null])).toEqual({
+      ret_code: 200,
+      ret_note: null,
+    });
     expect((await pgqConsumers())['.b1.watermark']).toBe(tick);
   });
 

@@ -27,7 +27,7 @@ begin
     where l.queue_name = i_queue_name and l.node_name = i_new_provider;
   if not found then
     ret_code := 404;
-    ret_note := format('New node not found: %s', i_new_provider);
+    ret_note := 'New node not found: ' || i_new_provider;
     return;
   end if;
 
@@ -36,12 +36,12 @@ begin
    where queue_name = i_queue_name and consumer_name = i_consumer_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown consumer: %s/%s', i_queue_name, i_consumer_name);
+    ret_note := 'Unknown consumer: ' || i_queue_name || '/' || i_consumer_name;
     return;
   end if;
 
   ret_code := 200;
-  ret_note := format('Consumer provider node set to : %s', i_new_provider);
+  ret_note := 'Consumer provider node set to : ' || i_new_provider;
   return;
 end;
 $$;

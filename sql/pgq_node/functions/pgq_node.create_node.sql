@@ -96,14 +96,14 @@ begin
       perform 1 from pgq.queue q where q.queue_name = i_combined_queue;
       if not found then
         ret_code := 401;
-        ret_note := format('non-existing queue on leaf side: %s', i_combined_queue);
+        ret_note := 'non-existing queue on leaf side: ' || i_combined_queue;
         return;
       end if;
     end if;
   else
     -- Upstream goes on to an insert that the CHECK constraint rejects; we stop here.
     ret_code := 401;
-    ret_note := format('bad node type: %s', i_node_type);
+    ret_note := 'bad node type: ' || i_node_type;
     return;
   end if;
 
@@ -113,8 +113,8 @@ begin
   perform pgq_node.register_consumer(i_queue_name, i_worker_name, v_provider, v_watermark);
 
   ret_code := 200;
-  ret_note := format('Node "%s" initialized for queue "%s" with type "%s"',
-                     i_node_name, i_queue_name, i_node_type);
+  ret_note := 'Node "' || i_node_name || '" initialized for queue "' || i_queue_name
+              || '" with type "' || i_node_type || '"';
   return;
 end;
 $$;

@@ -10,7 +10,7 @@
 --      is its id, the tick the new root must have completed before it is promoted.
 --      200 'Step 2: Inserted last tick: <queue>'
 --   3  node type becomes branch; the worker reads from i_new_provider from the latest tick
---      on and is no longer up to date.
+--      (returned as last_tick) on and is no longer up to date.
 --      200 'Step 3: Demoted root to branch: <queue>'
 --
 -- Parameters:
@@ -18,7 +18,7 @@
 --   i_step          1, 2 or 3
 --   i_new_provider  the new root (step 3; a registered location)
 -- Result: as above; 404 'Node not initialized for queue: <queue>'; 301 'Node not root'.
--- Errors: 'steps in wrong order' (step 2 or 3 before step 1), 'incorrect step number'.
+-- Errors: 'steps in wrong order' (a step above 1 before step 1), 'incorrect step number'.
 -- Tables written: pgq.queue, pgq.tick, pgq_node.node_info, pgq_node.local_state.
 create or replace function pgq_node.demote_root(
   in i_queue_name text,
@@ -42,7 +42,7 @@ begin
      for update;
   if not found then
     ret_code := 404;
-    ret_note := format('Node not initialized for queue: %s', i_queue_name);
+    ret_note := 'Node not initialized for queue: ' || i_queue_name;
     return;
   end if;
   if v_node.node_type <> 'root' then
@@ -58,11 +58,6 @@ begin
    where q.queue_name = i_queue_name
      for update;
 
-  if i_step is null or i_step not in (1, 2, 3) then
-    raise exception 'incorrect step number'
-      using detail = format('queue: %s, step: %s', i_queue_name, i_step),
-            hint = 'steps are 1, 2 and 3';
-  end if;
   if i_step > 1 and not (v_queue.queue_disable_insert and v_queue.queue_external_ticker) then
     raise exception 'steps in wrong order'
       using detail = format('queue: %s, step: %s', i_queue_name, i_step),
@@ -74,7 +69,7 @@ begin
        set queue_disable_insert = true, queue_external_ticker = true
      where queue_name = i_queue_name;
     ret_code := 200;
-    ret_note := format('Step 1: Writing disabled for: %s', i_queue_name);
+    ret_note := 'Step 1: Writing disabled for: ' || i_queue_name;
   elsif i_step = 2 then
     -- Upstream sets the replication role here, so the rest of this transaction may write into
     -- the now write-protected queue. Where the function owner may not (a managed server
@@ -94,18 +89,23 @@ begin
                             now(),
                             pgq.seq_getval(v_queue.queue_event_seq));
     ret_code := 200;
-    ret_note := format('Step 2: Inserted last tick: %s', i_queue_name);
+    ret_note := 'Step 2: Inserted last tick: ' || i_queue_name;
   elsif i_step = 3 then
     update pgq_node.node_info
        set node_type = 'branch'
      where queue_name = i_queue_name;
+    last_tick := pgq_node._queue_top(i_queue_name);
     update pgq_node.local_state
        set provider_node = i_new_provider,
-           last_tick_id = pgq_node._queue_top(i_queue_name),
+           last_tick_id = last_tick,
            uptodate = false
      where queue_name = i_queue_name and consumer_name = v_node.worker_name;
     ret_code := 200;
-    ret_note := format('Step 3: Demoted root to branch: %s', i_queue_name);
+    ret_note := 'Step 3: Demoted root to branch: ' || i_queue_name;
+  else
+    raise exception 'incorrect step number'
+      using detail = format('queue: %s, step: %s', i_queue_name, i_step),
+            hint = 'steps are 1, 2 and 3';
   end if;
   return;
 end;

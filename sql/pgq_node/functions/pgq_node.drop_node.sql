@@ -50,7 +50,7 @@ begin
      where queue_name = i_queue_name and node_name <> i_node_name;
   elsif v_is_provider then
     ret_code := 405;
-    ret_note := format('Cannot drop provider node: %s', i_node_name);
+    ret_note := 'Cannot drop provider node: ' || i_node_name;
     return;
   else
     perform 1 from pgq_node.subscriber_info s
@@ -64,7 +64,7 @@ begin
   perform pgq_node.unregister_location(i_queue_name, i_node_name);
 
   ret_code := 200;
-  ret_note := format('Node dropped: %s', i_node_name);
+  ret_note := 'Node dropped: ' || i_node_name;
   return;
 end;
 $$;

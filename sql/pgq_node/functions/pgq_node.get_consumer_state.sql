@@ -36,7 +36,7 @@ begin
    where n.queue_name = i_queue_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown queue: %s', i_queue_name);
+    ret_note := 'Unknown queue: ' || i_queue_name;
     return;
   end if;
 
@@ -46,7 +46,7 @@ begin
    where s.queue_name = i_queue_name and s.consumer_name = i_consumer_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown consumer: %s/%s', i_queue_name, i_consumer_name);
+    ret_note := 'Unknown consumer: ' || i_queue_name || '/' || i_consumer_name;
     return;
   end if;
 
@@ -55,7 +55,7 @@ begin
    where l.queue_name = i_queue_name and l.node_name = provider_node;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown provider node: %s/%s', i_queue_name, provider_node);
+    ret_note := 'Unknown provider node: ' || i_queue_name || '/' || provider_node;
     return;
   end if;
 

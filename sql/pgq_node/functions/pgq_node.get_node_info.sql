@@ -46,7 +46,7 @@ begin
    where n.queue_name = i_queue_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown queue: %s', i_queue_name);
+    ret_note := 'Unknown queue: ' || i_queue_name;
     return;
   end if;
 

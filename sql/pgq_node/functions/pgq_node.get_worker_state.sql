@@ -44,7 +44,7 @@ begin
    where n.queue_name = i_queue_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown queue: %s', i_queue_name);
+    ret_note := 'Unknown queue: ' || i_queue_name;
     return;
   end if;
 
@@ -54,7 +54,7 @@ begin
    where s.queue_name = i_queue_name and s.consumer_name = worker_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown consumer: %s/%s', i_queue_name, worker_name);
+    ret_note := 'Unknown consumer: ' || i_queue_name || '/' || worker_name;
     return;
   end if;
 
@@ -63,7 +63,7 @@ begin
    where l.queue_name = i_queue_name and l.node_name = provider_node;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown provider node: %s/%s', i_queue_name, provider_node);
+    ret_note := 'Unknown provider node: ' || i_queue_name || '/' || provider_node;
     return;
   end if;
 
@@ -73,7 +73,7 @@ begin
      where c.queue_name = combined_queue;
     if not found then
       ret_code := 404;
-      ret_note := format('Combinde queue node not found: %s', combined_queue);
+      ret_note := 'Combinde queue node not found: ' || combined_queue;
       return;
     end if;
   end if;

@@ -28,7 +28,7 @@ begin
      for update;
   if not found then
     ret_code := 404;
-    ret_note := format('Node not initialized for queue: %s', i_queue_name);
+    ret_note := 'Node not initialized for queue: ' || i_queue_name;
     return;
   end if;
   if v_node.node_type <> 'branch' then

@@ -12,7 +12,7 @@
 --   i_custom_tick_id  its position: the last tick it has completed
 -- Result: 200 'Consumer <consumer> registered on queue <queue>';
 --   201 'Consumer already registered: <queue>/<consumer>' (provider and position are moved
---   to the given ones; a NULL position keeps the old one); 404 'Unknown queue: <queue>'.
+--   to the given ones); 404 'Unknown queue: <queue>'. A NULL position fails on NOT NULL.
 -- Tables written: pgq_node.local_state.
 create or replace function pgq_node.register_consumer(
   in i_queue_name text,
@@ -30,17 +30,17 @@ begin
   perform 1 from pgq_node.node_info n where n.queue_name = i_queue_name for share;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown queue: %s', i_queue_name);
+    ret_note := 'Unknown queue: ' || i_queue_name;
     return;
   end if;
 
   update pgq_node.local_state
      set provider_node = i_provider_node,
-         last_tick_id = coalesce(i_custom_tick_id, last_tick_id)
+         last_tick_id = i_custom_tick_id
    where queue_name = i_queue_name and consumer_name = i_consumer_name;
   if found then
     ret_code := 201;
-    ret_note := format('Consumer already registered: %s/%s', i_queue_name, i_consumer_name);
+    ret_note := 'Consumer already registered: ' || i_queue_name || '/' || i_consumer_name;
     return;
   end if;
 
@@ -48,7 +48,7 @@ begin
   values (i_queue_name, i_consumer_name, i_provider_node, i_custom_tick_id);
 
   ret_code := 200;
-  ret_note := format('Consumer %s registered on queue %s', i_consumer_name, i_queue_name);
+  ret_note := 'Consumer ' || i_consumer_name || ' registered on queue ' || i_queue_name;
   return;
 end;
 $$;

@@ -4,7 +4,8 @@
 -- Called on a provider (root or branch) for a node that is to read its queue: registers the
 -- subscriber's two pgq consumers here, .<node>.watermark at the global watermark (so events
 -- its subtree needs are kept) and its worker at i_custom_tick_id (or the global watermark),
--- and records the subscriber. Registering again moves both consumers.
+-- and records the subscriber. A node already subscribed fails on the primary key (as
+-- upstream; unregister it first), and nothing is changed.
 --
 -- Parameters:
 --   i_queue_name          cascaded queue
@@ -37,12 +38,12 @@ begin
      for share;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown queue: %s', i_queue_name);
+    ret_note := 'Unknown queue: ' || i_queue_name;
     return;
   end if;
   if v_node_type not in ('root', 'branch') then
     ret_code := 401;
-    ret_note := format('Cannot subscribe to %s node', v_node_type);
+    ret_note := 'Cannot subscribe to ' || v_node_type || ' node';
     return;
   end if;
 
@@ -53,12 +54,10 @@ begin
                                    coalesce(i_custom_tick_id, global_watermark));
 
   insert into pgq_node.subscriber_info (queue_name, subscriber_node, worker_name, watermark_name)
-  values (i_queue_name, i_remote_node_name, i_remote_worker_name, v_watermark_name)
-  on conflict (queue_name, subscriber_node) do update
-     set worker_name = excluded.worker_name, watermark_name = excluded.watermark_name;
+  values (i_queue_name, i_remote_node_name, i_remote_worker_name, v_watermark_name);
 
   ret_code := 200;
-  ret_note := format('Subscriber registered: %s', i_remote_node_name);
+  ret_note := 'Subscriber registered: ' || i_remote_node_name;
   return;
 end;
 $$;

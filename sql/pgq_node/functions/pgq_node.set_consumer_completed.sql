@@ -29,11 +29,11 @@ begin
    where queue_name = i_queue_name and consumer_name = i_consumer_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Consumer not known: %s/%s', i_queue_name, i_consumer_name);
+    ret_note := 'Consumer not known: ' || i_queue_name || '/' || i_consumer_name;
     return;
   end if;
   ret_code := 100;
-  ret_note := format('Consumer %s completed tick = %s', i_consumer_name, i_tick_id);
+  ret_note := 'Consumer ' || i_consumer_name || ' completed tick = ' || i_tick_id;
   return;
 end;
 $$;

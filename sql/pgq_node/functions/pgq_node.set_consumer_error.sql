@@ -28,11 +28,11 @@ begin
    where queue_name = i_queue_name and consumer_name = i_consumer_name;
   if not found then
     ret_code := 101;
-    ret_note := format('Consumer not known, ignoring: %s/%s', i_queue_name, i_consumer_name);
+    ret_note := 'Consumer not known, ignoring: ' || i_queue_name || '/' || i_consumer_name;
     return;
   end if;
   ret_code := 100;
-  ret_note := format('Consumer %s error = %s', i_consumer_name, i_error_msg);
+  ret_note := 'Consumer ' || i_consumer_name || ' error = ' || i_error_msg;
   return;
 end;
 $$;

@@ -33,12 +33,12 @@ begin
      for update;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown consumer: %s', i_consumer_name);
+    ret_note := 'Unknown consumer: ' || i_consumer_name;
     return;
   end if;
   if v_paused = i_paused then
     ret_code := 201;
-    ret_note := format('Consumer %s already %s', i_consumer_name, v_word);
+    ret_note := 'Consumer ' || i_consumer_name || ' already ' || v_word;
     return;
   end if;
 
@@ -47,7 +47,7 @@ begin
    where queue_name = i_queue_name and consumer_name = i_consumer_name;
 
   ret_code := 200;
-  ret_note := format('Consumer %s tagged as %s', i_consumer_name, v_word);
+  ret_note := 'Consumer ' || i_consumer_name || ' tagged as ' || v_word;
   return;
 end;
 $$;

@@ -27,11 +27,11 @@ begin
    where queue_name = i_queue_name and consumer_name = i_consumer_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Consumer not known: %s/%s', i_queue_name, i_consumer_name);
+    ret_note := 'Consumer not known: ' || i_queue_name || '/' || i_consumer_name;
     return;
   end if;
   ret_code := 200;
-  ret_note := format('Consumer uptodate = %s', i_uptodate::int4);
+  ret_note := 'Consumer uptodate = ' || i_uptodate::int4;
   return;
 end;
 $$;

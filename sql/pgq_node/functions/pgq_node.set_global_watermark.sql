@@ -38,7 +38,7 @@ begin
      for update;
   if not found then
     ret_code := 404;
-    ret_note := format('Queue%s not found', i_queue_name);
+    ret_note := 'Queue' || i_queue_name || ' not found';
     return;
   end if;
 
@@ -64,7 +64,7 @@ begin
       where q.queue_name = i_queue_name and t.tick_id = v_watermark;
     if not found then
       ret_code := 200;
-      ret_note := format('Skipping global watermark update to %s', v_watermark);
+      ret_note := 'Skipping global watermark update to ' || v_watermark;
       return;
     end if;
   end if;
@@ -80,7 +80,7 @@ begin
   end if;
 
   ret_code := 200;
-  ret_note := format('Global watermark set to %s', v_watermark);
+  ret_note := 'Global watermark set to ' || v_watermark;
   return;
 end;
 $$;

@@ -11,7 +11,8 @@
 --   i_part_queue_name      partition queue, merged into it
 --   i_watermark            partition tick
 -- Result: 200 'Ok'; 201 'Part-queue does not exist' (no merge-leaf of that partition into
---   this combined queue here); 401 'Worker registration not found'.
+--   this combined queue here, or the combined queue is not a branch here: on the combined
+--   root the merge-leaf moves by itself); 401 'Worker registration not found'.
 -- Tables written: pgq_node.local_state.
 create or replace function pgq_node.set_partition_watermark(
   in i_combined_queue_name text,
@@ -29,9 +30,11 @@ declare
 begin
   select n.worker_name into v_worker
     from pgq_node.node_info n
+    join pgq_node.node_info c on c.queue_name = n.combined_queue
    where n.queue_name = i_part_queue_name
      and n.combined_queue = i_combined_queue_name
-     for update;
+     and c.node_type = 'branch'
+     for update of n;
   if not found then
     ret_code := 201;
     ret_note := 'Part-queue does not exist';

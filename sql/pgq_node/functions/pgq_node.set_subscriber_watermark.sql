@@ -14,6 +14,7 @@
 --   405 'watermark must not be moved backwards';
 --   404 'node <node> not subscribed to queue ' (upstream's text, without the queue name).
 -- Errors: 'cannot reposition, tick not found: <tick>' (pgq) for a tick this queue lacks.
+-- A NULL watermark moves nothing and, as upstream, returns 200 with a NULL note.
 -- Tables written: pgq.subscription.
 create or replace function pgq_node.set_subscriber_watermark(
   in i_queue_name text,
@@ -35,13 +36,8 @@ begin
    where s.queue_name = i_queue_name and s.subscriber_node = i_node_name;
   if not found then
     ret_code := 404;
-    ret_note := format('node %s not subscribed to queue ', i_node_name);
+    ret_note := 'node ' || i_node_name || ' not subscribed to queue ';
     return;
-  end if;
-  if i_watermark is null then
-    raise exception 'Invalid NULL value'
-      using detail = format('queue: %s, node: %s: the watermark must be a tick id',
-                            i_queue_name, i_node_name);
   end if;
 
   select s.sub_last_tick into v_current
@@ -64,7 +60,7 @@ begin
   perform pgq.register_consumer_at(i_queue_name, v_watermark_name, i_watermark);
 
   ret_code := 200;
-  ret_note := format('%s set to %s', v_watermark_name, i_watermark);
+  ret_note := v_watermark_name || ' set to ' || i_watermark;
   return;
 end;
 $$;

@@ -5,8 +5,8 @@
 -- Parameters:
 --   i_queue_name     cascaded queue
 --   i_consumer_name  consumer
--- Result: 200 'Consumer <consumer> unregistered from <queue>'; 404 'Unknown queue: <queue>';
---   404 'Unknown consumer: <queue>/<consumer>'.
+-- Result: 200 'Consumer <consumer> unregistered from <queue>' (also when it was not
+--   registered); 404 'Unknown queue: <queue>'.
 -- Tables written: pgq_node.local_state.
 create or replace function pgq_node.unregister_consumer(
   in i_queue_name text,
@@ -22,20 +22,16 @@ begin
   perform 1 from pgq_node.node_info n where n.queue_name = i_queue_name;
   if not found then
     ret_code := 404;
-    ret_note := format('Unknown queue: %s', i_queue_name);
+    ret_note := 'Unknown queue: ' || i_queue_name;
     return;
   end if;
 
+  -- A consumer that is not registered is already gone: 200 as well (as upstream).
   delete from pgq_node.local_state
    where queue_name = i_queue_name and consumer_name = i_consumer_name;
-  if not found then
-    ret_code := 404;
-    ret_note := format('Unknown consumer: %s/%s', i_queue_name, i_consumer_name);
-    return;
-  end if;
 
   ret_code := 200;
-  ret_note := format('Consumer %s unregistered from %s', i_consumer_name, i_queue_name);
+  ret_note := 'Consumer ' || i_consumer_name || ' unregistered from ' || i_queue_name;
   return;
 end;
 $$;

@@ -57,7 +57,7 @@ begin
    where queue_name = i_queue_name and node_name = i_node_name;
   if not found then
     ret_code := 301;
-    ret_note := format('Location not found: %s/%s', i_queue_name, i_node_name);
+    ret_note := 'Location not found: ' || i_queue_name || '/' || i_node_name;
     return;
   end if;
 

@@ -36,7 +36,7 @@ begin
   perform pgq.unregister_consumer(i_queue_name, v_sub.worker_name);
 
   ret_code := 200;
-  ret_note := format('Subscriber unregistered: %s', i_remote_node_name);
+  ret_note := 'Subscriber unregistered: ' || i_remote_node_name;
   return;
 end;
 $$;
