@@ -128,7 +128,7 @@ describe('pgq_node refuses bad input and changes nothing', () => {
   }
 
   type Outcome =
-    | { ret_code: number; ret_note: string }
+    | { ret_code: number; ret_note: string | null }
     | { code: string; message: string | RegExp };
   const cases: [string, unknown[], Outcome][] = [
     // unknown queue
