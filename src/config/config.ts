@@ -179,6 +179,31 @@ export class Config {
     return Number(match[1]) * scale;
   }
 
+  /** `k:v, k2` → { k: 'v', k2: 'k2' } (a key without a value maps to itself, as upstream). */
+  getDict(key: string, fallback?: Record<string, string>): Record<string, string> {
+    const text = this.getOptional(key);
+    if (text === undefined) return this.need(key, fallback);
+    const out: Record<string, string> = {};
+    for (const item of text.split(',')) {
+      const trimmed = item.trim();
+      if (trimmed === '') continue;
+      const colon = trimmed.indexOf(':');
+      const name = colon < 0 ? trimmed : trimmed.slice(0, colon).trim();
+      out[name] = colon < 0 ? trimmed : trimmed.slice(colon + 1).trim();
+    }
+    return out;
+  }
+
+  /** A size: `1`, `2 B`, `3K`, `4 MB`, `1G` (binary multiples, as upstream's hsize_to_bytes). */
+  getBytes(key: string, fallback?: number): number {
+    const text = this.getOptional(key);
+    if (text === undefined) return this.need(key, fallback);
+    const match = /^(\d+)\s*([kmgtp]?)b?$/i.exec(text.trim());
+    if (!match) throw this.badValue(key, text, 'a size (e.g. 512, 10K, 4 MB)');
+    const power = ' kmgtp'.indexOf((match[2] || ' ').toLowerCase());
+    return Number(match[1]) * 1024 ** power;
+  }
+
   /** A file name with `~` expanded; `""` and `-` are kept as given. */
   getFile(key: string, fallback?: string): string {
     const text = this.getOptional(key);

@@ -134,6 +134,22 @@ describe('typed getters', () => {
     expect(cf.getInt('missing', 7)).toBe(7);
   });
 
+  it('parses dicts and byte sizes', () => {
+    const more = Config.fromText(
+      '[s]\nmap = a:1, b , c: x y\nsize1 = 512\nsize2 = 2 B\nsize3 = 3K\nsize4 = 4 MB\nbadsize = 5 X\n',
+      ['s'],
+    );
+    expect(more.getDict('map')).toEqual({ a: '1', b: 'b', c: 'x y' });
+    expect(more.getDict('none', {})).toEqual({});
+    expect(more.getBytes('size1')).toBe(512);
+    expect(more.getBytes('size2')).toBe(2);
+    expect(more.getBytes('size3')).toBe(3072);
+    expect(more.getBytes('size4')).toBe(4 * 1024 * 1024);
+    expect(thrown(() => more.getBytes('badsize')).message).toBe(
+      '<string>:7: [s] badsize = "5 X" is not a size (e.g. 512, 10K, 4 MB)',
+    );
+  });
+
   it('names file, section and key in errors', () => {
     const bad = thrown(() => cf.getInt('bad'));
     expect(bad.message).toBe('/etc/sky/x.ini:11: [s] bad = "forty" is not an integer');
@@ -158,6 +174,9 @@ describe('bad files', () => {
     const missing = path.join(dir, 'nope.ini');
     expect(thrown(() => Config.load(missing, ['pgqd'])).message).toBe(
       `cannot read config file ${missing}: ENOENT`,
+    );
+    expect(thrown(() => Config.load(dir, ['pgqd'])).message).toBe(
+      `cannot read config file ${dir}: EISDIR`,
     );
     if (process.getuid?.() !== 0) {
       const locked = write('locked.ini', '[pgqd]\n');
