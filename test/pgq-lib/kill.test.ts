@@ -57,7 +57,7 @@ async function setup(queue: string): Promise<void> {
   for (let from = 0; from < events; from += perTick) {
     await db.query(
       `select pgq.insert_event($1, 'n', i::text) from generate_series($2::int, $3::int) i`,
-      [queue, from, from + perTick - 1],
+      [queue, from, Math.min(from + perTick, events) - 1],
     );
     await tick(db, queue);
   }
