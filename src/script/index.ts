@@ -11,6 +11,7 @@ export {
   levelFromFlags,
   type ScriptLogger,
 } from './logger.js';
+export { type LoopOptions, ScriptLoop } from './loop.js';
 export {
   acquirePidfile,
   type Pidfile,
