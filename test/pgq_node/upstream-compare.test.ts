@@ -1,11 +1,12 @@
 /**
  * Differential test: the same calls against upstream's pgq_node 3.5 (Debian's
- * postgresql-15-pgq-node, on PostgreSQL 15, which .ci/run installs) and against ours, on two
- * nodes each; results, return codes, notes and errors must match, except where
- * docs/pgq_node.md lists a difference. Behaviour only: no upstream code is read or used here.
+ * postgresql-15-pgq-node, on PostgreSQL 15, which .ci/run installs), against ours, and against
+ * ours installed over upstream's C pgq, on two nodes each; results, return codes, notes and
+ * errors must match. Behaviour only: no upstream code is read or used here.
  */
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { installSchemas } from '../../src/db/installer.js';
 import { useTestDatabase } from '../harness/database.js';
 
 const test = useTestDatabase();
@@ -302,6 +303,15 @@ describe('pgq_node against upstream pgq_node 3.5', () => {
       return;
     }
     const template = { template: test.cluster.templateDatabase };
+    // Ours on top of upstream's C pgq: the installer accepts it as the pgq it needs.
+    const mixed = {
+      root: await test.connect({ database: await test.createDatabase(`${name}_mix_root`) }),
+      branch: await test.connect({ database: await test.createDatabase(`${name}_mix_branch`) }),
+    };
+    for (const db of Object.values(mixed)) {
+      await db.query('create extension pgq');
+      await installSchemas(db, ['pgq_node']);
+    }
     const nodes = {
       upstream: {
         root: await test.connect({ database: await test.createDatabase(`${name}_up_root`) }),
@@ -321,10 +331,16 @@ describe('pgq_node against upstream pgq_node 3.5', () => {
     for (const [i, [node, sql, params]] of script.entries()) {
       const upstream = await run(nodes.upstream[node], sql, params);
       const ours = await run(nodes.ours[node], sql, params);
+      const onUpstreamPgq = await run(mixed[node], sql, params);
       try {
         expect(ours).toEqual(upstream);
       } catch {
         mismatches.push({ step: i, node, sql, params, upstream, ours });
+      }
+      try {
+        expect(onUpstreamPgq).toEqual(upstream);
+      } catch {
+        mismatches.push({ step: i, node, sql, params, upstream, onUpstreamPgq });
       }
     }
     expect(mismatches).toEqual([]);
