@@ -62,6 +62,12 @@ export function pgqdProgram(): Command {
         .default('text'),
     )
     .version(`pgqd version ${packageVersion}`, '-V, --version', 'print the version and exit')
+    .addHelpText(
+      'after',
+      '\nEvery config key with its default: pgqd --ini. Signals: SIGINT graceful stop, ' +
+        'SIGTERM immediate stop, SIGHUP reload.\nTicks end with NOTIFY pgq_tick (payload: the ' +
+        'queue name). Manual: docs/pgqd.md.',
+    )
     .showHelpAfterError()
     .exitOverride();
 }
