@@ -39,7 +39,14 @@ export const workloads: readonly Workload[] = [
   },
   {
     name: 'get-batch',
-    description: 'pgq.get_batch_events on a 10k-event batch, server side / plain SELECT',
-    run: getBatch,
+    description:
+      'pgq.get_batch_events on a 10k-event batch, server side / plain SELECT of the same rows in ev_id order',
+    run: (ctx) => getBatch(ctx, true),
+  },
+  {
+    name: 'get-batch-unordered',
+    description:
+      'pgq.get_batch_events on a 10k-event batch, server side / plain SELECT in any order',
+    run: (ctx) => getBatch(ctx, false),
   },
 ];
