@@ -5,6 +5,8 @@ import { BatchRetries } from './batch-retries.js';
 import type { BlockSize } from './block-size.js';
 import {
   batchCursorSql,
+  batchEventsFilteredSql,
+  batchEventsSql,
   cursorName,
   deadLetterSql,
   fetchSql,
@@ -116,26 +118,27 @@ export class Batch implements AsyncIterable<Event> {
   async #readFirstBlock(): Promise<void> {
     const size = this.sizes.next();
     const hint = Number(this.info.tickEventSeq) - Number(this.info.prevTickEventSeq);
-    if (this.settings.transactional || hint > size) {
-      await this.#begin();
-      this.#first = await this.#cursorRows(size);
-      this.#exhausted = this.#first.length < size;
-      return;
-    }
-    // Autocommit: the cursor closes with the statement. One row more than a block tells
-    // whether the batch fits; if not, reopen inside a transaction and skip what we hold.
-    const rows = await this.#cursorRows(size + 1);
-    if (rows.length <= size) {
+    if (this.settings.transactional) await this.#begin();
+    if (hint <= size) {
+      // Most batches fit a block: read it whole in one statement (get_batch_events runs the
+      // batch query without a row-by-row loop). One row more than a block tells whether it
+      // really fits, since the hint misses retried events and long transactions.
+      const rows = await this.#quickRows(size + 1);
+      if (rows.length <= size) {
+        this.#first = rows;
+        this.#exhausted = true;
+        return;
+      }
+      // Hand out `size` now; the extra row starts the next block, read from a cursor that
+      // skips what we hold.
+      this.#carry = rows.pop() as EventRow;
       this.#first = rows;
-      this.#exhausted = true;
+      await this.#openCursor();
+      await this.connection.query(moveSql(size + 1));
       return;
     }
-    // Hand out `size` now; the extra row starts the next block.
-    this.#carry = rows.pop() as EventRow;
-    this.#first = rows;
-    await this.#begin();
-    await this.#cursorRows(0);
-    await this.connection.query(moveSql(size + 1));
+    await this.#openCursor();
+    this.#first = await this.#fetch();
   }
 
   async #begin(): Promise<void> {
@@ -143,10 +146,24 @@ export class Batch implements AsyncIterable<Event> {
     this.#inTransaction = true;
   }
 
-  async #cursorRows(limit: number): Promise<EventRow[]> {
+  /** A cursor over the batch (get_batch_cursor, no rows at once); it lives as long as the transaction. */
+  async #openCursor(): Promise<void> {
+    if (!this.#inTransaction) await this.#begin();
+    await this.connection.query(batchCursorSql, [
+      this.info.id,
+      cursorName,
+      0,
+      this.settings.filter,
+    ]);
+  }
+
+  async #quickRows(limit: number): Promise<EventRow[]> {
     const result = await this.connection.query({
-      text: batchCursorSql,
-      values: [this.info.id, cursorName, limit, this.settings.filter],
+      text:
+        this.settings.filter === null
+          ? batchEventsSql
+          : batchEventsFilteredSql(this.settings.filter),
+      values: [this.info.id, limit],
       rowMode: 'array',
       types: rawTypes,
     });

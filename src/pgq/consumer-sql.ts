@@ -1,3 +1,5 @@
+import { eventColumns } from './event.js';
+
 /**
  * The statements of the consumer's hot path: fixed text, `$n` parameters, one round trip each.
  */
@@ -7,8 +9,14 @@ export const nextBatchSql =
   ' cur_tick_event_seq, prev_tick_event_seq' +
   ' from pgq.next_batch_custom($1, $2, $3::interval, $4, $5::interval)';
 
-/** First rows of a batch; a cursor over the rest stays open while the transaction lasts. */
+/** A cursor over a batch (and its first $3 rows); it stays open while the transaction lasts. */
 export const batchCursorSql = 'select * from pgq.get_batch_cursor($1, $2, $3, $4)';
+
+/** The first $2 events of a batch in one statement. */
+export const batchEventsSql = `select ${eventColumns} from pgq.get_batch_events($1) limit $2`;
+/** The same with a filter built by the library (see tableFilterSql). */
+export const batchEventsFilteredSql = (filter: string) =>
+  `select ${eventColumns} from pgq.get_batch_events($1) where ${filter} limit $2`;
 
 export const finishSql = 'select pgq.finish_batch($1) as ok';
 
