@@ -75,7 +75,13 @@ async function copyEvents(
       `copy ${quoteQualified(schema, table)} (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4) from stdin`,
     ),
   );
-  const failed = new Promise<never>((_, reject) => stream.once('error', reject));
+  let serverFailed = false;
+  const failed = new Promise<never>((_, reject) =>
+    stream.once('error', (error) => {
+      serverFailed = true;
+      reject(error);
+    }),
+  );
   failed.catch(() => {});
   let chunk = '';
   const write = async (text: string) => {
@@ -106,11 +112,14 @@ async function copyEvents(
     }
     if (chunk) await write(chunk);
   } catch (error) {
-    // CopyFail: the server discards every row of this COPY.
-    const closed = once(stream, 'close').catch(() => {});
-    stream.on('error', () => {});
-    stream.destroy(error instanceof Error ? error : new Error(String(error)));
-    await closed;
+    // Our own failure (a bad event): send CopyFail, the server discards every row of this COPY.
+    // A failure the server reported has ended the COPY already.
+    if (!serverFailed) {
+      const closed = once(stream, 'close').catch(() => {});
+      stream.on('error', () => {});
+      stream.destroy(error instanceof Error ? error : new Error(String(error)));
+      await closed;
+    }
     if (error instanceof SkytoolsError) throw addQueue(error, queue);
     throw error;
   }

@@ -156,6 +156,32 @@ describe('bulkInsertEvents', () => {
     expect(got.filter((e) => e.ev_data === 'a')).toHaveLength(0);
   });
 
+  it('survives a server error in the middle of the COPY, leaving nothing behind', async () => {
+    await makeQueue(db, 'boom');
+    await register(db, 'boom', 'c');
+    const { rows } = await db.query(`select pgq.current_event_table('boom') as t`);
+    await db.query(`create function boom() returns trigger language plpgsql as $$
+      begin if new.ev_data = 'boom' then raise exception 'boom at %', new.ev_id; end if;
+      return new; end $$`);
+    await db.query(
+      `create trigger boom before insert on ${rows[0]?.t} for each row execute function boom()`,
+    );
+    const client = await db.connect();
+    const events: EventInput[] = Array.from({ length: 20_000 }, (_, i) => ({
+      type: 'x',
+      data: i === 15_000 ? 'boom' : `event ${i} ${'y'.repeat(50)}`,
+    }));
+    await client.query('begin');
+    await bulkInsertEvents(client, 'boom', [{ type: 'kept', data: 'k' }], { raw: true });
+    await expect(bulkInsertEvents(client, 'boom', events, { raw: true })).rejects.toMatchObject({
+      message: expect.stringMatching(/^boom at \d+$/),
+    });
+    await client.query('commit');
+    await tick(db, 'boom');
+    const got = await consumeAllSql(db, 'boom', 'c');
+    expect(got.map((e) => e.ev_data)).toEqual(['k']);
+  });
+
   it('runs in a transaction of its own on an idle client; unknown queue is refused', async () => {
     await makeQueue(db, 'own');
     await register(db, 'own', 'c');
