@@ -102,6 +102,13 @@ describe('schema pgq_node install', () => {
     expect(results.map((r) => [r.schema, r.previous])).toEqual([['pgq_node', null]]);
   });
 
+  it('the SQL bundles install with one transaction each, pgq first (psql -1 -f)', async () => {
+    const client = await test.connect({ database: await test.createDatabase('bundle') });
+    for (const schema of ['pgq', 'pgq_node'])
+      await client.query(`begin;\n${sqlBundle(schema)}\ncommit;`);
+    expect(await one(client, 'select pgq_node.version() as v')).toEqual({ v: '3.5' });
+  });
+
   it('installing again keeps the node, its queue and consumers', async () => {
     const node = await nodeDatabase(test, 'root');
     await createRoot(node, 'keep');
