@@ -71,6 +71,26 @@ describe('the per-transaction insert cache', () => {
     ]);
   });
 
+  it('never serves insert_event_raw with an explicit id from the cache', async () => {
+    await makeQueue(db, 'ic_raw');
+    const client = await db.connect();
+    await client.query('begin');
+    const raw = (id: number | null, data: string) =>
+      client.query(
+        "select pgq.insert_event_raw('ic_raw', $1, null, null, null, 't', $2, null, null, null, null) as id",
+        [id, data],
+      );
+    await raw(null, 'a');
+    await raw(null, 'b');
+    expect(await cache(client)).toContain('|ic_raw');
+    const { rows } = await raw(777000, 'explicit');
+    await client.query('commit');
+    expect(rows[0]?.id).toBe('777000');
+    const { queue_data_pfx: pfx } = await queueRow(db, 'ic_raw');
+    const stored = await db.query(`select ev_id from ${pfx as string} where ev_data = 'explicit'`);
+    expect(stored.rows).toEqual([{ ev_id: '777000' }]);
+  });
+
   it('sends each event to its own queue when a transaction alternates queues', async () => {
     const names = ['ic_a', 'ic_b', 'ic|pipe', '', 'ic_a|'];
     for (const name of names) await makeQueue(db, name);
