@@ -13,9 +13,9 @@ const child = fileURLToPath(new URL('./fixtures/consumer-child.mjs', import.meta
 
 // `npm run test:stress` (SKYTOOLS_STRESS=1) runs the long form: 20 kills over 10k events.
 const stress = process.env.SKYTOOLS_STRESS === '1';
-const events = stress ? 10_000 : 3000;
+const events = stress ? 10_000 : 2000;
 const perTick = 150;
-const kills = stress ? 20 : 8;
+const kills = stress ? 20 : 6;
 
 interface Running {
   proc: ChildProcess;
