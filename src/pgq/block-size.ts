@@ -2,8 +2,9 @@ import type { EventRow } from './event.js';
 
 // Rows cost more than their text: ids, txid, time and the driver's bookkeeping.
 const rowOverhead = 64;
-// Before any event has been seen its size is unknown: read a few first.
-const probeRows = 100;
+// Before any event has been seen its size is unknown: read one first, so that even events of
+// many megabytes never arrive a hundred at a time.
+const probeRows = 1;
 
 /**
  * How many events to read per round trip so that a block stays within `maxEvents` and, by the
@@ -27,8 +28,10 @@ export class BlockSize {
   observe(rows: EventRow[]): void {
     if (rows.length === 0) return;
     let chars = 0;
-    for (const row of rows) chars += (row[5]?.length ?? 0) + (row[4]?.length ?? 0);
-    // UTF-16 length undercounts multibyte text at most 3x; assume the worst for non-ASCII.
+    for (const row of rows) {
+      // type, data and the four extras; UTF-16 length stands in for bytes.
+      for (let i = 4; i < 10; i++) chars += row[i]?.length ?? 0;
+    }
     this.#avgBytes = Math.ceil(chars / rows.length) + rowOverhead;
   }
 }
