@@ -79,8 +79,11 @@ export class Producer {
               { queue: this.queue, type: event.type },
               { cause },
             );
-      this.#logger.error({ queue: this.queue, err: error }, error.message);
-      this.options.onError?.(error, event);
+      // A throwing callback must not turn into an unhandled rejection that ends the process.
+      try {
+        this.#logger.error({ queue: this.queue, err: error }, error.message);
+        this.options.onError?.(error, event);
+      } catch {}
     });
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));

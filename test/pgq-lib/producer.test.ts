@@ -116,6 +116,20 @@ describe('Producer on a pool (fire and forget)', () => {
     expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
+  it('survives an onError callback that throws', async () => {
+    const pool = db.pool({ max: 1 });
+    let called = 0;
+    const producer = new Producer(pool, 'missing queue', {
+      onError: () => {
+        called++;
+        throw new Error('callback bug');
+      },
+    });
+    producer.send({ type: 't', data: 1 });
+    await producer.flush();
+    expect(called).toBe(1);
+  });
+
   it('reports a failed send to onError without rejecting', async () => {
     const pool = db.pool({ max: 1 });
     const failures: SkytoolsError[] = [];
