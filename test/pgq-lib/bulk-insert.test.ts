@@ -83,6 +83,33 @@ describe('bulkInsertEvents', () => {
     expect(Number(seq.rows[0]?.v)).toBeGreaterThanOrEqual(ids.at(-1) as number);
   });
 
+  it('concurrent bulk inserts and single inserts: every event once, ids unique', async () => {
+    await makeQueue(db, 'many');
+    await register(db, 'many', 'c');
+    const clients = await Promise.all([0, 1, 2, 3].map(() => db.connect()));
+    await Promise.all(
+      clients.map(async (client, k) => {
+        await client.query('begin');
+        await bulkInsertEvents(
+          client,
+          'many',
+          Array.from({ length: 2000 }, (_, i) => ({ type: 'b', data: `${k}:${i}` })),
+          { raw: true },
+        );
+        await client.query(
+          `select pgq.insert_event('many', 's', $1 || ':' || i) from generate_series(0, 99) i`,
+          [`single${k}`],
+        );
+        await client.query('commit');
+      }),
+    );
+    await tick(db, 'many');
+    const events = await consumeAllSql(db, 'many', 'c');
+    expect(events).toHaveLength(4 * 2100);
+    expect(new Set(events.map((e) => e.ev_id)).size).toBe(4 * 2100);
+    expect(new Set(events.map((e) => e.ev_data)).size).toBe(4 * 2100);
+  });
+
   it('encodes JSON by default and reads an async source', async () => {
     await makeQueue(db, 'json');
     await register(db, 'json', 'c');
