@@ -9,6 +9,8 @@ export interface HandlerContext {
   batch: Batch;
   /** Transactional mode: the client inside the batch's transaction. Undefined otherwise. */
   client: pg.ClientBase | undefined;
+  /** Aborts on `stopNow`: long handlers may give up early (their event is delivered again). */
+  signal: AbortSignal | undefined;
 }
 
 /** Called once per event; a throw sends the event to retry (see `Consumer.run`). */
@@ -43,7 +45,7 @@ export async function processBatch(
   handler: EventHandler,
   p: ProcessOptions,
 ): Promise<Outcome> {
-  const context: HandlerContext = { batch, client: batch.client };
+  const context: HandlerContext = { batch, client: batch.client, signal: p.stopNow };
   const handle = p.careful
     ? (event: Event) => handleCarefully(batch, handler, event, context, p)
     : (event: Event) => handleOne(batch, handler, event, context, p);
