@@ -39,7 +39,9 @@ export const moveSql = (count: number) => `move forward ${count} in ${cursorName
 
 /** Two-key advisory lock per (queue, consumer); the prefix keeps it apart from other users. */
 export const tryLockSql =
-  "select pg_try_advisory_lock(hashtext('pgq.consumer ' || $1), hashtext($2)) as locked";
+  "select pg_try_advisory_lock(hashtext('pgq.consumer ' || $1), hashtext($2)) as locked," +
+  ' pg_backend_pid() as pid';
+export const terminateSql = 'select pg_terminate_backend($1) as terminated';
 export const unlockSql =
   "select pg_advisory_unlock(hashtext('pgq.consumer ' || $1), hashtext($2)) as unlocked";
 export const lockHolderSql =

@@ -9,6 +9,7 @@ import {
   lockHolderSql,
   nextBatchSql,
   subscriptionSql,
+  terminateSql,
   tryLockSql,
   unlockSql,
 } from './consumer-sql.js';
@@ -46,6 +47,8 @@ export class Consumer implements AsyncIterable<Batch> {
   #running = false;
   #saidPolling = false;
   #carefulBatch: number | null = null;
+  /** Backend pid of the session that last took our lock. */
+  #lockPid: number | null = null;
 
   constructor(options: ConsumerOptions) {
     this.options = resolveOptions(options);
@@ -298,15 +301,33 @@ export class Consumer implements AsyncIterable<Batch> {
 
   async #lock(client: pg.Client): Promise<void> {
     const { queue, consumer } = this.options;
-    const { rows } = await client.query<{ locked: boolean }>(tryLockSql, [queue, consumer]);
-    if (rows[0]?.locked === true) return;
-    const holder = await client.query<{ pid: number }>(lockHolderSql, [queue, consumer]);
-    const pid = holder.rows[0]?.pid;
-    throw new SkytoolsError(
-      'CONSUMER_LOCKED',
-      `consumer ${JSON.stringify(consumer)} on queue ${JSON.stringify(queue)} is already running in another process${pid === undefined ? '' : ` (backend pid ${pid})`}; only one may run at a time`,
-      { queue, consumer, pid },
-    );
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await client.query<{ locked: boolean; pid: number }>(tryLockSql, [
+        queue,
+        consumer,
+      ]);
+      if (rows[0]?.locked === true) {
+        this.#lockPid = rows[0].pid;
+        return;
+      }
+      const holder = await client.query<{ pid: number }>(lockHolderSql, [queue, consumer]);
+      const pid = holder.rows[0]?.pid;
+      // After a network failure the server may not have noticed yet that our previous session
+      // is gone; it still holds the lock. That one is ours to end, nobody else's.
+      if (pid !== undefined && pid === this.#lockPid && attempt < 50) {
+        if (attempt === 0) {
+          this.log.warn({ pid }, 'our previous session still holds the lock: terminating it');
+          await client.query(terminateSql, [pid]);
+        }
+        await sleep(100);
+        continue;
+      }
+      throw new SkytoolsError(
+        'CONSUMER_LOCKED',
+        `consumer ${JSON.stringify(consumer)} on queue ${JSON.stringify(queue)} is already running in another process${pid === undefined ? '' : ` (backend pid ${pid})`}; only one may run at a time`,
+        { queue, consumer, pid },
+      );
+    }
   }
 
   async #reconnect(signal: AbortSignal | undefined): Promise<boolean> {

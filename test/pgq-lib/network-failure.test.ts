@@ -1,0 +1,104 @@
+/**
+ * A network failure the server does not notice: the consumer's connection is cut on the client
+ * side only, so its old backend lives on, idle, still holding the consumer's advisory lock. The
+ * reconnecting consumer must recognise its own previous session, end it, and go on.
+ */
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Consumer } from '../../src/pgq/consumer.js';
+import { useTestDatabase } from '../harness/database.js';
+import { makeQueue, memoryLogger, register, tick, waitFor } from './helpers.js';
+
+const db = useTestDatabase();
+
+/** A TCP relay to the server whose client-side sockets can be dropped. */
+function relay(host: string, port: number) {
+  const pairs: { client: net.Socket; server: net.Socket }[] = [];
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, host);
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+    client.pipe(upstream);
+    upstream.pipe(client);
+    pairs.push({ client, server: upstream });
+  });
+  return {
+    listen: () =>
+      new Promise<number>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+      ),
+    /** Drop the client side of every connection so far; the server side stays open and idle. */
+    cut: () => {
+      for (const { client, server: upstream } of pairs.splice(0)) {
+        upstream.unpipe(client);
+        client.unpipe(upstream);
+        client.destroy();
+        zombies.push(upstream);
+      }
+    },
+    close: () => {
+      for (const socket of zombies) socket.destroy();
+      for (const { client, server: upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+const zombies: net.Socket[] = [];
+
+describe('network failure', () => {
+  const proxy = relay(db.cluster.host, db.cluster.port);
+  afterAll(() => proxy.close());
+
+  it('ends its own lingering session that still holds the lock, then consumes on', async () => {
+    await makeQueue(db, 'net');
+    await register(db, 'net', 'c');
+    const port = await proxy.listen();
+    const log = memoryLogger();
+    const seen: string[] = [];
+    const stop = new AbortController();
+    const consumer = new Consumer({
+      connection: db.config({ host: '127.0.0.1', port }),
+      queue: 'net',
+      consumer: 'c',
+      loopDelay: 0.05,
+      reconnectDelay: 0.05,
+      applicationName: 'net-consumer',
+      logger: log,
+    });
+    let failure: unknown;
+    const running = consumer
+      .run((e) => void seen.push(e.data as string), { signal: stop.signal })
+      .catch((error: unknown) => {
+        failure = error;
+      });
+    const backends = async () =>
+      (
+        await db.query<{ pid: number }>(
+          `select pid from pg_stat_activity where application_name = 'net-consumer'`,
+        )
+      ).rows.map((r) => r.pid);
+    await waitFor(async () => (await backends()).length === 1, 'the consumer to connect');
+    const [old] = await backends();
+    proxy.cut();
+    await waitFor(
+      async () => failure !== undefined || log.lines.some((l) => l.msg === 'reconnected'),
+      'the consumer to reconnect',
+    );
+    expect(failure).toBeUndefined();
+    const now = await backends();
+    expect(now).toHaveLength(1);
+    expect(now).not.toContain(old);
+    await db.query(`select pgq.insert_event('net', 'n', 'after')`);
+    await tick(db, 'net');
+    await waitFor(async () => seen.length === 1, 'the event');
+    stop.abort();
+    await running;
+    expect(seen).toEqual(['after']);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toContain(
+      'our previous session still holds the lock: terminating it',
+    );
+  });
+});
