@@ -2,6 +2,7 @@ import type { WorkloadResult } from '../lib/compare.js';
 import type { BenchContext } from '../lib/context.js';
 import { produceCopy } from './copy.js';
 import { getBatch } from './get-batch.js';
+import { consume, produceBulk } from './library.js';
 import { produceHundred, produceOne, produceSet } from './produce.js';
 
 export interface Workload {
@@ -48,5 +49,17 @@ export const workloads: readonly Workload[] = [
     description:
       'pgq.get_batch_events on a 10k-event batch, server side / plain SELECT in any order',
     run: (ctx) => getBatch(ctx, false),
+  },
+  {
+    name: 'produce-bulk',
+    description:
+      'library bulkInsertEvents of 1M events / COPY of the same rows into the plain table',
+    run: produceBulk,
+  },
+  {
+    name: 'consume',
+    description:
+      'library Consumer, no-op handler, 1M events in 10k-event batches / plain SELECTs of the same rows',
+    run: consume,
   },
 ];
