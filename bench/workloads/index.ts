@@ -2,6 +2,7 @@ import type { WorkloadResult } from '../lib/compare.js';
 import type { BenchContext } from '../lib/context.js';
 import { produceCopy } from './copy.js';
 import { getBatch } from './get-batch.js';
+import { latency } from './latency.js';
 import { consume, produceBulk } from './library.js';
 import { produceHundred, produceOne, produceSet } from './produce.js';
 
@@ -61,5 +62,11 @@ export const workloads: readonly Workload[] = [
     description:
       'library Consumer, no-op handler, 1M events in 10k-event batches / plain SELECTs of the same rows',
     run: consume,
+  },
+  {
+    name: 'latency',
+    description:
+      'commit-to-handler latency at 200 events/s, in-process pgqd defaults, Consumer on LISTEN pgq_tick',
+    run: latency,
   },
 ];
