@@ -35,6 +35,8 @@ export interface BatchSettings {
   /** SQL condition over the event columns (get_batch_cursor's extra_where), or null. */
   filter: string | null;
   deadLetterQueue: string | null;
+  /** The SQL function that finishes a batch; pgq.finish_batch when unset. */
+  finishFunction?: string | undefined;
 }
 
 type State = 'open' | 'finished' | 'abandoned';
@@ -245,12 +247,13 @@ export class Batch implements AsyncIterable<Event> {
     if (this.deadLetters.length > 0) await this.#writeDeadLetters();
     const { rows } =
       marks.length === 0
-        ? await this.connection.query<{ ok: number }>(finishSql, [this.id])
-        : await this.connection.query<{ ok: number }>(retryAndFinishSql, [
+        ? await this.connection.query<{ ok: number }>(finishSql(this.settings.finishFunction), [
             this.id,
-            marks.map((m) => m.event.id),
-            marks.map((m) => m.delay),
-          ]);
+          ])
+        : await this.connection.query<{ ok: number }>(
+            retryAndFinishSql(this.settings.finishFunction),
+            [this.id, marks.map((m) => m.event.id), marks.map((m) => m.delay)],
+          );
     if (rows[0]?.ok !== 1) {
       await this.abandon();
       throw this.#error(

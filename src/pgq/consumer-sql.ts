@@ -18,12 +18,14 @@ export const batchEventsSql = `select ${eventColumns} from pgq.get_batch_events(
 export const batchEventsFilteredSql = (filter: string) =>
   `select ${eventColumns} from pgq.get_batch_events($1) where ${filter} limit $2`;
 
-export const finishSql = 'select pgq.finish_batch($1) as ok';
+const defaultFinish = 'pgq.finish_batch';
+/** `fn` is a fixed function name of the library's (pgq_coop.finish_batch), never user input. */
+export const finishSql = (fn = defaultFinish) => `select ${fn}($1) as ok`;
 
 // The retries are written before the finish: event_retry needs the batch still open, and the
 // aggregate subquery is complete before the outer select list runs.
-export const retryAndFinishSql =
-  'select pgq.finish_batch($1) as ok from' +
+export const retryAndFinishSql = (fn = defaultFinish) =>
+  `select ${fn}($1) as ok from` +
   ' (select count(pgq.event_retry($1, r.id, r.delay)) as n' +
   ' from unnest($2::int8[], $3::int4[]) as r(id, delay)) as retried';
 

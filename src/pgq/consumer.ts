@@ -35,6 +35,19 @@ interface NextBatchRow {
  * Use `run(handler)` or `for await (const batch of consumer)`. One process per consumer name:
  * a session advisory lock on (queue, consumer) refuses a second one.
  */
+/**
+ * How a consumer kind other than the plain one (pgq_coop's subconsumers) takes and finishes
+ * batches. Internal: the kinds build on Consumer through it.
+ */
+export interface ConsumerKind {
+  /** The name locked while running (one process per subconsumer). */
+  lockName: string;
+  /** The next batch, or null when there is none yet. */
+  nextBatch(client: pg.Client, options: ResolvedOptions): Promise<BatchInfo | null>;
+  /** The SQL function that finishes a batch (pgq.finish_batch by default). */
+  finishFunction?: string;
+}
+
 export class Consumer implements AsyncIterable<Batch> {
   readonly options: ResolvedOptions;
   readonly log: Logger;
@@ -49,8 +62,10 @@ export class Consumer implements AsyncIterable<Batch> {
   #carefulBatch: number | null = null;
   /** Backend pid of the session that last took our lock. */
   #lockPid: number | null = null;
+  readonly #kind: ConsumerKind | undefined;
 
-  constructor(options: ConsumerOptions) {
+  constructor(options: ConsumerOptions, kind?: ConsumerKind) {
+    this.#kind = kind;
     this.options = resolveOptions(options);
     const { queue, consumer } = this.options;
     this.log = childLogger(options.logger ?? silentLogger, { queue, consumer });
@@ -62,7 +77,13 @@ export class Consumer implements AsyncIterable<Batch> {
       transactional: this.options.transactional,
       filter: this.options.tableFilter ? tableFilterSql(this.options.tableFilter) : null,
       deadLetterQueue: this.options.deadLetterQueue,
+      finishFunction: kind?.finishFunction,
     };
+  }
+
+  /** The name locked: the consumer's, or a kind's own (a subconsumer). */
+  get #lockName(): string {
+    return this.#kind?.lockName ?? this.options.consumer;
   }
 
   get queue(): string {
@@ -213,6 +234,7 @@ export class Consumer implements AsyncIterable<Batch> {
 
   async #nextBatchInfo(client: pg.Client): Promise<BatchInfo | null> {
     const o = this.options;
+    if (this.#kind !== undefined) return this.#kind.nextBatch(client, o);
     const { rows } = await client.query<NextBatchRow>(nextBatchSql, [
       o.queue,
       o.consumer,
@@ -300,7 +322,8 @@ export class Consumer implements AsyncIterable<Batch> {
   }
 
   async #lock(client: pg.Client): Promise<void> {
-    const { queue, consumer } = this.options;
+    const queue = this.options.queue;
+    const consumer = this.#lockName;
     for (let attempt = 0; ; attempt++) {
       const { rows } = await client.query<{ locked: boolean; pid: number }>(tryLockSql, [
         queue,
@@ -351,7 +374,7 @@ export class Consumer implements AsyncIterable<Batch> {
     this.#client = null;
     if (client === null) return;
     if (!this.#broken && !this.options.poolerMode) {
-      await client.query(unlockSql, [this.queue, this.consumer]).catch(() => {});
+      await client.query(unlockSql, [this.queue, this.#lockName]).catch(() => {});
     }
     await client.end().catch(() => {});
   }

@@ -8,6 +8,7 @@ export {
 } from './consumer.js';
 export type { ConnectionSource } from './consumer-connection.js';
 export type { ConsumerOptions } from './consumer-options.js';
+export { CoopConsumer, type CoopConsumerOptions } from './coop-consumer.js';
 export { Event } from './event.js';
 export type { EventInput, PayloadOptions } from './event-input.js';
 export type { Logger } from './logger.js';
