@@ -4,7 +4,9 @@ import { produceCopy } from './copy.js';
 import { getBatch } from './get-batch.js';
 import { latency } from './latency.js';
 import { consume, produceBulk } from './library.js';
+import { pgqdIdle } from './pgqd-idle.js';
 import { produceHundred, produceOne, produceSet } from './produce.js';
+import { steady } from './steady.js';
 
 export interface Workload {
   name: string;
@@ -68,5 +70,17 @@ export const workloads: readonly Workload[] = [
     description:
       'commit-to-handler latency at 200 events/s, in-process pgqd defaults, Consumer on LISTEN pgq_tick',
     run: latency,
+  },
+  {
+    name: 'steady',
+    description:
+      'produce+consume for 3 minutes with pgqd ticking and rotating, xmin held for the middle third',
+    run: steady,
+  },
+  {
+    name: 'pgqd-idle',
+    description:
+      'CPU of pgqd + server with 100 idle queues in 10 databases, ticks against idle_period',
+    run: pgqdIdle,
   },
 ];
