@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { packageVersion } from '../version.js';
 import { clusterCommand } from './cluster.js';
+import { demoCommand } from './demo.js';
 import { installCommand } from './install.js';
 import { reportFailure } from './output.js';
 import { runPgqd } from './pgqd.js';
@@ -15,6 +16,7 @@ export function skytoolsProgram(): Command {
     .showHelpAfterError()
     .addCommand(installCommand())
     .addCommand(clusterCommand())
+    .addCommand(demoCommand())
     .addCommand(
       new Command('pgqd')
         .description('the PgQ ticker and maintenance daemon (same as the pgqd bin)')
