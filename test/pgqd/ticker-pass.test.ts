@@ -60,6 +60,32 @@ describe('pgq.ticker_pass', () => {
     expect((await pass('0')).p2).toBeUndefined();
   });
 
+  it('does not read the event table of an idle queue that never had an event, pass after pass', async () => {
+    await db.query("select pgq.create_queue('p_idle')");
+    await pass('0');
+    const client = await db.connect();
+    const scans = async () => {
+      await client.query('select pg_stat_force_next_flush()');
+      const { rows } = await client.query<{ n: string }>(
+        `select coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0) as n
+           from pg_stat_user_tables where schemaname = 'pgq' and relname like $1`,
+        [
+          `event\\_${(await db.query("select queue_id from pgq.queue where queue_name = 'p_idle'")).rows[0]?.queue_id}\\_%`,
+        ],
+      );
+      return Number(rows[0]?.n);
+    };
+    const before = await scans();
+    for (let i = 0; i < 5; i++) {
+      const { rows } = await client.query('select * from pgq.ticker_pass($1::interval)', ['0']);
+      expect(rows.find((row) => row.queue_name === 'p_idle')).toBeUndefined();
+    }
+    expect(await scans()).toBe(before);
+    // Its first real event is still counted and ticked.
+    await db.query("select pgq.insert_event('p_idle', 't', 'x')");
+    expect((await pass('0')).p_idle).toMatchObject({ new_events: '1' });
+  });
+
   it('reports but does not tick a queue whose last tick is younger than the minimum interval', async () => {
     await db.query("select pgq.create_queue('p3')");
     await pass('0');
