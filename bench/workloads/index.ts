@@ -1,7 +1,6 @@
 import type { WorkloadResult } from '../lib/compare.js';
 import type { BenchContext } from '../lib/context.js';
 import { produceCopy } from './copy.js';
-import { pgqdIdle } from './pgqd-idle.js';
 import { getBatch } from './get-batch.js';
 import { latency } from './latency.js';
 import { consume, produceBulk } from './library.js';
@@ -77,12 +76,6 @@ export const workloads: readonly Workload[] = [
     description:
       'produce+consume for 3 minutes with pgqd ticking and rotating, xmin held for the middle third',
     run: steady,
-  },
-  {
-    name: 'pgqd-idle',
-    description:
-      'CPU of pgqd + server with 100 idle queues in 10 databases, ticks against idle_period',
-    run: pgqdIdle,
   },
   {
     name: 'pgqd-idle',
