@@ -5,6 +5,7 @@ import { getBatch } from './get-batch.js';
 import { latency } from './latency.js';
 import { consume, produceBulk } from './library.js';
 import { pgqdIdle } from './pgqd-idle.js';
+import { pgqdScale } from './pgqd-scale.js';
 import { produceHundred, produceOne, produceSet } from './produce.js';
 import { steady } from './steady.js';
 
@@ -82,5 +83,11 @@ export const workloads: readonly Workload[] = [
     description:
       'CPU of pgqd + server with 100 idle queues in 10 databases, ticks against idle_period',
     run: pgqdIdle,
+  },
+  {
+    name: 'pgqd-scale',
+    description:
+      'one pgqd for 20 databases x 5 queues at 50 events/s each: gaps between ticks of busy queues',
+    run: pgqdScale,
   },
 ];
