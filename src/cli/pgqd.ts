@@ -140,6 +140,15 @@ async function runForeground(settings: PgqdSettings, flags: PgqdFlags): Promise<
     format: flags.logFormat,
     logfile: settings.logfile,
     console: !daemonChild && !flags.quiet,
+    syslog: settings.syslog
+      ? {
+          ident: settings.syslogIdent,
+          facility: settings.syslogFacility,
+          // Another socket than the system's (a chroot, a test's own receiver).
+          socket: process.env.SKYTOOLS_SYSLOG_SOCKET,
+          onFailure: (message) => log.logger.error(message),
+        }
+      : undefined,
   });
   const daemon = new Pgqd(settings, { logger: log.logger });
   let exitCode = 0;
@@ -177,7 +186,6 @@ async function runForeground(settings: PgqdSettings, flags: PgqdFlags): Promise<
     return reportFailure('pgqd', error);
   }
   reportDaemonReady();
-  if (settings.syslog) log.logger.warn('syslog = 1 is not supported: logging to logfile/stderr');
   log.logger.info(`pgqd ${packageVersion} starting`);
   try {
     await daemon.start();

@@ -22,3 +22,4 @@ export {
 export { installSignalHandlers, type SignalHandlers } from './signals.js';
 export { abortableSleep } from './sleep.js';
 export { formatStats, StatsCounter } from './stats.js';
+export { type SyslogOptions, type SyslogWriter, startSyslog, syslogFacilities } from './syslog.js';

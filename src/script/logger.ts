@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { type SyslogOptions, startSyslog } from './syslog.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -20,6 +21,8 @@ export interface LogOptions {
   console?: boolean;
   /** Fields in every line. */
   base?: Record<string, unknown>;
+  /** Also send every line to syslog (`syslog = 1`). */
+  syslog?: SyslogOptions | undefined;
 }
 
 export interface ScriptLogger {
@@ -50,11 +53,14 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
     if (file) fd = openSync(file, 'a');
   };
   open();
+  const syslog = options.syslog ? startSyslog(options.syslog) : undefined;
   const destination = {
     write(line: string) {
       const out = format === 'json' ? line : textLine(line);
       if (fd !== undefined) writeSync(fd, out);
       if (options.console !== false) process.stderr.write(out);
+      // Syslog stamps time, host and pid itself: it gets the line without our prefix.
+      if (syslog) syslog.write(Number(JSON.parse(line).level), syslogText(line));
     },
   };
   const logger = pino(
@@ -75,8 +81,16 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
     close() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
+      syslog?.close();
     },
   };
+}
+
+/** A text line without time and pid, which syslog adds itself. */
+function syslogText(json: string): string {
+  return textLine(json)
+    .replace(/^\S+ \S+ \S+ /, '')
+    .trimEnd();
 }
 
 function textLine(json: string): string {

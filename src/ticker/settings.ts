@@ -6,6 +6,7 @@
 import { Config } from '../config/index.js';
 import { parseConnString } from '../db/connstring.js';
 import { SkytoolsError } from '../errors.js';
+import { syslogFacilities } from '../script/syslog.js';
 
 export interface PgqdSettings {
   /** The file the settings came from (for reloads and messages). */
@@ -91,6 +92,13 @@ export function settingsFromConfig(cf: Config): PgqdSettings {
   const list = cf.getList('database_list', []);
   const exitAfter = cf.getInt('exit_after_failures', 0);
   if (exitAfter < 0) throw cf.error('exit_after_failures', 'exit_after_failures must be >= 0');
+  const facility = cf.get('syslog_facility', pgqdDefaults.syslog_facility);
+  if (!(facility.toLowerCase() in syslogFacilities)) {
+    throw cf.error(
+      'syslog_facility',
+      `unknown syslog_facility "${facility}"; one of: ${Object.keys(syslogFacilities).join(', ')}`,
+    );
+  }
   return {
     file: cf.file,
     logfile: file('logfile'),

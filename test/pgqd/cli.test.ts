@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processAlive, readPidfile } from '../../src/script/index.js';
 import { useTestDatabase } from '../harness/database.js';
+import { startSyslogReceiver } from '../script/syslog-receiver.js';
 import { pgqdBin, poll, usePgqd } from './helpers.js';
 
 const db = useTestDatabase();
@@ -221,5 +222,31 @@ describe('daemon mode, pidfile and signals', () => {
       host: `${db.cluster.host}:${db.cluster.port}`,
     });
     expect(records.some((r) => r.level === 20)).toBe(true);
+  });
+
+  it('syslog = 1 sends the log to syslog under syslog_ident and syslog_facility', async () => {
+    const receiver = await startSyslogReceiver();
+    try {
+      const config = daemonConfig('syslog', {
+        syslog: 1,
+        syslog_ident: 'pgqd-t',
+        syslog_facility: 'local0',
+      });
+      const proc = pgqd.start([config], { SKYTOOLS_SYSLOG_SOCKET: receiver.socket });
+      await proc.waitFor(/pgq 3\.5 found/);
+      // local0 = 16: info = 16*8+6 = 134.
+      expect(await receiver.waitFor(/pgq 3\.5 found/)).toMatch(/^<134>.*pgqd-t\[\d+\]: INFO /);
+      proc.signal('SIGINT');
+      expect(await proc.exited).toBe(0);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('an unknown syslog_facility is a config error', async () => {
+    const config = daemonConfig('badfacility', { syslog: 1, syslog_facility: 'local9' });
+    const result = await pgqd.run([config]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/syslog_facility/);
   });
 });
