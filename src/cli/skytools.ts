@@ -5,6 +5,8 @@ import { demoCommand } from './demo.js';
 import { installCommand } from './install.js';
 import { reportFailure } from './output.js';
 import { runPgqd } from './pgqd.js';
+import { runSimpleConsumer } from './simple-consumer.js';
+import { runSimpleLocalConsumer } from './simple-local-consumer.js';
 
 /** The `skytools` command: one entry point, one subcommand per tool. */
 export function skytoolsProgram(): Command {
@@ -23,12 +25,31 @@ export function skytoolsProgram(): Command {
         .helpOption(false)
         .allowUnknownOption()
         .allowExcessArguments(),
+    )
+    .addCommand(passThrough('simple_consumer', 'run dst_query per queue event (same as the bin)'))
+    .addCommand(
+      passThrough(
+        'simple_local_consumer',
+        'simple_consumer with a local tracking file (same as the bin)',
+      ),
     );
+}
+
+function passThrough(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments();
 }
 
 export async function main(argv: string[]): Promise<void> {
   // `skytools pgqd ...` is the pgqd bin itself, switches and all.
   if (argv[2] === 'pgqd') process.exit(await runPgqd(argv.slice(3)));
+  if (argv[2] === 'simple_consumer') process.exit(await runSimpleConsumer(argv.slice(3)));
+  if (argv[2] === 'simple_local_consumer') {
+    process.exit(await runSimpleLocalConsumer(argv.slice(3)));
+  }
   const program = skytoolsProgram().exitOverride();
   try {
     await program.parseAsync(argv);

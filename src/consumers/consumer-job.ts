@@ -1,0 +1,167 @@
+/**
+ * A running consumer job: the library Consumer driven by upstream BaseConsumer's rules. One
+ * stats line per batch (`{count: N, duration: S}`); a crash leaves the batch unfinished (it is
+ * delivered again), drops the connections and tries again after `exception_sleep`; a graceful
+ * stop finishes the batch in hand, an immediate one leaves it; a reload takes effect at the next
+ * batch boundary. Errors no retry can fix (no such queue, consumer not registered, another
+ * process running it) end the job instead of looping.
+ */
+import type { Logger } from 'pino';
+import { SkytoolsError } from '../errors.js';
+import { type Batch, Consumer } from '../pgq/index.js';
+import { formatStats, type LoopOptions, ScriptLoop, StatsCounter } from '../script/index.js';
+import type { JobSettings } from './job-settings.js';
+
+export interface BatchContext {
+  readonly log: Logger;
+  /** Aborts on an immediate stop: return false at the next event. */
+  readonly stopNow: AbortSignal;
+  /** Counters for this batch's stats line (`count` and `duration` are added by the job). */
+  readonly stats: StatsCounter;
+}
+
+/** What a tool does with batches; one instance lives until a crash or a reload. */
+export interface BatchProcessor {
+  /** Before consuming starts, at start and again after every crash or reload. */
+  prepare?(): Promise<void>;
+  /**
+   * Handle every event of the batch. True: the batch may be finished. False: stopped early,
+   * the batch is left unfinished. A throw is a crash: the batch is delivered again later.
+   */
+  process(batch: Batch, context: BatchContext): Promise<boolean>;
+  /** Drop connections; called after a crash, on reload and at the end. */
+  close(): Promise<void>;
+}
+
+export type ProcessorFactory<S extends JobSettings> = (settings: S, log: Logger) => BatchProcessor;
+
+/** Error codes that a retry cannot fix: the job stops and the command fails. */
+const fatalCodes = new Set([
+  'QUEUE_NOT_FOUND',
+  'CONSUMER_NOT_REGISTERED',
+  'CONSUMER_LOCKED',
+  'BAD_CONFIG',
+  'BAD_OPTION',
+  'BAD_TRACKING_FILE',
+]);
+
+export class ConsumerJob<S extends JobSettings> {
+  #settings: S;
+  #pending: S | null = null;
+  #processor: BatchProcessor | null = null;
+  #fatal: unknown = null;
+  readonly #stop = new AbortController();
+  readonly #now = new AbortController();
+  #batchBoundary = new AbortController();
+
+  constructor(
+    settings: S,
+    private readonly factory: ProcessorFactory<S>,
+    private readonly logger: Logger,
+    private readonly applicationName: string,
+  ) {
+    this.#settings = settings;
+  }
+
+  get settings(): S {
+    return this.#settings;
+  }
+
+  /** True once an immediate stop was asked for. */
+  get stoppedNow(): boolean {
+    return this.#now.signal.aborted;
+  }
+
+  /** Graceful: the batch in hand is finished first. Immediate: it is left unfinished. */
+  stop(immediate: boolean): void {
+    if (immediate) this.#now.abort();
+    this.#stop.abort();
+  }
+
+  /** Use these settings from the next batch on. */
+  reload(settings: S): void {
+    this.#pending = settings;
+    this.#batchBoundary.abort();
+  }
+
+  /** Run until stopped; rejects with the error that ended the job for good. */
+  async run(): Promise<void> {
+    const job = this;
+    // Getters: a reload may change these while the loop runs.
+    const options: LoopOptions = {
+      get jobName() {
+        return job.#settings.jobName;
+      },
+      get exceptionSleep() {
+        return job.#settings.exceptionSleep;
+      },
+      logger: this.logger,
+      loopDelay: 1,
+      signal: this.#stop.signal,
+      reset: () => this.#closeProcessor(),
+    };
+    try {
+      await new ScriptLoop(options).run(() => this.#work());
+    } finally {
+      await this.#closeProcessor();
+    }
+    if (this.#fatal !== null) throw this.#fatal;
+  }
+
+  async #work(): Promise<boolean> {
+    if (this.#pending !== null) {
+      await this.#closeProcessor();
+      this.#settings = this.#pending;
+      this.#pending = null;
+    }
+    const settings = this.#settings;
+    this.#batchBoundary = new AbortController();
+    const log = this.logger.child({ queue: settings.queue, consumer: settings.consumer });
+    this.#processor ??= this.factory(settings, log);
+    const processor = this.#processor;
+    const consumer = new Consumer({
+      ...settings.consumerOptions,
+      connection: settings.srcDb,
+      queue: settings.queue,
+      consumer: settings.consumer,
+      logger: this.logger,
+      applicationName: `${this.applicationName} ${settings.jobName}`,
+    });
+    const signal = AbortSignal.any([this.#stop.signal, this.#batchBoundary.signal]);
+    try {
+      await processor.prepare?.();
+      for await (const batch of consumer.batches({ signal })) {
+        const started = performance.now();
+        const stats = new StatsCounter();
+        stats.put('count', 0);
+        const complete = await processor.process(batch, {
+          log,
+          stopNow: this.#now.signal,
+          stats,
+        });
+        if (!complete || this.#now.signal.aborted) return false;
+        await batch.finish();
+        stats.put('count', batch.eventCount);
+        stats.put('duration', (performance.now() - started) / 1000);
+        log.info(formatStats(stats.take() as Record<string, number>));
+      }
+    } catch (error) {
+      if (error instanceof SkytoolsError && fatalCodes.has(error.code)) {
+        this.#fatal = error;
+        this.#stop.abort();
+        return false;
+      }
+      throw error;
+    }
+    // Leaving the loop without a stop means a reload: start again at once with the new settings.
+    return !this.#stop.signal.aborted;
+  }
+
+  async #closeProcessor(): Promise<void> {
+    const processor = this.#processor;
+    this.#processor = null;
+    await processor?.close().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'closing connections failed');
+    });
+  }
+}

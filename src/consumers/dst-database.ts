@@ -1,0 +1,73 @@
+/**
+ * The destination connection of a simple consumer: one autocommit session, opened on first
+ * use and dropped after a failure (the job opens a fresh one when it tries again).
+ */
+import pg from 'pg';
+import { describeConnection, parseConnString } from '../db/connstring.js';
+import { SkytoolsError } from '../errors.js';
+import type { DstQuery } from './dst-query.js';
+
+export class DstDatabase {
+  #client: pg.Client | null = null;
+  #connecting: Promise<pg.Client> | null = null;
+
+  constructor(
+    private readonly connstr: string,
+    private readonly applicationName: string,
+  ) {}
+
+  /** Run the statement with these values; errors name the event and the statement. */
+  async execute(query: DstQuery, values: (string | null)[], eventId: string): Promise<void> {
+    const client = await this.#connect();
+    try {
+      await client.query({ text: query.text, values });
+    } catch (error) {
+      const sql = query.text.length > 200 ? `${query.text.slice(0, 60)}...` : query.text;
+      throw new SkytoolsError(
+        'DST_QUERY_FAILED',
+        `dst_query failed for event ${eventId}: ${(error as Error).message} [SQL: ${sql}]`,
+        { event: eventId, sqlstate: (error as { code?: string }).code },
+        { cause: error },
+      );
+    }
+  }
+
+  async #connect(): Promise<pg.Client> {
+    if (this.#client !== null) return this.#client;
+    this.#connecting ??= this.#open();
+    try {
+      this.#client = await this.#connecting;
+      return this.#client;
+    } finally {
+      this.#connecting = null;
+    }
+  }
+
+  async #open(): Promise<pg.Client> {
+    const config = parseConnString(this.connstr);
+    const client = new pg.Client({ ...config, application_name: this.applicationName });
+    // A failure of the idle connection must not crash the process; the next query reports it.
+    client.on('error', () => {});
+    client.on('end', () => {
+      if (this.#client === client) this.#client = null;
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw new SkytoolsError(
+        'CONNECT_FAILED',
+        `cannot connect to dst_db (${describeConnection(config)}): ${(error as Error).message}`,
+        { server: describeConnection(config) },
+        { cause: error },
+      );
+    }
+    return client;
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    await client?.end().catch(() => {});
+  }
+}

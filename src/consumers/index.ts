@@ -1,0 +1,11 @@
+export {
+  type BatchContext,
+  type BatchProcessor,
+  ConsumerJob,
+  type ProcessorFactory,
+} from './consumer-job.js';
+export { bindDstQuery, compileDstQuery, type DstQuery } from './dst-query.js';
+export { type ConsumerTool, runConsumerTool, type ToolCommand } from './job-cli.js';
+export { type JobSettings, jobKeys, loadJobSettings } from './job-settings.js';
+export { type EventParams, eventParams, payloadColumns, urldecode } from './payload.js';
+export { simpleConsumerTool, simpleLocalConsumerTool } from './tools.js';

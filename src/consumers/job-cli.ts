@@ -1,0 +1,326 @@
+/**
+ * The command line every consumer job shares (upstream BaseScript's switches): config file,
+ * -q/-v, -d with pidfile, -s/-k/-r control, --ini, --set KEY=VALUE, --log-format,
+ * --register/--unregister, plus tool-specific one-shot commands. Exit codes: 0 = done or
+ * stopped by SIGINT; 1 = bad input, refused start, a fatal job error or SIGTERM; 2 = a bug.
+ */
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import type { Logger } from 'pino';
+import { reportFailure } from '../cli/output.js';
+import { Config } from '../config/index.js';
+import { SkytoolsError } from '../errors.js';
+import { Consumer } from '../pgq/index.js';
+import {
+  acquirePidfile,
+  createScriptLogger,
+  installSignalHandlers,
+  isDaemonChild,
+  type LogFormat,
+  levelFromFlags,
+  type Pidfile,
+  reportDaemonFailure,
+  reportDaemonReady,
+  signalPidfile,
+  spawnDaemon,
+} from '../script/index.js';
+import { packageVersion } from '../version.js';
+import { ConsumerJob, type ProcessorFactory } from './consumer-job.js';
+import type { JobSettings } from './job-settings.js';
+import { withOverrides } from './sample-ini.js';
+
+/** A one-shot command of one tool (e.g. `--reset`): runs instead of the job. */
+export interface ToolCommand<S extends JobSettings> {
+  flag: string;
+  description: string;
+  run(settings: S, log: Logger): Promise<string>;
+}
+
+export interface ConsumerTool<S extends JobSettings> {
+  /** The bin name, e.g. `simple_consumer`; its section may also carry upstream's `3`. */
+  name: string;
+  description: string;
+  sampleIni: string;
+  /** Keys the tool reads; others are reported as ignored. */
+  keys: string[];
+  load(cf: Config): S;
+  processor: ProcessorFactory<S>;
+  commands?: ToolCommand<S>[];
+}
+
+interface Flags {
+  quiet?: boolean;
+  verbose: number;
+  daemon?: boolean;
+  stop?: boolean;
+  kill?: boolean;
+  reload?: boolean;
+  ini?: boolean;
+  set: string[];
+  logFormat: LogFormat;
+  register?: boolean;
+  unregister?: boolean;
+  [command: string]: unknown;
+}
+
+function program<S extends JobSettings>(tool: ConsumerTool<S>): Command {
+  const command = new Command(tool.name)
+    .description(tool.description)
+    .usage('[options] config.ini')
+    .argument('[config]', `INI file with a [${tool.name}] or [${tool.name}3] section`)
+    .option('-q, --quiet', 'no console output (the logfile still gets every line)')
+    .option('-v, --verbose', 'more output (-vv: trace)', (_v, previous: number) => previous + 1, 0)
+    .option('-d, --daemon', 'run in the background (needs pidfile)')
+    .option('-s, --stop', 'stop the running job gracefully (SIGINT: finish the batch)')
+    .option('-k, --kill', 'stop the running job at once (SIGTERM: leave the batch)')
+    .option('-r, --reload', 'make the running job re-read its config (SIGHUP)')
+    .option('--ini', 'print a sample config file and exit')
+    .option(
+      '--set <key=value>',
+      'override a config key (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .option('--register', 'register the consumer on the queue and exit')
+    .option('--unregister', 'unregister the consumer from the queue and exit')
+    .addOption(
+      new Option('--log-format <format>', 'log line format')
+        .choices(['text', 'json'])
+        .default('text'),
+    );
+  for (const extra of tool.commands ?? []) command.option(`--${extra.flag}`, extra.description);
+  return command
+    .version(
+      `${tool.name} version ${packageVersion}, Skytools version ${packageVersion}`,
+      '-V, --version',
+      'print the version and exit',
+    )
+    .addHelpText(
+      'after',
+      '\nSignals: SIGINT graceful stop, SIGTERM immediate stop, SIGHUP reload. Manual: docs/simple-consumer.md.',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+}
+
+function parseOverrides(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      throw new SkytoolsError('BAD_OPTION', `--set needs KEY=VALUE, not "${pair}"`, { set: pair });
+    }
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Run the tool with `args` (without node and script); resolves with the exit code. */
+export async function runConsumerTool<S extends JobSettings>(
+  tool: ConsumerTool<S>,
+  args: string[],
+): Promise<number> {
+  const command = program(tool);
+  let overrides: Record<string, string>;
+  try {
+    await command.parseAsync(args, { from: 'user' });
+    overrides = parseOverrides(command.opts<Flags>().set);
+  } catch (error) {
+    return reportFailure(tool.name, error);
+  }
+  const flags = command.opts<Flags>();
+  if (flags.ini) {
+    process.stdout.write(withOverrides(tool.sampleIni, overrides));
+    return 0;
+  }
+  const configArg = command.args[0];
+  if (configArg === undefined) {
+    process.stderr.write('need config file, use --help for help.\n');
+    return 1;
+  }
+  const load = () => tool.load(Config.load(configArg, [tool.name, `${tool.name}3`], { overrides }));
+  let settings: S;
+  try {
+    settings = load();
+  } catch (error) {
+    reportDaemonFailure((error as Error).message);
+    return reportFailure(tool.name, error);
+  }
+  const control = flags.stop ? 'SIGINT' : flags.kill ? 'SIGTERM' : flags.reload ? 'SIGHUP' : null;
+  if (control) return sendControl(settings, control);
+  const oneShot = (tool.commands ?? []).find((extra) => flags[camel(extra.flag)] === true);
+  if (flags.register || flags.unregister || oneShot) {
+    return runOneShot(tool, settings, flags, oneShot);
+  }
+  if (flags.daemon && !isDaemonChild()) return daemonize(tool, settings, flags, configArg);
+  return runForeground(tool, settings, flags, load);
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+// upstream's texts; a missing process is a failure here, as for pgqd.
+function sendControl(settings: JobSettings, signal: NodeJS.Signals): number {
+  if (!settings.pidfile) {
+    process.stderr.write('No pidfile in config, nothing to do\n');
+    return 1;
+  }
+  if (signalPidfile(settings.pidfile, signal) === 'not-running') {
+    process.stderr.write('No pidfile, process not running\n');
+    return 1;
+  }
+  process.stdout.write(`${signal} sent\n`);
+  return 0;
+}
+
+async function runOneShot<S extends JobSettings>(
+  tool: ConsumerTool<S>,
+  settings: S,
+  flags: Flags,
+  extra: ToolCommand<S> | undefined,
+): Promise<number> {
+  const log = createScriptLogger({
+    level: levelFromFlags(flags.quiet === true, flags.verbose),
+    format: flags.logFormat,
+    base: { job: settings.jobName },
+  });
+  try {
+    let message: string;
+    if (extra) {
+      message = await extra.run(settings, log.logger);
+    } else {
+      const consumer = new Consumer({
+        connection: settings.srcDb,
+        queue: settings.queue,
+        consumer: settings.consumer,
+        applicationName: `${tool.name} ${settings.jobName}`,
+      });
+      const what = `consumer ${JSON.stringify(settings.consumer)} on queue ${JSON.stringify(settings.queue)}`;
+      try {
+        if (flags.register) {
+          message = (await consumer.register())
+            ? `registered ${what}`
+            : `${what} was already registered`;
+        } else {
+          message =
+            (await consumer.unregister()) > 0
+              ? `unregistered ${what}`
+              : `${what} was not registered`;
+        }
+      } catch (error) {
+        if (error instanceof SkytoolsError) throw error;
+        throw new SkytoolsError(
+          'PGQ_ERROR',
+          `cannot ${flags.register ? 'register' : 'unregister'} ${what}: ${(error as Error).message}`,
+          { queue: settings.queue, consumer: settings.consumer },
+          { cause: error },
+        );
+      }
+    }
+    process.stdout.write(`${message}\n`);
+    return 0;
+  } catch (error) {
+    return reportFailure(tool.name, error);
+  } finally {
+    log.close();
+  }
+}
+
+async function daemonize<S extends JobSettings>(
+  tool: ConsumerTool<S>,
+  settings: S,
+  flags: Flags,
+  config: string,
+): Promise<number> {
+  if (!settings.pidfile) {
+    process.stderr.write(`${tool.name}: error: Daemon needs pidfile\n`);
+    return 1;
+  }
+  const args = [config, '-d', '--log-format', flags.logFormat];
+  if (flags.quiet) args.push('-q');
+  for (let i = 0; i < flags.verbose; i++) args.push('-v');
+  for (const pair of flags.set) args.push('--set', pair);
+  const script = fileURLToPath(new URL(`../../bin/${tool.name}.js`, import.meta.url));
+  try {
+    await spawnDaemon({ script, args, logfile: settings.logfile });
+    return 0;
+  } catch (error) {
+    return reportFailure(tool.name, error);
+  }
+}
+
+async function runForeground<S extends JobSettings>(
+  tool: ConsumerTool<S>,
+  settings: S,
+  flags: Flags,
+  load: () => S,
+): Promise<number> {
+  const log = createScriptLogger({
+    // -q silences the console only; the logfile keeps info and above.
+    level: levelFromFlags(false, flags.verbose),
+    format: flags.logFormat,
+    logfile: settings.logfile,
+    console: !isDaemonChild() && !flags.quiet,
+    base: { job: settings.jobName },
+  });
+  const logger = log.logger;
+  const job = new ConsumerJob(settings, tool.processor, logger, tool.name);
+  const removeHandlers = installSignalHandlers({
+    stop(mode, signal) {
+      logger.info(
+        mode === 'graceful'
+          ? `Got ${signal}, stopping after the current batch`
+          : `Got ${signal}, stopping at once`,
+      );
+      job.stop(mode === 'immediate');
+    },
+    reload() {
+      logger.info('Got SIGHUP, re-reading config');
+      let fresh: S;
+      try {
+        fresh = load();
+      } catch (error) {
+        logger.error(`reload failed, keeping the old config: ${(error as Error).message}`);
+        return;
+      }
+      log.reopen();
+      job.reload(fresh);
+    },
+  });
+  // Handlers first: `x -d a.ini && x -r a.ini` may signal as soon as the pidfile exists.
+  let pidfile: Pidfile | undefined;
+  try {
+    if (settings.pidfile) pidfile = acquirePidfile(settings.pidfile);
+  } catch (error) {
+    removeHandlers();
+    log.close();
+    reportDaemonFailure((error as Error).message);
+    return reportFailure(tool.name, error);
+  }
+  reportDaemonReady();
+  const ignored = Config.load(settings.file, [settings.section]).unknownKeys(tool.keys);
+  if (ignored.length > 0) logger.warn(`unknown keys ignored: ${ignored.join(', ')}`);
+  logger.info(
+    `${tool.name} ${packageVersion} starting: consumer ${settings.consumer} on queue ${settings.queue}`,
+  );
+  let exitCode = 0;
+  try {
+    await job.run();
+    if (job.stoppedNow) exitCode = 1;
+  } catch (error) {
+    exitCode = error instanceof SkytoolsError ? 1 : 2;
+    logger.error(
+      error instanceof SkytoolsError
+        ? `Job ${job.settings.jobName} stopped: ${error.message}`
+        : String((error as Error)?.stack ?? error),
+    );
+    if (!isDaemonChild() && flags.quiet) reportFailure(tool.name, error);
+  } finally {
+    removeHandlers();
+    pidfile?.release();
+  }
+  logger.info(`${tool.name} stopped`);
+  log.close();
+  return exitCode;
+}

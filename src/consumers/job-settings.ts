@@ -1,0 +1,104 @@
+/**
+ * The keys every consumer job reads from its INI section (upstream BaseScript and
+ * BaseConsumer), checked at load so a bad file fails at start, or is refused on reload,
+ * with file, section and key named.
+ */
+import type { Config } from '../config/index.js';
+import type { ConsumerOptions } from '../pgq/index.js';
+
+export interface JobSettings {
+  readonly file: string;
+  readonly section: string;
+  readonly jobName: string;
+  readonly pidfile: string | undefined;
+  readonly logfile: string | undefined;
+  /** Seconds between polls for a batch when no tick notification comes. */
+  readonly loopDelay: number;
+  /** Seconds to wait after a crash before trying the batch again. */
+  readonly exceptionSleep: number;
+  readonly queue: string;
+  readonly consumer: string;
+  /** The queue's database: libpq key=value string or URL; "" = the libpq environment. */
+  readonly srcDb: string;
+  /** Options for the library Consumer, besides connection, queue and consumer. */
+  readonly consumerOptions: Partial<ConsumerOptions>;
+}
+
+/** Keys of the common part; a tool adds its own before warning about unknown ones. */
+export const jobKeys = [
+  'job_name',
+  'pidfile',
+  'logfile',
+  'loop_delay',
+  'exception_sleep',
+  'queue_name',
+  'pgq_queue_name',
+  'consumer_name',
+  'pgq_consumer_id',
+  'db',
+  'src_db',
+  'table_filter',
+  'pgq_lazy_fetch',
+  'pgq_batch_collect_events',
+  'pgq_batch_collect_interval',
+  'pgq_keep_lag',
+  'use_skylog',
+  'log_size',
+  'log_count',
+];
+
+/** The first of `keys` the section has (upstream names with their compat aliases). */
+export function firstKey(cf: Config, keys: string[]): string | undefined {
+  return keys.find((key) => cf.has(key));
+}
+
+export function loadJobSettings(cf: Config): JobSettings {
+  const queueKey = firstKey(cf, ['queue_name', 'pgq_queue_name']);
+  if (queueKey === undefined) throw cf.error('queue_name', 'missing required key "queue_name"');
+  const queue = cf.get(queueKey).trim();
+  if (queue === '') throw cf.error(queueKey, `${queueKey} is empty`);
+  const jobName = cf.get('job_name');
+  const consumerKey = firstKey(cf, ['consumer_name', 'pgq_consumer_id']);
+  const consumer = consumerKey === undefined ? jobName : cf.get(consumerKey).trim();
+  if (consumer === '') throw cf.error(consumerKey ?? 'job_name', 'the consumer name is empty');
+  const loopDelay = cf.getSeconds('loop_delay', 1);
+  if (loopDelay <= 0) {
+    throw cf.error(
+      'loop_delay',
+      `loop_delay must be above 0 for a consumer (it is the polling period), not ${loopDelay}`,
+    );
+  }
+  const dbKey = firstKey(cf, ['src_db', 'db']);
+  const consumerOptions: Partial<ConsumerOptions> = { loopDelay };
+  const tableFilter = cf.getList('table_filter', []);
+  if (tableFilter.length > 0) consumerOptions.tableFilter = tableFilter;
+  const lazyFetch = cf.getInt('pgq_lazy_fetch', 0);
+  if (lazyFetch < 0) throw cf.error('pgq_lazy_fetch', 'pgq_lazy_fetch must not be negative');
+  if (lazyFetch > 0) consumerOptions.batchMaxEvents = lazyFetch;
+  if (cf.has('pgq_batch_collect_events')) {
+    consumerOptions.minCount = nonNegative(cf, 'pgq_batch_collect_events');
+  }
+  if (cf.has('pgq_batch_collect_interval')) {
+    consumerOptions.minInterval = cf.getSeconds('pgq_batch_collect_interval');
+  }
+  if (cf.has('pgq_keep_lag')) consumerOptions.minLag = cf.getSeconds('pgq_keep_lag');
+  return {
+    file: cf.file,
+    section: cf.section,
+    jobName,
+    pidfile: cf.getFile('pidfile', '') || undefined,
+    logfile: cf.getFile('logfile', '') || undefined,
+    loopDelay,
+    exceptionSleep: cf.getSeconds('exception_sleep', 20),
+    queue,
+    consumer,
+    srcDb: dbKey === undefined ? '' : cf.get(dbKey),
+    consumerOptions,
+  };
+}
+
+function nonNegative(cf: Config, key: string): number {
+  const value = cf.getInt(key);
+  if (value < 0) throw cf.error(key, `${key} must not be negative, not ${value}`);
+  return value;
+}

@@ -1,0 +1,83 @@
+/** The two ready tools on the consumer-job layer: their sections, samples and commands. */
+import type { ConsumerTool } from './job-cli.js';
+import { TrackingFile } from './local-tracking.js';
+import {
+  loadSimpleConsumerSettings,
+  type SimpleConsumerSettings,
+  simpleConsumerKeys,
+  simpleConsumerProcessor,
+} from './simple-consumer.js';
+import {
+  loadSimpleLocalConsumerSettings,
+  type SimpleLocalConsumerSettings,
+  simpleLocalConsumerKeys,
+  simpleLocalConsumerProcessor,
+  syncQueue,
+} from './simple-local-consumer.js';
+
+const commonSample = `# the queue's database (libpq key=value string or URL; empty: PGHOST etc.)
+src_db = dbname=shop host=127.0.0.1
+
+# where dst_query runs; default: src_db
+dst_db = dbname=reports host=127.0.0.1
+
+queue_name = orders
+# consumer name; default: job_name (the file name without .ini)
+#consumer_name = %(job_name)s
+
+# run for each row event (types I:, U:, D:); %%(column)s and %%(pgq.ev_id)s are parameters
+dst_query = insert into order_log (order_id, ev_id) values (%%(id)s, %%(pgq.ev_id)s)
+
+# only events of these tables (ev_extra1)
+#table_filter = public.orders
+
+logfile = ~/log/%(job_name)s.log
+pidfile = ~/pid/%(job_name)s.pid
+
+# seconds between polls when no tick notification arrives
+#loop_delay = 1
+# seconds to wait after an error before the batch is tried again
+#exception_sleep = 20
+`;
+
+export const simpleConsumerTool: ConsumerTool<SimpleConsumerSettings> = {
+  name: 'simple_consumer',
+  description:
+    'Run a SQL statement (dst_query) on dst_db for every row event of a PgQ queue; at-least-once.',
+  sampleIni: `[simple_consumer]\n${commonSample}`,
+  keys: simpleConsumerKeys,
+  load: loadSimpleConsumerSettings,
+  processor: simpleConsumerProcessor,
+};
+
+export const simpleLocalConsumerTool: ConsumerTool<SimpleLocalConsumerSettings> = {
+  name: 'simple_local_consumer',
+  description:
+    "simple_consumer with the position also kept in local_tracking_file (upstream's LocalConsumer).",
+  sampleIni: `[simple_local_consumer]\n${commonSample}
+# tick of the last batch done; its directory must exist
+local_tracking_file = ~/state/%(job_name)s.tick
+`,
+  keys: simpleLocalConsumerKeys,
+  load: loadSimpleLocalConsumerSettings,
+  processor: simpleLocalConsumerProcessor,
+  commands: [
+    {
+      flag: 'rewind',
+      description: 'move the queue consumer to the tick of local_tracking_file and exit',
+      async run(settings, log) {
+        const tracking = new TrackingFile(settings.localTrackingFile);
+        await syncQueue(settings, tracking, log);
+        return `consumer ${settings.consumer} is at tick ${tracking.read()} of ${tracking.file}`;
+      },
+    },
+    {
+      flag: 'reset',
+      description: 'remove local_tracking_file (the next start takes the queue position) and exit',
+      async run(settings) {
+        const tracking = new TrackingFile(settings.localTrackingFile);
+        return tracking.remove() ? `removed ${tracking.file}` : `${tracking.file} did not exist`;
+      },
+    },
+  ],
+};
