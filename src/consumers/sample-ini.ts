@@ -2,7 +2,10 @@
 export function withOverrides(sample: string, overrides: Record<string, string>): string {
   let text = sample;
   for (const [key, value] of Object.entries(overrides)) {
-    const line = new RegExp(`^#?[ \\t]*${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=.*$`, 'm');
+    const line = new RegExp(
+      `^#?[ \\t]*${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=.*$`,
+      'm',
+    );
     text = line.test(text)
       ? text.replace(line, `${key} = ${value}`)
       : `${text.replace(/\n*$/, '\n')}${key} = ${value}\n`;
