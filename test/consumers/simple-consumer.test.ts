@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -177,6 +178,19 @@ describe('simple_consumer', () => {
     const refused = await jobs.run('simple_consumer', [nopid, '-d']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Daemon needs pidfile');
+  });
+});
+
+describe('skytools simple_consumer', () => {
+  it('runs the same code as the bin', async () => {
+    const skytools = path.resolve(import.meta.dirname, '../../bin/skytools.js');
+    for (const tool of ['simple_consumer', 'simple_local_consumer'] as const) {
+      const viaSkytools = execFileSync(process.execPath, [skytools, tool, '--ini'], {
+        encoding: 'utf8',
+      });
+      expect(viaSkytools).toBe(`${(await jobs.run(tool, ['--ini'])).stdout}\n`);
+      expect(viaSkytools).toMatch(new RegExp(`^\\[${tool}\\]`));
+    }
   });
 });
 
