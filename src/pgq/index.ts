@@ -13,4 +13,12 @@ export { Event } from './event.js';
 export type { EventInput, PayloadOptions } from './event-input.js';
 export type { Logger } from './logger.js';
 export { insertEvent, Producer, type ProducerOptions } from './producer.js';
+export { RemoteConsumer, type RemoteConsumerOptions } from './remote-consumer.js';
 export type { EventHandler, HandlerContext, RunOptions } from './run-batch.js';
+export { SerialConsumer, type SerialConsumerOptions } from './serial-consumer.js';
+export type {
+  TargetBatch,
+  TargetEventHandler,
+  TargetHandlerContext,
+  TargetRunOptions,
+} from './target-consumer.js';
