@@ -88,6 +88,11 @@ describe('network failure', () => {
       'the consumer to reconnect',
     );
     expect(failure).toBeUndefined();
+    // pg_terminate_backend only signals: the ended session leaves pg_stat_activity a moment later.
+    await waitFor(
+      async () => !(await backends()).includes(old as number),
+      'the old session to end',
+    );
     const now = await backends();
     expect(now).toHaveLength(1);
     expect(now).not.toContain(old);
