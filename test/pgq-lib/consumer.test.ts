@@ -358,12 +358,12 @@ describe('wake-up', () => {
         ).rowCount === 1,
       'the consumer to listen',
     );
-    // A notification for another queue first, while there is nothing to read: whatever it
-    // makes the consumer do is over before the event exists.
-    await db.query(`select pg_notify('pgq_tick', 'other queue')`);
+    // Let the consumer settle into its wait (it may look once more right after LISTEN), then
+    // make the event and notify another queue: that must not make it read.
     await new Promise((resolve) => setTimeout(resolve, 300));
     await produce('wake', 1);
     await tick(db, 'wake');
+    await db.query(`select pg_notify('pgq_tick', 'other queue')`);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(seen).toEqual([]);
     await db.query(`select pg_notify('pgq_tick', 'wake')`);
