@@ -101,7 +101,7 @@ export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<
 
 /** Wait (generous deadline, no timing asserted) until `check` returns true. */
 export async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 40_000;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
