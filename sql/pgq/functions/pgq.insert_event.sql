@@ -10,7 +10,7 @@
 --   The raw form: ev_id NULL = take the next id, ev_time NULL = now(), ev_owner/ev_retry for
 --   retried events. Every call takes nextval of the queue's event sequence, even when ev_id
 --   is given: that is how the ticker sees new events.
--- Errors (from pgq._insert_event_general): `Queue name must not be NULL`, `No such queue`,
+-- Errors (from pgq._insert_target): `Queue name must not be NULL`, `No such queue`,
 -- `Insert into queue disallowed`, `Queue '<name>' allows max <n> events from one TX`.
 -- Tables written: the queue's current data table pgq.event_N_<cur>; its event sequence.
 --
