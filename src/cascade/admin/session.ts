@@ -11,7 +11,14 @@ import type pg from 'pg';
 import type { QueryResultRow } from 'pg';
 import { connectClient } from '../../db/connect.js';
 import { redact } from '../../db/connstring.js';
-import { CascadeError, callRet, getLocations, type RetRow } from '../node-calls.js';
+import {
+  CascadeError,
+  callRet,
+  getLocations,
+  getNodeInfo,
+  type NodeInfo,
+  type RetRow,
+} from '../node-calls.js';
 import { connectNode } from '../node-connection.js';
 
 export interface AdminOutput {
@@ -41,6 +48,7 @@ export class AdminSession {
   readonly out: AdminOutput;
   readonly #options: AdminSessionOptions;
   #local: pg.Client | undefined;
+  #localInfo: NodeInfo | undefined;
   readonly #nodes = new Map<string, pg.Client>();
 
   constructor(options: AdminSessionOptions) {
@@ -57,6 +65,27 @@ export class AdminSession {
       this.#local = await connectClient(this.#options.localDb, this.#applicationName());
     }
     return this.#local;
+  }
+
+  /**
+   * The local node's get_node_info, read once per run unless `fresh` (positions and provider
+   * change while a command runs; name and type do not). CascadeError when there is no node.
+   */
+  async localInfo(fresh = false): Promise<NodeInfo> {
+    if (this.#localInfo === undefined || fresh) {
+      this.#localInfo = await getNodeInfo(await this.local(), this.queue);
+    }
+    return this.#localInfo;
+  }
+
+  /**
+   * A member's connection where the local node may be meant: the local connection when `name`
+   * is the local node (no second connection to the same database), else `node(name)`.
+   */
+  async db(name: string): Promise<pg.Client> {
+    const info = await this.localInfo();
+    if (info.node_name === name) return this.local();
+    return this.node(name);
   }
 
   /** A connection to a member by its public location; refuses nodes marked dead this run. */
@@ -113,6 +142,23 @@ export class AdminSession {
     return row;
   }
 
+  /**
+   * A state-changing statement that does not answer (ret_code, ret_note), such as
+   * pgq.register_consumer_at: same dry-run rule as `change()`, rows returned as they come.
+   */
+  async execute<R extends QueryResultRow = QueryResultRow>(
+    nodeName: string,
+    db: pg.Client,
+    sql: string,
+    values: unknown[],
+  ): Promise<R[] | undefined> {
+    if (this.dryRun) {
+      this.out.print(`[dry-run] on ${nodeName}: ${sql} ${describeValues(values)}`);
+      return undefined;
+    }
+    return (await db.query<R>(sql, values)).rows;
+  }
+
   /** A read that every plan needs, even in a dry run. */
   async read<R extends QueryResultRow>(db: pg.Client, sql: string, values: unknown[]) {
     return (await db.query<R>(sql, values)).rows;
@@ -123,6 +169,7 @@ export class AdminSession {
     if (this.#local !== undefined) clients.push(this.#local);
     this.#nodes.clear();
     this.#local = undefined;
+    this.#localInfo = undefined;
     await Promise.all(clients.map((c) => c.end().catch(() => {})));
   }
 
