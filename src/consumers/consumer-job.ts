@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { SkytoolsError } from '../errors.js';
-import { type Batch, Consumer } from '../pgq/index.js';
+import { type Batch, Consumer, type ConsumerOptions } from '../pgq/index.js';
 import { formatStats, type LoopOptions, ScriptLoop, StatsCounter } from '../script/index.js';
 import type { JobSettings } from './job-settings.js';
 
@@ -35,6 +35,18 @@ export interface BatchProcessor {
 
 export type ProcessorFactory<S extends JobSettings> = (settings: S, log: Logger) => BatchProcessor;
 
+/** Where the batches come from: a library consumer (Consumer, LocalConsumer). */
+export interface BatchSource {
+  batches(options: { signal?: AbortSignal }): AsyncGenerator<Batch, void, undefined>;
+}
+
+export type SourceFactory<S extends JobSettings> = (
+  options: ConsumerOptions,
+  settings: S,
+) => BatchSource;
+
+const plainConsumer = (options: ConsumerOptions): BatchSource => new Consumer(options);
+
 /** Error codes that a retry cannot fix: the job stops and the command fails. */
 const fatalCodes = new Set([
   'QUEUE_NOT_FOUND',
@@ -43,6 +55,7 @@ const fatalCodes = new Set([
   'BAD_CONFIG',
   'BAD_OPTION',
   'BAD_TRACKING_FILE',
+  'MAX_RETRIES',
 ]);
 
 export class ConsumerJob<S extends JobSettings> {
@@ -59,6 +72,7 @@ export class ConsumerJob<S extends JobSettings> {
     private readonly factory: ProcessorFactory<S>,
     private readonly logger: Logger,
     private readonly applicationName: string,
+    private readonly source: SourceFactory<S> = plainConsumer,
   ) {
     this.#settings = settings;
   }
@@ -119,14 +133,17 @@ export class ConsumerJob<S extends JobSettings> {
     const log = this.logger.child({ queue: settings.queue, consumer: settings.consumer });
     this.#processor ??= this.factory(settings, log);
     const processor = this.#processor;
-    const consumer = new Consumer({
-      ...settings.consumerOptions,
-      connection: settings.srcDb,
-      queue: settings.queue,
-      consumer: settings.consumer,
-      logger: this.logger,
-      applicationName: `${this.applicationName} ${settings.jobName}`,
-    });
+    const consumer = this.source(
+      {
+        ...settings.consumerOptions,
+        connection: settings.srcDb,
+        queue: settings.queue,
+        consumer: settings.consumer,
+        logger: this.logger,
+        applicationName: `${this.applicationName} ${settings.jobName}`,
+      },
+      settings,
+    );
     const signal = AbortSignal.any([this.#stop.signal, this.#batchBoundary.signal]);
     try {
       await processor.prepare?.();

@@ -25,7 +25,7 @@ import {
   spawnDaemon,
 } from '../script/index.js';
 import { packageVersion } from '../version.js';
-import { ConsumerJob, type ProcessorFactory } from './consumer-job.js';
+import { ConsumerJob, type ProcessorFactory, type SourceFactory } from './consumer-job.js';
 import type { JobSettings } from './job-settings.js';
 import { withOverrides } from './sample-ini.js';
 
@@ -45,6 +45,8 @@ export interface ConsumerTool<S extends JobSettings> {
   keys: string[];
   load(cf: Config): S;
   processor: ProcessorFactory<S>;
+  /** The library consumer that reads the batches; a plain Consumer by default. */
+  source?: SourceFactory<S>;
   commands?: ToolCommand<S>[];
 }
 
@@ -265,7 +267,7 @@ async function runForeground<S extends JobSettings>(
     base: { job: settings.jobName },
   });
   const logger = log.logger;
-  const job = new ConsumerJob(settings, tool.processor, logger, tool.name);
+  const job = new ConsumerJob(settings, tool.processor, logger, tool.name, tool.source);
   const removeHandlers = installSignalHandlers({
     stop(mode, signal) {
       logger.info(

@@ -1,6 +1,5 @@
 /** The two ready tools on the consumer-job layer: their sections, samples and commands. */
 import type { ConsumerTool } from './job-cli.js';
-import { TrackingFile } from './local-tracking.js';
 import {
   loadSimpleConsumerSettings,
   type SimpleConsumerSettings,
@@ -9,10 +8,11 @@ import {
 } from './simple-consumer.js';
 import {
   loadSimpleLocalConsumerSettings,
+  localConsumer,
   type SimpleLocalConsumerSettings,
   simpleLocalConsumerKeys,
   simpleLocalConsumerProcessor,
-  syncQueue,
+  simpleLocalConsumerSource,
 } from './simple-local-consumer.js';
 
 const commonSample = `# the queue's database (libpq key=value string or URL; empty: PGHOST etc.)
@@ -61,22 +61,24 @@ local_tracking_file = ~/state/%(job_name)s.tick
   keys: simpleLocalConsumerKeys,
   load: loadSimpleLocalConsumerSettings,
   processor: simpleLocalConsumerProcessor,
+  source: simpleLocalConsumerSource,
   commands: [
     {
       flag: 'rewind',
       description: 'move the queue consumer to the tick of local_tracking_file and exit',
       async run(settings, log) {
-        const tracking = new TrackingFile(settings.localTrackingFile);
-        await syncQueue(settings, tracking, log);
-        return `consumer ${settings.consumer} is at tick ${tracking.read()} of ${tracking.file}`;
+        const consumer = localConsumer(settings, { logger: log });
+        const tick = await consumer.rewind();
+        return `consumer ${settings.consumer} is at tick ${tick} of ${consumer.tracking.file}`;
       },
     },
     {
       flag: 'reset',
       description: 'remove local_tracking_file (the next start takes the queue position) and exit',
       async run(settings) {
-        const tracking = new TrackingFile(settings.localTrackingFile);
-        return tracking.remove() ? `removed ${tracking.file}` : `${tracking.file} did not exist`;
+        const consumer = localConsumer(settings);
+        const file = consumer.tracking.file;
+        return consumer.reset() ? `removed ${file}` : `${file} did not exist`;
       },
     },
   ],

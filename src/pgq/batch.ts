@@ -37,6 +37,8 @@ export interface BatchSettings {
   deadLetterQueue: string | null;
   /** The SQL function that finishes a batch; pgq.finish_batch when unset. */
   finishFunction?: string | undefined;
+  /** Runs before finish_batch (LocalConsumer saves its position there); a throw abandons. */
+  beforeFinish?: ((batch: Batch) => Promise<void> | void) | undefined;
 }
 
 type State = 'open' | 'finished' | 'abandoned';
@@ -241,6 +243,14 @@ export class Batch implements AsyncIterable<Event> {
         'BATCH_NOT_READ',
         `batch ${this.id} was not read to its end; it is left unfinished and will be delivered again`,
       );
+    }
+    if (this.settings.beforeFinish !== undefined) {
+      try {
+        await this.settings.beforeFinish(this);
+      } catch (error) {
+        await this.abandon();
+        throw error;
+      }
     }
     const marks = [...this.retries.marks.values()];
     if (this.deadLetters.length > 0 && !this.#inTransaction) await this.#begin();

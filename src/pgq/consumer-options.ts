@@ -31,6 +31,11 @@ export interface ConsumerOptions {
   deadLetterQueue?: string;
   /** Seconds to wait before reconnecting after the connection was lost. Default 5. */
   reconnectDelay?: number;
+  /**
+   * Seconds after which the consumer's session is closed and a new one opened, between
+   * batches (upstream's connection_lifetime; the scripts use 1200). Default: kept open.
+   */
+  connectionLifetime?: number;
   /** next_batch_custom: hold batches until they are this many seconds old. */
   minLag?: number;
   /** next_batch_custom: hold batches until they hold this many events ... */
@@ -59,6 +64,7 @@ export interface ResolvedOptions {
   maxRetries: number | null;
   deadLetterQueue: string | null;
   reconnectDelayMs: number;
+  connectionLifetimeMs: number | null;
   minLag: string | null;
   minCount: number | null;
   minInterval: string | null;
@@ -92,6 +98,7 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
     return value === undefined ? null : `${value} seconds`;
   };
   const loopDelay = number('loopDelay', 0.001, false) ?? 1;
+  const lifetime = number('connectionLifetime', 0.001, false);
   const maxRetries = number('maxRetries', 0, true) ?? null;
   const deadLetterQueue = options.deadLetterQueue ?? null;
   if (deadLetterQueue !== null && typeof deadLetterQueue !== 'string') {
@@ -121,6 +128,7 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
     maxRetries,
     deadLetterQueue,
     reconnectDelayMs: (number('reconnectDelay', 0, false) ?? 5) * 1000,
+    connectionLifetimeMs: lifetime === undefined ? null : lifetime * 1000,
     minLag: seconds('minLag'),
     minCount: number('minCount', 0, true) ?? null,
     minInterval: seconds('minInterval'),

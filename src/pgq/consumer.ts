@@ -31,23 +31,30 @@ interface NextBatchRow {
 }
 
 /**
+ * How a consumer kind other than the plain one (pgq_coop's subconsumers, LocalConsumer) takes,
+ * checks and finishes batches. Internal: the kinds build on Consumer through it.
+ */
+export interface ConsumerKind {
+  /** The name locked while running (one process per subconsumer); the consumer's by default. */
+  lockName?: string;
+  /** The next batch, or null when there is none yet; pgq.next_batch_custom by default. */
+  nextBatch?(client: pg.Client, options: ResolvedOptions): Promise<BatchInfo | null>;
+  /** The SQL function that finishes a batch (pgq.finish_batch by default). */
+  finishFunction?: string;
+  /**
+   * After every (re)connect, once the lock is held: a kind that keeps its position elsewhere
+   * makes the queue agree with it here, where no second process can interfere.
+   */
+  prepare?(client: pg.Client): Promise<void>;
+  /** Before finish_batch; a throw leaves the batch unfinished. */
+  beforeFinish?(batch: Batch): Promise<void> | void;
+}
+
+/**
  * PgQ's Consumer: reads the batches of one (queue, consumer) subscription, at least once.
  * Use `run(handler)` or `for await (const batch of consumer)`. One process per consumer name:
  * a session advisory lock on (queue, consumer) refuses a second one.
  */
-/**
- * How a consumer kind other than the plain one (pgq_coop's subconsumers) takes and finishes
- * batches. Internal: the kinds build on Consumer through it.
- */
-export interface ConsumerKind {
-  /** The name locked while running (one process per subconsumer). */
-  lockName: string;
-  /** The next batch, or null when there is none yet. */
-  nextBatch(client: pg.Client, options: ResolvedOptions): Promise<BatchInfo | null>;
-  /** The SQL function that finishes a batch (pgq.finish_batch by default). */
-  finishFunction?: string;
-}
-
 export class Consumer implements AsyncIterable<Batch> {
   readonly options: ResolvedOptions;
   readonly log: Logger;
@@ -62,6 +69,8 @@ export class Consumer implements AsyncIterable<Batch> {
   #carefulBatch: number | null = null;
   /** Backend pid of the session that last took our lock. */
   #lockPid: number | null = null;
+  /** performance.now() when the current session was opened (for connectionLifetime). */
+  #connectedAt = 0;
   readonly #kind: ConsumerKind | undefined;
 
   constructor(options: ConsumerOptions, kind?: ConsumerKind) {
@@ -78,6 +87,7 @@ export class Consumer implements AsyncIterable<Batch> {
       filter: this.options.tableFilter ? tableFilterSql(this.options.tableFilter) : null,
       deadLetterQueue: this.options.deadLetterQueue,
       finishFunction: kind?.finishFunction,
+      beforeFinish: kind?.beforeFinish,
     };
   }
 
@@ -216,6 +226,9 @@ export class Consumer implements AsyncIterable<Batch> {
       if (signal?.aborted) return null;
       if (this.#broken || this.#client === null) {
         if (!(await this.#reconnect(signal))) return null;
+      } else if (this.#expired()) {
+        await this.#recycle();
+        continue;
       }
       const client = this.#client as pg.Client;
       this.#wakeup.clear();
@@ -234,7 +247,7 @@ export class Consumer implements AsyncIterable<Batch> {
 
   async #nextBatchInfo(client: pg.Client): Promise<BatchInfo | null> {
     const o = this.options;
-    if (this.#kind !== undefined) return this.#kind.nextBatch(client, o);
+    if (this.#kind?.nextBatch !== undefined) return this.#kind.nextBatch(client, o);
     const { rows } = await client.query<NextBatchRow>(nextBatchSql, [
       o.queue,
       o.consumer,
@@ -268,6 +281,7 @@ export class Consumer implements AsyncIterable<Batch> {
     });
     opened = client;
     this.#client = client;
+    this.#connectedAt = performance.now();
     client.on('notification', (msg) => {
       if (msg.channel === tickChannel && msg.payload === o.queue) this.#wakeup.wake();
     });
@@ -281,6 +295,7 @@ export class Consumer implements AsyncIterable<Batch> {
       } else {
         await this.#lock(client);
       }
+      await this.#kind?.prepare?.(client);
       let listening = false;
       if (o.listen) {
         try {
@@ -350,6 +365,25 @@ export class Consumer implements AsyncIterable<Batch> {
         `consumer ${JSON.stringify(consumer)} on queue ${JSON.stringify(queue)} is already running in another process${pid === undefined ? '' : ` (backend pid ${pid})`}; only one may run at a time`,
         { queue, consumer, pid },
       );
+    }
+  }
+
+  /** Older than connectionLifetime: upstream's DBScript reopens such sessions between loops. */
+  #expired(): boolean {
+    const lifetime = this.options.connectionLifetimeMs;
+    return lifetime !== null && performance.now() - this.#connectedAt >= lifetime;
+  }
+
+  /** Close the old session and open a new one at once (no reconnect delay: nothing failed). */
+  async #recycle(): Promise<void> {
+    this.log.debug({}, 'connection older than connectionLifetime: reopening it');
+    await this.#disconnect();
+    try {
+      await this.#connect();
+    } catch (error) {
+      if (!this.#sessionLost(error)) throw error;
+      this.log.warn({ err: error }, 'reopening the connection failed');
+      this.#broken = true;
     }
   }
 

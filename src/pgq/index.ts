@@ -11,6 +11,14 @@ export type { ConsumerOptions } from './consumer-options.js';
 export { CoopConsumer, type CoopConsumerOptions } from './coop-consumer.js';
 export { Event } from './event.js';
 export type { EventInput, PayloadOptions } from './event-input.js';
+export {
+  LocalConsumer,
+  type LocalConsumerOptions,
+  type LocalEventHandler,
+  type LocalHandlerContext,
+  type LocalRunOptions,
+} from './local-consumer.js';
+export type { PositionSync } from './local-position.js';
 export type { Logger } from './logger.js';
 export { insertEvent, Producer, type ProducerOptions } from './producer.js';
 export { RemoteConsumer, type RemoteConsumerOptions } from './remote-consumer.js';
@@ -22,3 +30,4 @@ export type {
   TargetHandlerContext,
   TargetRunOptions,
 } from './target-consumer.js';
+export { TrackingFile } from './tracking-file.js';
