@@ -30,8 +30,8 @@ function runExample(code: string, index: number) {
 }
 
 describe('docs/consumers.md consumer kinds', () => {
-  it('runs the CoopConsumer, RemoteConsumer and SerialConsumer examples', () => {
-    expect(blocks.length).toBe(3);
+  it('runs the CoopConsumer, RemoteConsumer, SerialConsumer and LocalConsumer examples', () => {
+    expect(blocks.length).toBe(4);
     const outputs = blocks.map((code, i) => {
       const run = runExample(code, i);
       expect(run.stderr, `example ${i}`).toBe('');
@@ -42,6 +42,7 @@ describe('docs/consumers.md consumer kinds', () => {
       'handled resize upload\n',
       'copied invoice 12\n',
       'target tracks a tick: true\n',
+      'mail welcome to ann@example.com\nfile and queue agree: true\n',
     ]);
   });
 });
