@@ -1,0 +1,159 @@
+/**
+ * `takeover OLD` (§2.5), run on the new node: the local node takes the place of OLD.
+ * Which takeover it is follows from OLD and the switches: a live root is switched over, a
+ * dead one (`--dead-root`) failed over, and a branch or leaf position is taken over by
+ * moving providers. Before anything changes, the plan is checked: OLD must be a member, a
+ * node said to be dead must not answer, and for a live OLD the new node must be caught up
+ * with it (`--force` to go on anyway).
+ */
+import { CascadeError, type NodeInfo } from '../node-calls.js';
+import { changeProvider } from './change-provider.js';
+import type { AdminSession } from './session.js';
+import { takeoverBranch } from './takeover-branch.js';
+import { checkCaughtUp } from './takeover-check.js';
+import { failoverRoot } from './takeover-failover.js';
+import { switchoverRoot } from './takeover-root.js';
+import { memberInfo, subscribersOf, tickOf } from './takeover-state.js';
+import { runSteps } from './takeover-steps.js';
+
+export interface TakeoverOptions {
+  oldNode: string;
+  all?: boolean;
+  deadRoot?: boolean;
+  deadBranch?: boolean;
+  force?: boolean;
+}
+
+export async function takeover(session: AdminSession, options: TakeoverOptions): Promise<void> {
+  const queue = session.queue;
+  const oldName = options.oldNode;
+  const newInfo = await session.localInfo(true);
+  const newName = newInfo.node_name ?? '';
+  const context = { queue, node: newName, oldNode: oldName };
+  if (options.deadRoot && options.deadBranch) {
+    throw new CascadeError(
+      'BAD_OPTIONS',
+      '--dead-root and --dead-branch exclude each other',
+      context,
+    );
+  }
+  if (oldName === newName) {
+    throw new CascadeError(
+      'SELF_TAKEOVER',
+      `node ${newName} cannot take over itself; run takeover on the node that is to take ${oldName}'s place`,
+      context,
+    );
+  }
+  await session.location(oldName); // an unknown node fails here, naming the members
+  if (newInfo.node_type === 'leaf') {
+    await refuseLeaf(session, oldName, newInfo);
+  }
+
+  if (options.deadRoot || options.deadBranch) {
+    const answering = await answers(session, oldName);
+    if (answering !== null && !options.force) {
+      throw new CascadeError(
+        'OLD_NODE_ALIVE',
+        `node ${oldName} still answers (type ${answering.node_type}); a failover onto a live node would fork the cascade. Use takeover without --dead-root/--dead-branch for a switchover, stop ${oldName} first, or --force`,
+        context,
+      );
+    }
+    if (options.deadRoot) {
+      if (newInfo.node_type !== 'branch') {
+        throw new CascadeError(
+          'NOT_BRANCH',
+          `only a branch can become the root; node ${newName} is a ${newInfo.node_type}`,
+          context,
+        );
+      }
+      await failoverRoot(session, oldName, newInfo);
+      return;
+    }
+    await takeoverBranch(session, { oldName, oldInfo: null, newInfo, moveAll: true });
+    return;
+  }
+
+  const oldInfo = await liveInfo(session, oldName);
+  if (oldInfo.node_type === 'root') {
+    if (newInfo.node_type !== 'branch') {
+      throw new CascadeError(
+        'NOT_BRANCH',
+        `only a branch can become the root; node ${newName} is a ${newInfo.node_type}`,
+        context,
+      );
+    }
+    await checkCaughtUp(
+      session,
+      oldName,
+      tickOf(oldInfo.worker_last_tick),
+      newInfo,
+      [oldName],
+      options.force === true,
+    );
+    await switchoverRoot(session, oldInfo, newInfo);
+    if (options.all) await moveSubscribers(session, oldName, newName);
+    return;
+  }
+  await checkCaughtUp(
+    session,
+    oldName,
+    tickOf(oldInfo.worker_last_tick),
+    newInfo,
+    [oldName, newName, newInfo.provider_node ?? ''].filter((n) => n !== ''),
+    options.force === true,
+  );
+  await takeoverBranch(session, { oldName, oldInfo, newInfo, moveAll: options.all === true });
+}
+
+/** A leaf has no queue, so it can take over nothing but another leaf's consumers' place. */
+async function refuseLeaf(session: AdminSession, oldName: string, newInfo: NodeInfo) {
+  throw new CascadeError(
+    'LEAF_TAKEOVER',
+    `node ${newInfo.node_name} is a leaf of queue ${session.queue}: it has no queue to provide, so it cannot take over ${oldName}`,
+    { queue: session.queue, node: newInfo.node_name, oldNode: oldName },
+  );
+}
+
+/** The old node's info; a node that does not answer gets a hint about the failover switches. */
+async function liveInfo(session: AdminSession, name: string): Promise<NodeInfo> {
+  try {
+    return await memberInfo(session, name);
+  } catch (error) {
+    if (
+      error instanceof CascadeError &&
+      (error.code === 'NODE_UNREACHABLE' || error.code === 'NODE_DEAD')
+    ) {
+      throw new CascadeError(
+        error.code,
+        `${error.message}; if it is gone for good, fail over with --dead-root (a root) or --dead-branch (a branch)`,
+        { queue: session.queue, node: name },
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/** The node's info when it answers, null when it cannot be reached or is declared dead. */
+async function answers(session: AdminSession, name: string): Promise<NodeInfo | null> {
+  if (session.dead.has(name)) return null;
+  try {
+    return await memberInfo(session, name);
+  } catch (error) {
+    if (error instanceof CascadeError && error.code === 'NODE_UNREACHABLE') return null;
+    throw error;
+  }
+}
+
+/** `--all` after a switchover: the old root's remaining subscribers move under the new root. */
+async function moveSubscribers(session: AdminSession, oldName: string, newName: string) {
+  const subs = await subscribersOf(session, oldName, new Set([newName]));
+  await runSteps(
+    session,
+    `move subscribers of ${oldName} to ${newName}`,
+    subs.map((sub) => ({
+      title: `move ${sub.name} under ${newName}`,
+      run: () => changeProvider(session, { node: sub.name, provider: newName }),
+    })),
+  );
+}
