@@ -48,22 +48,14 @@ begin
     return;
   end if;
 
-  select s.last_tick_id, s.provider_node, s.paused, s.uptodate, s.cur_error
-    into completed_tick, provider_node, paused, uptodate, cur_error
-    from pgq_node.local_state s
-   where s.queue_name = i_queue_name and s.consumer_name = worker_name;
-  if not found then
-    ret_code := 404;
-    ret_note := 'Unknown consumer: ' || i_queue_name || '/' || worker_name;
-    return;
-  end if;
-
-  select l.node_location into provider_location
-    from pgq_node.node_location l
-   where l.queue_name = i_queue_name and l.node_name = provider_node;
-  if not found then
-    ret_code := 404;
-    ret_note := 'Unknown provider node: ' || i_queue_name || '/' || provider_node;
+  -- The worker is a cascaded consumer of its node: its position and provider are read, and
+  -- refused, the same way.
+  select c.ret_code, c.ret_note, c.completed_tick, c.provider_node, c.provider_location,
+         c.paused, c.uptodate, c.cur_error
+    into ret_code, ret_note, completed_tick, provider_node, provider_location,
+         paused, uptodate, cur_error
+    from pgq_node.get_consumer_state(i_queue_name, worker_name) c;
+  if ret_code <> 100 then
     return;
   end if;
 
