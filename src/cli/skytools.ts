@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { installCommand } from './install.js';
 import { reportFailure } from './output.js';
 import { runPgqd } from './pgqd.js';
+import { runSet } from './set.js';
 import { runSimpleConsumer } from './simple-consumer.js';
 import { runSimpleLocalConsumer } from './simple-local-consumer.js';
 
@@ -26,6 +27,7 @@ export function skytoolsProgram(): Command {
         .allowUnknownOption()
         .allowExcessArguments(),
     )
+    .addCommand(passThrough('set', 'the cascade admin (same as the setadm bin)'))
     .addCommand(passThrough('simple_consumer', 'run dst_query per queue event (same as the bin)'))
     .addCommand(
       passThrough(
@@ -46,6 +48,7 @@ function passThrough(name: string, description: string): Command {
 export async function main(argv: string[]): Promise<void> {
   // `skytools pgqd ...` is the pgqd bin itself, switches and all.
   if (argv[2] === 'pgqd') process.exit(await runPgqd(argv.slice(3)));
+  if (argv[2] === 'set') process.exit(await runSet(argv.slice(3), 'skytools set'));
   if (argv[2] === 'simple_consumer') process.exit(await runSimpleConsumer(argv.slice(3)));
   if (argv[2] === 'simple_local_consumer') {
     process.exit(await runSimpleLocalConsumer(argv.slice(3)));

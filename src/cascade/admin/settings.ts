@@ -1,0 +1,164 @@
+/**
+ * Where an admin run gets its settings: upstream setadm's INI (section `cascade_admin`, or
+ * the job-name section, see decisions.md), with `--set` overrides, or no file at all when
+ * the operator gives `--db` and `--queue`. Command-line switches win over the file.
+ */
+import { Config } from '../../config/index.js';
+import { SkytoolsError } from '../../errors.js';
+
+export interface AdminSettings {
+  /** The INI file, when one was given. */
+  file: string | undefined;
+  section: string | undefined;
+  jobName: string;
+  queue: string;
+  /** `node_db`; undefined = the libpq environment. */
+  nodeDb: string | undefined;
+  nodeName: string | undefined;
+  publicLocation: string | undefined;
+  initialProvider: string | undefined;
+  extraConnstr: string;
+  workerName: string | undefined;
+  pidfile: string | undefined;
+  logfile: string | undefined;
+  loopDelay: number;
+  globalWmPublishPeriod: number | undefined;
+  localWmPublishPeriod: number | undefined;
+}
+
+export const serviceName = 'cascade_admin';
+
+/** Keys setadm reads; others in the section are reported as ignored. */
+export const adminKeys = [
+  'job_name',
+  'node_db',
+  'queue_name',
+  'node_name',
+  'public_node_location',
+  'initial_provider_location',
+  'remote_extra_connstr',
+  'worker_name',
+  'pidfile',
+  'logfile',
+  'loop_delay',
+  'global_wm_publish_period',
+  'local_wm_publish_period',
+  'use_skylog',
+];
+
+export interface CommandLineSettings {
+  db?: string;
+  queue?: string;
+}
+
+/** Settings from an INI file (`file`) or from the command line alone. */
+export function loadAdminSettings(
+  file: string | undefined,
+  cli: CommandLineSettings,
+  overrides: Record<string, string>,
+): AdminSettings {
+  if (file === undefined) return fromCommandLine(cli, overrides);
+  const cf = Config.load(file, sectionsFor(file), { overrides });
+  const jobName = cf.get('job_name');
+  const optional = (key: string) => {
+    const value = cf.get(key, '');
+    return value === '' ? undefined : value;
+  };
+  const queue = cli.queue ?? cf.get('queue_name');
+  return {
+    file: cf.file,
+    section: cf.section,
+    jobName,
+    queue,
+    nodeDb: cli.db ?? cf.get('node_db'),
+    nodeName: optional('node_name'),
+    publicLocation: optional('public_node_location'),
+    initialProvider: optional('initial_provider_location'),
+    extraConnstr: cf.get('remote_extra_connstr', ''),
+    workerName: optional('worker_name'),
+    pidfile: optional('pidfile') === undefined ? undefined : cf.getFile('pidfile'),
+    logfile: optional('logfile') === undefined ? undefined : cf.getFile('logfile'),
+    loopDelay: cf.getFloat('loop_delay', 1),
+    globalWmPublishPeriod: cf.has('global_wm_publish_period')
+      ? cf.getSeconds('global_wm_publish_period')
+      : undefined,
+    localWmPublishPeriod: cf.has('local_wm_publish_period')
+      ? cf.getSeconds('local_wm_publish_period')
+      : undefined,
+  };
+}
+
+/**
+ * upstream's service name with or without the `3`, then the job-name section (a file named
+ * `branch1.ini` with `[branch1]`), as decisions.md allows for every tool.
+ */
+function sectionsFor(file: string): string[] {
+  const base = file
+    .split(/[\\/]/)
+    .pop()
+    ?.replace(/\.[^.]*$/, '');
+  return [serviceName, `${serviceName}3`, 'setadm', ...(base ? [base] : [])];
+}
+
+function fromCommandLine(cli: CommandLineSettings, overrides: Record<string, string>) {
+  const queue = cli.queue ?? overrides.queue_name;
+  if (queue === undefined) {
+    throw new SkytoolsError(
+      'NEED_CONFIG',
+      'need config file or --queue (with --db or the PG* environment), use --help for help.',
+      {},
+    );
+  }
+  const get = (key: string) => overrides[key];
+  return {
+    file: undefined,
+    section: undefined,
+    jobName: get('job_name') ?? 'setadm',
+    queue,
+    nodeDb: cli.db ?? get('node_db'),
+    nodeName: get('node_name'),
+    publicLocation: get('public_node_location'),
+    initialProvider: get('initial_provider_location'),
+    extraConnstr: get('remote_extra_connstr') ?? '',
+    workerName: get('worker_name'),
+    pidfile: get('pidfile'),
+    logfile: get('logfile'),
+    loopDelay: get('loop_delay') === undefined ? 1 : Number(get('loop_delay')),
+    globalWmPublishPeriod: undefined,
+    localWmPublishPeriod: undefined,
+  } satisfies AdminSettings;
+}
+
+export const sampleIni = `[cascade_admin]
+## the job's name (default: the file name without .ini): log lines, and the default
+## worker name of create-root/branch/leaf
+#job_name = node1
+
+## the local node's database (libpq key=value string or URL)
+node_db = dbname=node1
+
+## the cascaded queue
+queue_name = myqueue
+
+## defaults for create-root/branch/leaf when not given on the command line
+#node_name = node1
+#public_node_location = host=node1.example.com dbname=node1
+#initial_provider_location = host=root.example.com dbname=root
+
+## appended to every connect string built from a node's public location
+#remote_extra_connstr = user=cascade password=secret
+
+## the pgq consumer name of this node's worker on its provider (default: job_name)
+#worker_name = node1_worker
+
+## the worker (setadm CONFIG worker) and admin commands (<pidfile>.admin)
+pidfile = ~/pid/%(job_name)s.pid
+logfile = ~/log/%(job_name)s.log
+
+## seconds the worker sleeps when there is no batch
+#loop_delay = 1
+
+## how often the root publishes the global watermark / a node reports its local watermark
+#global_wm_publish_period = 300
+#local_wm_publish_period = 300
+`;
