@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteIdent } from '../../src/db/quote.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
+import { canExecute as mayExecute, useLoginRoles } from '../harness/grants.js';
 
 const db = useTestDatabase();
 
@@ -66,34 +66,18 @@ const adminFunctions = [
   'pgq.upgrade_schema()',
 ];
 
-const roles = {
-  reader: `${db.name}_reader`,
-  writer: `${db.name}_writer`,
-  admin: `${db.name}_admin`,
-  nobody: `${db.name}_nobody`,
-};
+const roles = useLoginRoles(db, {
+  reader: 'pgq_reader',
+  writer: 'pgq_writer',
+  admin: 'pgq_admin',
+  nobody: null,
+});
 
 beforeAll(async () => {
-  await db.query(`
-    create role ${quoteIdent(roles.reader)} login in role pgq_reader;
-    create role ${quoteIdent(roles.writer)} login in role pgq_writer;
-    create role ${quoteIdent(roles.admin)} login in role pgq_admin;
-    create role ${quoteIdent(roles.nobody)} login;
-    select pgq.create_queue('granted');
-  `);
-});
-afterAll(async () => {
-  await db.query(`drop owned by ${Object.values(roles).map(quoteIdent).join(', ')}`);
-  await db.query(`drop role ${Object.values(roles).map(quoteIdent).join(', ')}`);
+  await db.query(`select pgq.create_queue('granted')`);
 });
 
-async function canExecute(role: string, fn: string): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>(
-    'select has_function_privilege($1, $2, $3) as ok',
-    [role, fn, 'execute'],
-  );
-  return rows[0]?.ok ?? false;
-}
+const canExecute = (role: string, fn: string) => mayExecute(db, role, fn);
 
 async function asRole<T>(role: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = await db.connect({ user: role });

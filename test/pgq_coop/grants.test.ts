@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteIdent } from '../../src/db/quote.js';
+import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
+import { canExecute as mayExecute, useLoginRoles } from '../harness/grants.js';
 import { eventPerTick, makeQueue } from './coop-helpers.js';
 
 const db = useTestDatabase();
@@ -16,27 +16,8 @@ const readerFunctions = [
 ];
 const publicFunctions = ['pgq_coop.version()', 'pgq_coop.skytools_version()'];
 
-// Login roles are cluster-wide: named after this file's database.
-const reader = `${db.name}_reader`;
-const nobody = `${db.name}_nobody`;
-
-beforeAll(async () => {
-  await db.query(`create role ${quoteIdent(reader)} login in role pgq_reader;
-                  create role ${quoteIdent(nobody)} login`);
-});
-afterAll(async () => {
-  await db.query(`drop owned by ${quoteIdent(reader)}, ${quoteIdent(nobody)};
-                  drop role ${quoteIdent(reader)}, ${quoteIdent(nobody)}`);
-});
-
-async function canExecute(role: string, fn: string): Promise<boolean> {
-  const { rows } = await db.query('select has_function_privilege($1, $2, $3) as ok', [
-    role,
-    fn,
-    'execute',
-  ]);
-  return rows[0]?.ok;
-}
+const { reader, nobody } = useLoginRoles(db, { reader: 'pgq_reader', nobody: null });
+const canExecute = (role: string, fn: string) => mayExecute(db, role, fn);
 
 describe('pgq_coop grants', () => {
   it('pgq_reader may call every function; PUBLIC only the version functions', async () => {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteIdent } from '../../src/db/quote.js';
+import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
+import { canExecute as mayExecute, useLoginRoles } from '../harness/grants.js';
 
 const db = useTestDatabase();
 
@@ -25,26 +25,8 @@ const definers = writerFunctions.filter(
   (fn) => fn.includes('(text,text,') || fn.endsWith('(text,text)'),
 );
 
-const writer = `${db.name}_writer`;
-const nobody = `${db.name}_nobody`;
-
-beforeAll(async () => {
-  await db.query(`create role ${quoteIdent(writer)} login in role pgq_writer;
-                  create role ${quoteIdent(nobody)} login`);
-});
-afterAll(async () => {
-  await db.query(`drop owned by ${quoteIdent(writer)}, ${quoteIdent(nobody)};
-                  drop role ${quoteIdent(writer)}, ${quoteIdent(nobody)}`);
-});
-
-async function canExecute(role: string, fn: string): Promise<boolean> {
-  const { rows } = await db.query('select has_function_privilege($1, $2, $3) as ok', [
-    role,
-    fn,
-    'execute',
-  ]);
-  return rows[0]?.ok;
-}
+const { writer, nobody } = useLoginRoles(db, { writer: 'pgq_writer', nobody: null });
+const canExecute = (role: string, fn: string) => mayExecute(db, role, fn);
 
 describe('pgq_ext grants', () => {
   it('pgq_writer may call every function; PUBLIC only the version functions', async () => {

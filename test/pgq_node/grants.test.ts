@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quoteIdent } from '../../src/db/quote.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { expectPgError } from '../harness/assertions.js';
 import { useTestDatabase } from '../harness/database.js';
+import { canExecute, useLoginRoles } from '../harness/grants.js';
 import { createRoot, nodeDatabase } from './node-helpers.js';
 
 const db = useTestDatabase();
@@ -44,36 +44,18 @@ const adminFunctions = [
 ];
 const tables = ['node_location', 'node_info', 'local_state', 'subscriber_info'];
 
-const roles = {
-  nobody: `${db.name}_nobody`,
-  reader: `${db.name}_reader`,
-  writer: `${db.name}_writer`,
-  admin: `${db.name}_admin`,
-};
+const roles = useLoginRoles(db, {
+  nobody: null,
+  reader: 'pgq_reader',
+  writer: 'pgq_writer',
+  admin: 'pgq_admin',
+});
 
 beforeAll(async () => {
-  await db.query(`
-    create role ${quoteIdent(roles.nobody)} login;
-    create role ${quoteIdent(roles.reader)} login in role pgq_reader;
-    create role ${quoteIdent(roles.writer)} login in role pgq_writer;
-    create role ${quoteIdent(roles.admin)} login in role pgq_admin;
-  `);
   const node = await nodeDatabase(db, 'root');
   await createRoot(node, 'gq');
 });
-afterAll(async () => {
-  await db.query(`drop owned by ${Object.values(roles).map(quoteIdent).join(', ')}`);
-  await db.query(`drop role ${Object.values(roles).map(quoteIdent).join(', ')}`);
-});
-
-async function may(role: string, fn: string) {
-  const { rows } = await db.query('select has_function_privilege($1, $2, $3) as ok', [
-    role,
-    `pgq_node.${fn}`,
-    'execute',
-  ]);
-  return rows[0]?.ok === true;
-}
+const may = (role: string, fn: string) => canExecute(db, role, `pgq_node.${fn}`);
 
 describe('pgq_node grants', () => {
   it('gives each role exactly its functions', async () => {
