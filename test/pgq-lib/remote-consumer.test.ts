@@ -5,12 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { RemoteConsumer } from '../../src/pgq/remote-consumer.js';
 import { useTestDatabase } from '../harness/database.js';
-import { memoryLogger, waitFor } from './helpers.js';
+import { memoryLogger } from './helpers.js';
 import {
   expectExactlyOnce,
   killAfterCommit,
   killRepeatedly,
   makeTarget,
+  runUntilApplied,
   streamQueue,
   type Target,
 } from './target-helpers.js';
@@ -29,23 +30,18 @@ function remote(target: Target, queue: string, extra: Record<string, unknown> = 
 }
 
 /** Run until the target holds `count` rows, then stop gracefully. */
-async function runUntil(consumer: RemoteConsumer, target: Target, count: number): Promise<void> {
-  const stop = new AbortController();
-  const run = consumer.run(
+function runUntil(consumer: RemoteConsumer, target: Target, count: number): Promise<void> {
+  return runUntilApplied(
+    consumer,
     async (event, ctx) => {
       await ctx.target.query('insert into applied (ev_id, batch_id, run) values ($1, $2, 99)', [
         event.id,
         ctx.batch.id,
       ]);
     },
-    { signal: stop.signal },
+    target,
+    count,
   );
-  await waitFor(async () => {
-    const { rows } = await target.query<{ n: number }>('select count(*)::int as n from applied');
-    return (rows[0]?.n ?? 0) >= count;
-  }, `${count} rows in the target`);
-  stop.abort();
-  await run;
 }
 
 describe('RemoteConsumer', () => {

@@ -5,13 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { SerialConsumer } from '../../src/pgq/serial-consumer.js';
 import { useTestDatabase } from '../harness/database.js';
-import { consumeSql, waitFor } from './helpers.js';
+import { consumeSql } from './helpers.js';
 import {
   addEvents,
   expectExactlyOnce,
   killAfterCommit,
   killRepeatedly,
   makeTarget,
+  runUntilApplied,
   streamQueue,
   type Target,
 } from './target-helpers.js';
@@ -39,16 +40,8 @@ const apply = async (
   ]);
 };
 
-async function runUntil(consumer: SerialConsumer, target: Target, count: number): Promise<void> {
-  const stop = new AbortController();
-  const run = consumer.run(apply, { signal: stop.signal });
-  await waitFor(async () => {
-    const { rows } = await target.query<{ n: number }>('select count(*)::int as n from applied');
-    return (rows[0]?.n ?? 0) >= count;
-  }, `${count} rows in the target`);
-  stop.abort();
-  await run;
-}
+const runUntil = (consumer: SerialConsumer, target: Target, count: number) =>
+  runUntilApplied(consumer, apply, target, count);
 
 async function sourceTick(queue: string): Promise<number> {
   const { rows } = await db.query<{ t: string }>(

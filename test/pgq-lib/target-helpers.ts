@@ -25,6 +25,23 @@ export async function makeTarget(db: TestDatabase, suffix: string): Promise<Targ
   return { config, query: (text, values) => pool.query(text, values) };
 }
 
+/** Run a consumer until the target's `applied` holds `count` rows, then stop it gracefully. */
+export async function runUntilApplied<H>(
+  consumer: { run(handler: H, options: { signal: AbortSignal }): Promise<void> },
+  handler: H,
+  target: Target,
+  count: number,
+): Promise<void> {
+  const stop = new AbortController();
+  const run = consumer.run(handler, { signal: stop.signal });
+  await waitFor(async () => {
+    const { rows } = await target.query<{ n: number }>('select count(*)::int as n from applied');
+    return (rows[0]?.n ?? 0) >= count;
+  }, `${count} rows in the target`);
+  stop.abort();
+  await run;
+}
+
 /** A queue with `ticks` batches of `perTick` events, registered for `consumer`. */
 export async function streamQueue(
   db: TestDatabase,
