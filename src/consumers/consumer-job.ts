@@ -29,6 +29,8 @@ export interface BatchProcessor {
    * the batch is left unfinished. A throw is a crash: the batch is delivered again later.
    */
   process(batch: Batch, context: BatchContext): Promise<boolean>;
+  /** After each finished batch: close connections older than connection_lifetime. */
+  afterBatch?(): Promise<void>;
   /** Drop connections; called after a crash, on reload and at the end. */
   close(): Promise<void>;
 }
@@ -66,6 +68,7 @@ export class ConsumerJob<S extends JobSettings> {
   readonly #stop = new AbortController();
   readonly #now = new AbortController();
   #batchBoundary = new AbortController();
+  #loop: ScriptLoop | null = null;
 
   constructor(
     settings: S,
@@ -109,13 +112,23 @@ export class ConsumerJob<S extends JobSettings> {
       get exceptionSleep() {
         return job.#settings.exceptionSleep;
       },
+      get exceptionQuiet() {
+        return job.#settings.exceptionQuiet;
+      },
+      get exceptionGrace() {
+        return job.#settings.exceptionGrace;
+      },
+      get exceptionReset() {
+        return job.#settings.exceptionReset;
+      },
       logger: this.logger,
       loopDelay: 1,
       signal: this.#stop.signal,
       reset: () => this.#closeProcessor(),
     };
+    this.#loop = new ScriptLoop(options);
     try {
-      await new ScriptLoop(options).run(() => this.#work());
+      await this.#loop.run(() => this.#work());
     } finally {
       await this.#closeProcessor();
     }
@@ -161,6 +174,9 @@ export class ConsumerJob<S extends JobSettings> {
         stats.put('count', batch.eventCount);
         stats.put('duration', (performance.now() - started) / 1000);
         log.info(formatStats(stats.take() as Record<string, number>));
+        // The work call lasts as long as the consumer runs: each batch counts as a success.
+        this.#loop?.succeeded();
+        await processor.afterBatch?.();
       }
     } catch (error) {
       if (error instanceof SkytoolsError && fatalCodes.has(error.code)) {

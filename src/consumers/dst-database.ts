@@ -1,6 +1,7 @@
 /**
  * The destination connection of a simple consumer: one autocommit session, opened on first
- * use and dropped after a failure (the job opens a fresh one when it tries again).
+ * use and dropped after a failure (the job opens a fresh one when it tries again), or once it
+ * is older than `lifetimeSeconds` (upstream's connection_lifetime).
  */
 import pg from 'pg';
 import { describeConnection, parseConnString } from '../db/connstring.js';
@@ -10,11 +11,20 @@ import type { DstQuery } from './dst-query.js';
 export class DstDatabase {
   #client: pg.Client | null = null;
   #connecting: Promise<pg.Client> | null = null;
+  #openedAt = 0;
 
   constructor(
     private readonly connstr: string,
     private readonly applicationName: string,
+    private readonly lifetimeSeconds: number | null = null,
   ) {}
+
+  /** Close the session if it is older than its lifetime; the next statement opens a new one. */
+  async expire(): Promise<void> {
+    const lifetime = this.lifetimeSeconds;
+    if (this.#client === null || lifetime === null) return;
+    if (performance.now() - this.#openedAt >= lifetime * 1000) await this.close();
+  }
 
   /** Run the statement with these values; errors name the event and the statement. */
   async execute(query: DstQuery, values: (string | null)[], eventId: string): Promise<void> {
@@ -33,10 +43,12 @@ export class DstDatabase {
   }
 
   async #connect(): Promise<pg.Client> {
+    await this.expire();
     if (this.#client !== null) return this.#client;
     this.#connecting ??= this.#open();
     try {
       this.#client = await this.#connecting;
+      this.#openedAt = performance.now();
       return this.#client;
     } finally {
       this.#connecting = null;

@@ -4,7 +4,7 @@
  * with file, section and key named.
  */
 import type { Config } from '../config/index.js';
-import type { ConsumerOptions } from '../pgq/index.js';
+import type { ConsumerOptions, RetryPolicy } from '../pgq/index.js';
 
 export interface JobSettings {
   readonly file: string;
@@ -16,6 +16,19 @@ export interface JobSettings {
   readonly loopDelay: number;
   /** Seconds to wait after a crash before trying the batch again. */
   readonly exceptionSleep: number;
+  /** Error codes or class names (or `ALL`) logged as a warning during the grace period. */
+  readonly exceptionQuiet: readonly string[];
+  /** Seconds after the first failure during which quiet errors are one-line warnings. */
+  readonly exceptionGrace: number;
+  /** Seconds without a failure after which the first failure is forgotten. */
+  readonly exceptionReset: number;
+  /** Seconds after which the job's connections are closed and reopened, between batches. */
+  readonly connectionLifetime: number;
+  /**
+   * Per-event retry (retry_delay or max_retries set): a failing event goes to the retry
+   * queue and the batch goes on. Null: a failure crashes the batch, as upstream.
+   */
+  readonly retry: RetryPolicy | null;
   readonly queue: string;
   readonly consumer: string;
   /** The queue's database: libpq key=value string or URL; "" = the libpq environment. */
@@ -31,6 +44,13 @@ export const jobKeys = [
   'logfile',
   'loop_delay',
   'exception_sleep',
+  'exception_quiet',
+  'exception_grace',
+  'exception_reset',
+  'connection_lifetime',
+  'retry_delay',
+  'max_retries',
+  'dead_letter_queue',
   'queue_name',
   'pgq_queue_name',
   'consumer_name',
@@ -82,6 +102,17 @@ export function loadJobSettings(cf: Config): JobSettings {
     consumerOptions.minInterval = cf.getSeconds('pgq_batch_collect_interval');
   }
   if (cf.has('pgq_keep_lag')) consumerOptions.minLag = cf.getSeconds('pgq_keep_lag');
+  const connectionLifetime = cf.getSeconds('connection_lifetime', 1200);
+  if (connectionLifetime <= 0) {
+    throw cf.error('connection_lifetime', 'connection_lifetime must be above 0 seconds');
+  }
+  consumerOptions.connectionLifetime = connectionLifetime;
+  const retry = loadRetryPolicy(cf, queue);
+  if (retry !== null) {
+    consumerOptions.retryDelay = retry.retryDelay;
+    if (retry.maxRetries !== null) consumerOptions.maxRetries = retry.maxRetries;
+    if (retry.deadLetterQueue !== null) consumerOptions.deadLetterQueue = retry.deadLetterQueue;
+  }
   return {
     file: cf.file,
     section: cf.section,
@@ -90,6 +121,11 @@ export function loadJobSettings(cf: Config): JobSettings {
     logfile: cf.getFile('logfile', '') || undefined,
     loopDelay,
     exceptionSleep: cf.getSeconds('exception_sleep', 20),
+    exceptionQuiet: cf.getList('exception_quiet', []),
+    exceptionGrace: cf.getSeconds('exception_grace', 300),
+    exceptionReset: cf.getSeconds('exception_reset', 900),
+    connectionLifetime,
+    retry,
     queue,
     consumer,
     srcDb: dbKey === undefined ? '' : cf.get(dbKey),
@@ -101,4 +137,31 @@ function nonNegative(cf: Config, key: string): number {
   const value = cf.getInt(key);
   if (value < 0) throw cf.error(key, `${key} must not be negative, not ${value}`);
   return value;
+}
+
+/** retry_delay, max_retries and dead_letter_queue (decisions: unlimited retries by default). */
+function loadRetryPolicy(cf: Config, queue: string): RetryPolicy | null {
+  const maxRetries = cf.has('max_retries') ? nonNegative(cf, 'max_retries') : null;
+  const deadLetterQueue = cf.has('dead_letter_queue') ? cf.get('dead_letter_queue').trim() : null;
+  if (deadLetterQueue !== null) {
+    if (deadLetterQueue === '') throw cf.error('dead_letter_queue', 'dead_letter_queue is empty');
+    if (maxRetries === null) {
+      throw cf.error(
+        'dead_letter_queue',
+        'dead_letter_queue needs max_retries (events go there after that many retries)',
+      );
+    }
+    if (deadLetterQueue === queue) {
+      throw cf.error(
+        'dead_letter_queue',
+        `dead_letter_queue must not be the consumer's own queue ("${queue}")`,
+      );
+    }
+  }
+  if (maxRetries === null && !cf.has('retry_delay')) return null;
+  const retryDelay = cf.getSeconds('retry_delay', 60);
+  if (retryDelay > 2 ** 31 - 1) {
+    throw cf.error('retry_delay', `retry_delay must be at most ${2 ** 31 - 1} seconds`);
+  }
+  return { retryDelay, maxRetries, deadLetterQueue };
 }

@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { parseConnString } from '../db/connstring.js';
-import type { Batch } from '../pgq/index.js';
+import { isSessionLost } from '../pgq/consumer-connection.js';
+import { type Batch, eventFailed } from '../pgq/index.js';
 import type { BatchContext, BatchProcessor } from './consumer-job.js';
 import { DstDatabase } from './dst-database.js';
 import { bindDstQuery, compileDstQuery, type DstQuery } from './dst-query.js';
@@ -59,7 +60,7 @@ export class DstQueryProcessor implements BatchProcessor {
     private readonly settings: SimpleConsumerSettings,
     applicationName: string,
   ) {
-    this.#db = new DstDatabase(settings.dstDb, applicationName);
+    this.#db = new DstDatabase(settings.dstDb, applicationName, settings.connectionLifetime);
   }
 
   async process(batch: Batch, context: BatchContext): Promise<boolean> {
@@ -70,9 +71,22 @@ export class DstQueryProcessor implements BatchProcessor {
         continue;
       }
       const values = bindDstQuery(this.settings.dstQuery, eventParams(event, batch), event.id);
-      await this.#db.execute(this.settings.dstQuery, values, event.id);
+      try {
+        await this.#db.execute(this.settings.dstQuery, values, event.id);
+      } catch (error) {
+        const retry = this.settings.retry;
+        // Without per-event retry, or when dst_db itself is gone (every event would fail
+        // alike), the batch crashes and is tried again whole.
+        if (retry === null || lostDst(error)) throw error;
+        const outcome = eventFailed(batch, event, error, retry, context.log);
+        context.stats.increase(outcome === 'retry' ? 'retry-events' : 'dead-letters');
+      }
     }
     return true;
+  }
+
+  afterBatch(): Promise<void> {
+    return this.#db.expire();
   }
 
   close(): Promise<void> {
@@ -85,4 +99,9 @@ export function simpleConsumerProcessor(
   _log: Logger,
 ): BatchProcessor {
   return new DstQueryProcessor(settings, `simple_consumer ${settings.jobName}`);
+}
+
+function lostDst(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: unknown };
+  return e.code === 'CONNECT_FAILED' || isSessionLost(e.cause);
 }

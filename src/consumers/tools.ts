@@ -38,13 +38,32 @@ pidfile = ~/pid/%(job_name)s.pid
 #loop_delay = 1
 # seconds to wait after an error before the batch is tried again
 #exception_sleep = 20
+# error codes or class names (e.g. DST_QUERY_FAILED, CONNECT_FAILED, 42P01), or ALL, logged as
+# a one-line warning instead of an error with its stack within exception_grace seconds of the
+# first failure; exception_reset seconds without a failure forget it
+#exception_quiet =
+#exception_grace = 300
+#exception_reset = 900
+
+# seconds after which the database connections are closed and reopened, between batches
+#connection_lifetime = 1200
+`;
+
+const retrySample = `
+# per-event retry instead of trying the whole batch again: a failing event goes to the retry
+# queue for retry_delay seconds and the batch goes on (any of these keys turns it on)
+#retry_delay = 60
+# retries of one event before it goes to dead_letter_queue, or the job stops naming it
+# (default: unlimited)
+#max_retries = 5
+#dead_letter_queue = orders_failed
 `;
 
 export const simpleConsumerTool: ConsumerTool<SimpleConsumerSettings> = {
   name: 'simple_consumer',
   description:
     'Run a SQL statement (dst_query) on dst_db for every row event of a PgQ queue; at-least-once.',
-  sampleIni: `[simple_consumer]\n${commonSample}`,
+  sampleIni: `[simple_consumer]\n${commonSample}${retrySample}`,
   keys: simpleConsumerKeys,
   load: loadSimpleConsumerSettings,
   processor: simpleConsumerProcessor,

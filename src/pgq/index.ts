@@ -22,7 +22,13 @@ export type { PositionSync } from './local-position.js';
 export type { Logger } from './logger.js';
 export { insertEvent, Producer, type ProducerOptions } from './producer.js';
 export { RemoteConsumer, type RemoteConsumerOptions } from './remote-consumer.js';
-export type { EventHandler, HandlerContext, RunOptions } from './run-batch.js';
+export {
+  type EventHandler,
+  eventFailed,
+  type HandlerContext,
+  type RetryPolicy,
+  type RunOptions,
+} from './run-batch.js';
 export { SerialConsumer, type SerialConsumerOptions } from './serial-consumer.js';
 export type {
   TargetBatch,

@@ -139,16 +139,32 @@ async function handleConcurrently(
   return stopped;
 }
 
-/** The retry policy for an event whose handler threw. */
+/** What happens to an event that failed: the consumer's retryDelay, maxRetries, deadLetterQueue. */
+export type RetryPolicy = Pick<ResolvedOptions, 'retryDelay' | 'maxRetries' | 'deadLetterQueue'>;
+
 function handlerFailed(batch: Batch, event: Event, error: unknown, p: ProcessOptions): void {
-  const { maxRetries, deadLetterQueue, retryDelay } = p.options;
+  eventFailed(batch, event, error, p.options, p.log);
+}
+
+/**
+ * Apply the retry policy to an event that failed: send it to retry, to the dead-letter queue
+ * (both written when the batch is finished), or throw MAX_RETRIES naming it.
+ */
+export function eventFailed(
+  batch: Batch,
+  event: Event,
+  error: unknown,
+  policy: RetryPolicy,
+  log: Logger,
+): 'retry' | 'dead-letter' {
+  const { maxRetries, deadLetterQueue, retryDelay } = policy;
   const retries = event.retryCount ?? 0;
   const context = { batch: batch.id, event: event.id, retries, err: error };
   if (maxRetries !== null && retries >= maxRetries) {
     if (deadLetterQueue !== null) {
-      p.log.warn({ ...context, deadLetterQueue }, 'event failed past max retries: dead-lettered');
+      log.warn({ ...context, deadLetterQueue }, 'event failed past max retries: dead-lettered');
       batch.deadLetter(event);
-      return;
+      return 'dead-letter';
     }
     throw new SkytoolsError(
       'MAX_RETRIES',
@@ -157,6 +173,7 @@ function handlerFailed(batch: Batch, event: Event, error: unknown, p: ProcessOpt
       { cause: error },
     );
   }
-  p.log.warn({ ...context, retryDelay }, 'handler failed: event sent to retry');
+  log.warn({ ...context, retryDelay }, 'handler failed: event sent to retry');
   batch.retry(event, retryDelay);
+  return 'retry';
 }

@@ -43,7 +43,7 @@ const levelNames: Record<number, string> = {
 
 // Context fields shown before the message, in this order; other bindings follow them.
 const contextOrder = ['host', 'db', 'queue', 'consumer'];
-const plainFields = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'err']);
+const plainFields = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'err', 'traceback']);
 
 export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
   const format = options.format ?? 'text';
@@ -88,9 +88,8 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
 
 /** A text line without time and pid, which syslog adds itself. */
 function syslogText(json: string): string {
-  return textLine(json)
-    .replace(/^\S+ \S+ \S+ /, '')
-    .trimEnd();
+  // One syslog message per record: a traceback's lines stay in the logfile.
+  return (textLine(json).split('\n')[0] ?? '').replace(/^\S+ \S+ \S+ /, '').trimEnd();
 }
 
 function textLine(json: string): string {
@@ -108,7 +107,16 @@ function textLine(json: string): string {
   ];
   const context = keys.map((key) => `${key}=${String(record[key])}`).join(' ');
   const message = String(record.msg ?? '');
-  return `${stamp} ${record.pid} ${level} ${context ? `[${context}] ` : ''}${message}\n`;
+  // A crash's stack goes on the lines after it, indented, as upstream prints a traceback.
+  const traceback =
+    typeof record.traceback === 'string'
+      ? record.traceback
+          .split('\n')
+          .slice(1)
+          .map((line) => `    ${line.trim()}\n`)
+          .join('')
+      : '';
+  return `${stamp} ${record.pid} ${level} ${context ? `[${context}] ` : ''}${message}\n${traceback}`;
 }
 
 /** -q → warnings only; -v → debug; -vv → trace. */
