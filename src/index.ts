@@ -1,3 +1,4 @@
+export * from './cascade/index.js';
 export { quoteIdent, quoteLiteral, quoteQualified } from './db/quote.js';
 export { SkytoolsError } from './errors.js';
 export * from './pg/index.js';

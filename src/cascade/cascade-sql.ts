@@ -1,0 +1,54 @@
+/**
+ * The statements of the cascaded consumer and worker: fixed text, `$n` parameters, one
+ * round trip each. Tick times travel as text so a branch's tick keeps the provider's
+ * microseconds (a JavaScript Date would round them to milliseconds).
+ */
+
+/** The next batch of a consumer on the provider, ticks and times as text. */
+export const nextBatchSql =
+  'select batch_id, cur_tick_id::text, prev_tick_id::text, cur_tick_time::text,' +
+  ' prev_tick_time::text, cur_tick_event_seq::text, prev_tick_event_seq::text' +
+  ' from pgq.next_batch_info($1, $2)';
+
+/** One tick of the provider's queue (to re-create a local tick lost in a crash). */
+export const providerTickSql =
+  'select t.tick_id::text, t.tick_time::text, t.tick_event_seq::text from pgq.tick t' +
+  ' join pgq.queue q on q.queue_id = t.tick_queue where q.queue_name = $1 and t.tick_id = $2';
+
+/** The branch's copy of a provider tick: same id, time and event position. */
+export const externalTickSql = 'select pgq.ticker($1, $2::int8, $3::timestamptz, $4::int8) as tick';
+
+/** What pgqd does after a tick that ends a non-empty batch: wake the queue's consumers. */
+export const notifyTickSql = "select pg_catalog.pg_notify('pgq_tick', $1)";
+
+export const currentEventTableSql = 'select pgq.current_event_table($1) as tbl';
+export const replicaRoleSql = 'set local session_replication_role = replica';
+export const currentRoleSql =
+  "select current_setting('session_replication_role') as role, current_user as who";
+
+export const setCompletedSql = 'select * from pgq_node.set_consumer_completed($1, $2, $3)';
+export const setErrorSql = 'select * from pgq_node.set_consumer_error($1, $2, $3)';
+export const setUptodateSql = 'select * from pgq_node.set_consumer_uptodate($1, $2, true)';
+export const registerLocationSql = 'select * from pgq_node.register_location($1, $2, $3, $4)';
+export const unregisterLocationSql = 'select * from pgq_node.unregister_location($1, $2)';
+export const setGlobalWatermarkSql = 'select * from pgq_node.set_global_watermark($1, $2)';
+export const setPartitionWatermarkSql =
+  'select * from pgq_node.set_partition_watermark($1, $2, $3)';
+export const setSubscriberWatermarkSql =
+  'select * from pgq_node.set_subscriber_watermark($1, $2, $3)';
+export const tickIdEventSql =
+  "select pgq.insert_event($1, 'pgq.tick-id', $2, $3, null, null, null)";
+
+/**
+ * One worker per queue and database, one process per cascaded consumer: a session advisory
+ * lock on (hashtext($1), hashtext($2)), with $1 a fixed prefix naming the kind, so a second
+ * process (or a restarted one whose old session lingers) is refused instead of applying the
+ * same batch twice.
+ */
+export const nodeLockSql =
+  'select pg_try_advisory_lock(hashtext($1), hashtext($2)) as locked, pg_backend_pid() as pid';
+export const nodeLockHolderSql =
+  "select l.pid from pg_locks l where l.locktype = 'advisory' and l.objsubid = 2 and l.granted" +
+  ' and l.database = (select oid from pg_database where datname = current_database())' +
+  ' and l.classid::int8 = (hashtext($1)::int8 & 4294967295)' +
+  ' and l.objid::int8 = (hashtext($2)::int8 & 4294967295)';

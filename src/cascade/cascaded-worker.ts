@@ -1,0 +1,344 @@
+/**
+ * The node's worker (§2.3): what it does on each loop follows the node's state as
+ * pgq_node.get_worker_state reports it then, so role changes made under it by the admin
+ * (promote, demote, change-provider) take effect on the next loop without a restart.
+ */
+import { BlockSize } from '../pgq/block-size.js';
+import { childLogger, type Logger, silentLogger } from '../pgq/logger.js';
+import { sleep, Wakeup } from '../pgq/wakeup.js';
+import { externalTickSql, providerTickSql, setUptodateSql } from './cascade-sql.js';
+import { LocalNode } from './local-node.js';
+import {
+  CascadeError,
+  callRet,
+  getNodeInfo,
+  getWorkerState,
+  type WorkerState,
+} from './node-calls.js';
+import { type ProviderBatchInfo, ProviderLink } from './provider-link.js';
+import { recordError } from './record-error.js';
+import { SyncWatermark } from './sync-watermark.js';
+import { Period, publishGlobalWatermark, reportLocalWatermark } from './watermarks.js';
+import { applyBatch, type CopyKind, cascadeOnlyFilter, type WorkerTarget } from './worker-batch.js';
+import {
+  type CascadedWorkerOptions,
+  type ResolvedCascadeOptions,
+  resolveCommon,
+} from './worker-options.js';
+
+export type { CascadedWorkerOptions } from './worker-options.js';
+
+export class CascadedWorker {
+  readonly options: ResolvedCascadeOptions;
+  readonly log: Logger;
+  readonly #local: LocalNode;
+  readonly #provider: ProviderLink;
+  readonly #wakeup = new Wakeup();
+  readonly #sizes: BlockSize;
+  readonly #globalWm: Period;
+  readonly #localWm: Period;
+  readonly #sync: SyncWatermark;
+  /** Worker name and node type seen on the last loop (for messages and role changes). */
+  #worker: string | null = null;
+  #nodeType: string | null = null;
+  #saidPaused = false;
+  #running = false;
+
+  constructor(options: CascadedWorkerOptions) {
+    const { resolved, number } = resolveCommon(options, {});
+    this.options = resolved;
+    const queue = resolved.queue;
+    this.log = childLogger(options.logger ?? silentLogger, { queue });
+    this.#globalWm = new Period(
+      number('globalWmPublishPeriod', options.globalWmPublishPeriod, 0, false) ?? 300,
+    );
+    this.#localWm = new Period(
+      number('localWmPublishPeriod', options.localWmPublishPeriod, 0, false) ?? 300,
+    );
+    const applicationName = resolved.applicationName ?? `skytools cascaded worker ${queue}`;
+    this.#local = new LocalNode(resolved.connection, applicationName, {
+      key: ['pgq_node.worker', queue],
+      refusal: (pid) =>
+        new CascadeError(
+          'WORKER_LOCKED',
+          `a cascaded worker for queue ${JSON.stringify(queue)} already runs on this database${pid === undefined ? '' : ` (backend pid ${pid})`}; only one may run at a time`,
+          { queue, pid },
+        ),
+    });
+    this.#provider = new ProviderLink(
+      queue,
+      { extraConnstr: resolved.extraConnstr, applicationName: `${applicationName} (provider)` },
+      this.log,
+      this.#wakeup,
+    );
+    this.#sizes = new BlockSize(resolved.batchMaxEvents, resolved.batchMaxBytes);
+    this.#sync = new SyncWatermark(queue, resolved.extraConnstr, this.log);
+  }
+
+  get queue(): string {
+    return this.options.queue;
+  }
+
+  /**
+   * Loop until `signal` aborts. A batch in hand is applied and finished first (or, if the
+   * process dies, applied again or only finished by the next run). Failed loops are logged,
+   * stored in the node's cur_error, and tried again after retryDelay.
+   */
+  async run(options: { signal: AbortSignal }): Promise<void> {
+    const signal = options?.signal;
+    if (this.#running) {
+      throw new CascadeError('ALREADY_RUNNING', 'this worker object is already running', {
+        queue: this.queue,
+      });
+    }
+    this.#running = true;
+    try {
+      while (!signal?.aborted) {
+        let busy = false;
+        try {
+          busy = await this.runOnce();
+        } catch (error) {
+          this.log.error({ err: error }, 'worker loop failed; retrying');
+          await sleep(this.options.retryDelayMs, signal);
+          continue;
+        }
+        if (!busy) await this.#wakeup.wait(this.options.loopDelayMs, signal);
+      }
+    } finally {
+      this.#running = false;
+      await this.close();
+    }
+  }
+
+  /**
+   * One loop: read the node's state, acknowledge it (uptodate), and do what the node's type
+   * asks. True when a batch was applied. A failure is stored in cur_error and rethrown.
+   */
+  async runOnce(): Promise<boolean> {
+    try {
+      return await this.#loop();
+    } catch (error) {
+      await this.#provider.close();
+      await recordError(this.#local, this.queue, this.#worker, error, this.log);
+      throw error;
+    }
+  }
+
+  async #loop(): Promise<boolean> {
+    const local = await this.#local.connect();
+    this.#wakeup.clear();
+    const state = await this.#state();
+    const { queue } = this;
+    const worker = state.worker_name;
+    if (!state.uptodate) {
+      // The admin's pause/resume waits for this: the worker has seen the new state.
+      await callRet(local, setUptodateSql, [queue, worker], { queue, consumer: worker });
+    }
+    if (state.paused) {
+      if (!this.#saidPaused) this.log.info({ worker }, 'paused');
+      this.#saidPaused = true;
+      await this.#provider.close();
+      return false;
+    }
+    this.#saidPaused = false;
+    if (this.#nodeType !== state.node_type) await this.#roleChanged(state);
+    if (state.node_type === 'root') {
+      await this.#provider.close();
+      if (this.#globalWm.due()) {
+        await publishGlobalWatermark(local, queue, state.node_name, this.log);
+        this.#globalWm.done();
+      }
+      await this.#clearError(state);
+      return false;
+    }
+    const provider = await this.#provider.connect(state.provider_node, state.provider_location);
+    const kind = copyKind(state);
+    if (kind === 'branch') await this.#restoreTick(state);
+    const info = await this.#provider.nextBatch(worker);
+    let busy = false;
+    if (info !== null) busy = await this.#handleBatch(state, kind, info);
+    if (this.#localWm.due()) {
+      await this.#reportWatermark(state, provider);
+      this.#localWm.done();
+    }
+    if (!busy) await this.#clearError(state);
+    return busy;
+  }
+
+  async #state(): Promise<WorkerState> {
+    const local = await this.#local.connect();
+    let state: WorkerState;
+    try {
+      state = await getWorkerState(local, this.queue);
+    } catch (error) {
+      if (error instanceof CascadeError && error.context.retCode === 404) {
+        throw new CascadeError(
+          'NODE_NOT_FOUND',
+          `queue ${JSON.stringify(this.queue)} has no cascade node in this database (${error.context.retNote}); create the node first (skytools set create-root/create-branch/create-leaf)`,
+          { queue: this.queue },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    this.#worker = state.worker_name;
+    return state;
+  }
+
+  /** First loop, promote, demote: duties start afresh, node attributes are read again. */
+  async #roleChanged(state: WorkerState): Promise<void> {
+    if (this.#nodeType !== null) {
+      this.log.info({ from: this.#nodeType, to: state.node_type }, 'node type changed');
+    }
+    this.#nodeType = state.node_type;
+    this.#globalWm.reset();
+    this.#localWm.reset();
+    const node = await getNodeInfo(await this.#local.connect(), this.queue);
+    await this.#sync.configure(node.node_attrs);
+  }
+
+  /**
+   * A batch whose tick is the node's position was applied before: only its local tick may
+   * be missing (the process died between the copy's commit and the tick) and the provider
+   * still has to hear that it is finished.
+   */
+  async #handleBatch(state: WorkerState, kind: CopyKind, info: ProviderBatchInfo) {
+    const worker = state.worker_name;
+    const context = { queue: this.queue, node: state.node_name, consumer: worker };
+    const completed = state.completed_tick;
+    if (kind === 'wait-behind') {
+      // The combined queue has merged this partition up to `completed` only: wait for it.
+      if (Number(info.tick) > Number(completed)) return false;
+    } else if (info.tick === completed) {
+      const batch = await this.#provider.openBatch(worker, info, this.#sizes, cascadeOnlyFilter);
+      for await (const block of batch.blocks()) void block;
+      await batch.finish();
+      this.log.info({ batch: info.id, tick: info.tick }, 'batch applied before: finished only');
+      return true;
+    } else if (info.prevTick !== completed) {
+      throw new CascadeError(
+        'LOST_POSITION',
+        `Lost position: queue ${this.queue}, worker ${worker} on node ${state.node_name} is at tick ${completed}, but its next batch ${info.id} on provider ${state.provider_node} goes from tick ${info.prevTick} to ${info.tick}`,
+        { ...context, completedTick: completed, prevTick: info.prevTick, tick: info.tick },
+      );
+    }
+    const filter = kind === 'leaf' || kind === 'wait-behind' ? cascadeOnlyFilter : null;
+    const batch = await this.#provider.openBatch(worker, info, this.#sizes, filter);
+    let applied: Awaited<ReturnType<typeof applyBatch>>;
+    try {
+      const local = await this.#local.connect();
+      applied = await applyBatch(local, batch, info, this.#target(state, kind), this.log);
+      if (applied.globalWatermark !== null) this.#sync.remember(applied.globalWatermark);
+      if (kind === 'branch') await this.#tick(info, applied.read > 0);
+    } catch (error) {
+      await batch.abandon();
+      throw error;
+    }
+    await batch.finish();
+    this.log.debug(
+      { batch: info.id, tick: info.tick, read: applied.read, copied: applied.copied },
+      'batch applied',
+    );
+    return true;
+  }
+
+  #target(state: WorkerState, kind: CopyKind): WorkerTarget {
+    return {
+      queue: this.queue,
+      node: state.node_name,
+      nodeType: state.node_type,
+      worker: state.worker_name,
+      kind,
+      combinedQueue: state.combined_queue,
+      syncWatermark: this.#sync.active,
+    };
+  }
+
+  /** The provider's tick made again here, after the copy committed (see worker-batch.ts). */
+  async #tick(info: ProviderBatchInfo, notify: boolean): Promise<void> {
+    const local = await this.#local.connect();
+    await local.query(externalTickSql, [
+      this.queue,
+      info.tick,
+      info.tickTimeText,
+      info.tickEventSeq,
+    ]);
+    if (notify) await local.query("select pg_catalog.pg_notify('pgq_tick', $1)", [this.queue]);
+  }
+
+  /** The local queue lacks the tick the worker completed: the process died before making it. */
+  async #restoreTick(state: WorkerState): Promise<void> {
+    const top = state.local_queue_top;
+    if (top === null || Number(top) >= Number(state.completed_tick)) return;
+    const { rows } = await this.#provider.client.query<{
+      tick_id: string;
+      tick_time: string;
+      tick_event_seq: string;
+    }>(providerTickSql, [this.queue, state.completed_tick]);
+    const tick = rows[0];
+    if (tick === undefined) {
+      throw new CascadeError(
+        'TICK_MISSING',
+        `queue ${this.queue}: node ${state.node_name} completed tick ${state.completed_tick} but has no such tick, and provider ${state.provider_node} has none either`,
+        { queue: this.queue, node: state.node_name, tick: state.completed_tick },
+      );
+    }
+    const local = await this.#local.connect();
+    await local.query(externalTickSql, [
+      this.queue,
+      tick.tick_id,
+      tick.tick_time,
+      tick.tick_event_seq,
+    ]);
+    this.log.warn({ tick: tick.tick_id }, 'tick missing after a crash: made it again');
+  }
+
+  async #reportWatermark(state: WorkerState, provider: import('pg').Client): Promise<void> {
+    const local = await this.#local.connect();
+    const node = await getNodeInfo(local, this.queue);
+    await this.#sync.configure(node.node_attrs);
+    if (this.#sync.active) {
+      // Report where this node's batches start, and keep its own global watermark in step
+      // with the peers it must be able to replace.
+      await reportLocalWatermark(
+        provider,
+        this.queue,
+        state.node_name,
+        state.completed_tick,
+        this.log,
+      );
+      await this.#sync.apply(local, state);
+      return;
+    }
+    if (state.local_watermark !== null) {
+      await reportLocalWatermark(
+        provider,
+        this.queue,
+        state.node_name,
+        state.local_watermark,
+        this.log,
+      );
+    }
+  }
+
+  async #clearError(state: WorkerState): Promise<void> {
+    if (state.cur_error === null) return;
+    await recordError(this.#local, this.queue, state.worker_name, null, this.log);
+  }
+
+  /** Close both sessions; the worker can run again later. */
+  async close(): Promise<void> {
+    await this.#provider.close();
+    await this.#local.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function copyKind(state: WorkerState): CopyKind {
+  if (state.node_type === 'branch') return 'branch';
+  if (state.combined_queue === null) return 'leaf';
+  return state.combined_type === 'branch' ? 'wait-behind' : 'merge';
+}

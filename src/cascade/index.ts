@@ -1,0 +1,9 @@
+export {
+  type CascadedBatch,
+  CascadedConsumer,
+  type CascadedConsumerOptions,
+  type CascadedEventHandler,
+  type CascadedHandlerContext,
+} from './cascaded-consumer.js';
+export { CascadedWorker, type CascadedWorkerOptions } from './cascaded-worker.js';
+export { CascadeError } from './node-calls.js';

@@ -1,0 +1,83 @@
+import type { ConnectionSource } from '../pgq/consumer-connection.js';
+import type { Logger } from '../pgq/logger.js';
+import { CascadeError } from './node-calls.js';
+
+export interface CascadedWorkerOptions {
+  /** The local node's database: connection string (key=value or URL) or pg settings. */
+  connection: ConnectionSource;
+  queue: string;
+  /** remote_extra_connstr: appended to the provider locations the node has registered. */
+  extraConnstr?: string;
+  /** Seconds between polls when idle (a NOTIFY from the provider wakes it earlier). Default 1. */
+  loopDelay?: number;
+  /** Root: seconds between global watermark events. Default 300. */
+  globalWmPublishPeriod?: number;
+  /** Branch and leaf: seconds between local watermark reports to the provider. Default 300. */
+  localWmPublishPeriod?: number;
+  /** Events read from the provider per block at most (the copy buffer). Default 5000. */
+  batchMaxEvents?: number;
+  /** About how many bytes of events a block holds at most. Default 8 MiB. */
+  batchMaxBytes?: number;
+  /** Seconds to wait after a failed loop before the next try. Default 5. */
+  retryDelay?: number;
+  logger?: Logger;
+  applicationName?: string;
+}
+
+/** Options of the cascaded worker and consumer, checked, with their defaults. */
+export interface ResolvedCascadeOptions {
+  connection: ConnectionSource;
+  queue: string;
+  extraConnstr: string;
+  loopDelayMs: number;
+  retryDelayMs: number;
+  batchMaxEvents: number;
+  batchMaxBytes: number;
+  applicationName: string | undefined;
+}
+
+type Common = Pick<
+  CascadedWorkerOptions,
+  | 'connection'
+  | 'queue'
+  | 'extraConnstr'
+  | 'loopDelay'
+  | 'batchMaxEvents'
+  | 'batchMaxBytes'
+  | 'retryDelay'
+  | 'applicationName'
+>;
+
+/** Checks common to both kinds: a bad option fails at construction, naming the option. */
+export function resolveCommon(options: Common, context: Record<string, unknown>) {
+  const fail = (message: string): never => {
+    throw new CascadeError('BAD_OPTION', message, { queue: options?.queue, ...context });
+  };
+  if (options === null || typeof options !== 'object') fail('options are required');
+  if (typeof options.queue !== 'string') fail('option queue must be a string');
+  if (options.connection === undefined || options.connection === null) {
+    fail('option connection is required (the local node: a connection string or pg settings)');
+  }
+  if (options.extraConnstr !== undefined && typeof options.extraConnstr !== 'string') {
+    fail('option extraConnstr must be a string');
+  }
+  const number = (name: string, value: unknown, min: number, integer: boolean) => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+      fail(`option ${name} must be a number >= ${min}, got ${String(value)}`);
+    }
+    if (integer && !Number.isInteger(value)) fail(`option ${name} must be an integer`);
+    return value as number;
+  };
+  const resolved: ResolvedCascadeOptions = {
+    connection: options.connection,
+    queue: options.queue,
+    extraConnstr: options.extraConnstr ?? '',
+    loopDelayMs: (number('loopDelay', options.loopDelay, 0.001, false) ?? 1) * 1000,
+    retryDelayMs: (number('retryDelay', options.retryDelay, 0, false) ?? 5) * 1000,
+    batchMaxEvents: number('batchMaxEvents', options.batchMaxEvents, 1, true) ?? 5000,
+    batchMaxBytes: number('batchMaxBytes', options.batchMaxBytes, 1, true) ?? 8 * 1024 * 1024,
+    applicationName: options.applicationName,
+  };
+  return { resolved, number };
+}
