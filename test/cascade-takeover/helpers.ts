@@ -14,7 +14,7 @@ import { CascadedConsumer } from '../../src/cascade/cascaded-consumer.js';
 import { CascadedWorker } from '../../src/cascade/cascaded-worker.js';
 import { installSchemas } from '../../src/db/installer.js';
 import { quoteIdent } from '../../src/db/quote.js';
-import { Cluster } from '../../src/pg/index.js';
+import { Cluster, findFreePort } from '../../src/pg/index.js';
 import type { TestDatabase } from '../harness/database.js';
 import type { Node } from '../pgq_node/node-helpers.js';
 
@@ -37,7 +37,9 @@ export function useRestartableClusters(): () => Promise<Cluster> {
   });
   return async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'skytools-takeover-'));
-    const cluster = await Cluster.init({ dir, pgBin: binDir, fsync: false });
+    // A pinned port: the node's registered location must still reach it after a restart.
+    const port = await findFreePort();
+    const cluster = await Cluster.init({ dir, pgBin: binDir, fsync: false, port });
     started.push({ cluster, dir });
     await cluster.start({ stopOnExit: true });
     return cluster;
@@ -53,16 +55,19 @@ export async function clusterNode(cluster: Cluster, name: string): Promise<Node>
   } finally {
     await admin.end();
   }
+  const node = await reconnect(cluster, name);
+  await installSchemas(node.db, ['pgq', 'pgq_node']);
+  return node;
+}
+
+/** A new connection to a node database of an extra cluster (e.g. after a restart). */
+export async function reconnect(cluster: Cluster, name: string): Promise<Node> {
   const db = new pg.Client(cluster.connectionConfig(name));
   db.on('error', () => {});
   await db.connect();
-  await installSchemas(db, ['pgq', 'pgq_node']);
   closers.push(() => db.end());
-  return {
-    name,
-    location: `host=${cluster.host} port=${cluster.port} user=postgres dbname=${name}`,
-    db,
-  };
+  const location = `host=${cluster.host} port=${cluster.port} user=postgres dbname=${name}`;
+  return { name, location, db };
 }
 
 /** A node database on the run's cluster (cloned from the template that has the schemas). */
@@ -134,6 +139,11 @@ export async function startAudit(
     provider.name,
     tick,
   ]);
+  return runAudit(node, queue, consumer);
+}
+
+/** Run a registered cascaded consumer, recording the data events it is given. */
+export function runAudit(node: Node, queue: string, consumer: string): Runner & { seen: Seen[] } {
   const seen: Seen[] = [];
   const audit = new CascadedConsumer({
     connection: node.location,
@@ -319,4 +329,16 @@ export async function nodeTables(node: Node) {
   );
   result.queues = queue.rows;
   return result;
+}
+
+/** Insert `data` events one per statement (each its own transaction). */
+export async function insertEvents(node: Node, queue: string, values: string[]) {
+  for (const value of values) {
+    await node.db.query(`select pgq.insert_event($1, 'data', $2)`, [queue, value]);
+  }
+}
+
+/** `prefix1` .. `prefixN`. */
+export function labels(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
 }
