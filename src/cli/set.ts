@@ -141,10 +141,12 @@ export async function runSet(args: string[], name = 'setadm'): Promise<number> {
   const flags = program.opts<Flags>();
   const positional = [...program.args];
   // CONFIG first, as upstream; a known command word first means no file (--db / --queue).
-  const config =
-    isCommandName(positional[0]) && !existsSync(positional[0] as string)
-      ? undefined
-      : positional.shift();
+  const first = positional[0];
+  const noFile =
+    first !== undefined &&
+    !existsSync(first) &&
+    (isCommandName(first) || (flags.queue !== undefined && !first.endsWith('.ini')));
+  const config = noFile ? undefined : positional.shift();
   const commandName = positional.shift();
   if (flags.help) {
     const command = findCommand(commandName ?? config ?? '');

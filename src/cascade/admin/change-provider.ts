@@ -95,7 +95,8 @@ export async function changeProvider(
     await waitAcknowledged(session, t.node, t.consumer, 'resume', options);
   }
   await unsubscribeOld(session, t, oldProvider);
-  session.out.info(`${t.node}: consumer ${t.consumer} now reads from ${newProvider}`);
+  if (!session.dryRun)
+    session.out.print(`${t.node}: consumer ${t.consumer} now reads from ${newProvider}`);
 }
 
 /** The new provider must have a queue (not a leaf) and must not sit below the target. */

@@ -23,7 +23,21 @@ export interface MemberScan {
   unreachable: { name: string; error: string }[];
 }
 
+/**
+ * A member's connection for a parallel scan: by the location already read (a lookup per
+ * member would run concurrent queries on the one local connection), or the local one.
+ */
+export async function memberDb(
+  session: AdminSession,
+  localName: string | null,
+  location: Location,
+): Promise<pg.Client> {
+  if (location.node_name === localName) return session.local();
+  return session.node(location.node_name, location.node_location);
+}
+
 export async function scanMembers(session: AdminSession): Promise<MemberScan> {
+  const localName = (await session.localInfo()).node_name;
   const locations = await getLocations(await session.local(), session.queue);
   const scan: MemberScan = { locations, live: [], dead: [], unreachable: [] };
   await Promise.all(
@@ -34,7 +48,7 @@ export async function scanMembers(session: AdminSession): Promise<MemberScan> {
         return;
       }
       try {
-        const db = await session.db(name);
+        const db = await memberDb(session, localName, location);
         scan.live.push({ name, location, db, info: await getNodeInfo(db, session.queue) });
       } catch (error) {
         scan.unreachable.push({ name, error: (error as Error).message });

@@ -31,7 +31,17 @@ export async function setPaused(
     paused,
   ]);
   if (options.wait === false || session.dryRun) return;
-  await waitAcknowledged(session, t.node, t.consumer, paused ? 'pause' : 'resume', options);
+  try {
+    await waitAcknowledged(session, t.node, t.consumer, paused ? 'pause' : 'resume', options);
+  } catch (error) {
+    // The flag stays: a worker that is merely down honours it when it starts.
+    if (error instanceof CascadeError && error.code === 'NOT_ACKNOWLEDGED') {
+      session.out.warn(
+        `the ${paused ? 'paused' : 'resumed'} flag of ${t.consumer} on ${t.node} is set; its worker takes it on its next loop`,
+      );
+    }
+    throw error;
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
  * stopping the report.
  */
 import { getLocations } from '../node-calls.js';
+import { memberDb } from './members.js';
 import {
   detailLines,
   type NodeStatus,
@@ -22,6 +23,7 @@ export interface StatusOptions {
 const parallel = 8;
 
 export async function readAll(session: AdminSession): Promise<NodeStatus[]> {
+  const localName = (await session.localInfo()).node_name;
   const members = await getLocations(await session.local(), session.queue);
   const result: NodeStatus[] = new Array(members.length);
   let next = 0;
@@ -37,7 +39,11 @@ export async function readAll(session: AdminSession): Promise<NodeStatus[]> {
         continue;
       }
       try {
-        result[i] = await readNodeStatus(await session.db(m.node_name), session.queue, base);
+        result[i] = await readNodeStatus(
+          await memberDb(session, localName, m),
+          session.queue,
+          base,
+        );
       } catch (error) {
         result[i] = { ...base, ...empty, dead: false, error: (error as Error).message };
       }

@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../harness/database.js';
+import { cli, type NodeDb, nodeDb, snapshot, useAdmin } from './helpers.js';
+
+const test = useTestDatabase();
+const admin = useAdmin();
+const queue = 'Orders "q"';
+
+describe('setadm create-root / create-branch / create-leaf', () => {
+  let root: NodeDb;
+  let branch: NodeDb;
+  let leaf: NodeDb;
+
+  it('dry runs of create-* print the plan and change nothing', async () => {
+    root = await nodeDb(test, 'root', { empty: true });
+    branch = await nodeDb(test, 'branch');
+    leaf = await nodeDb(test, 'leaf');
+    const before = await snapshot([root]);
+    const dry = await admin.run([
+      ...cli(root, queue),
+      'create-root',
+      'root',
+      root.connstr,
+      '--dry-run',
+    ]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('[dry-run] on root: install schemas pgq, pgq_node');
+    expect(dry.stdout).toContain('pgq_node.create_node');
+    expect(await snapshot([root])).toEqual(before);
+  });
+
+  it('create-root installs the schemas into an empty database and creates the root', async () => {
+    const ini = admin.writeIni('root', {
+      node_db: root.connstr,
+      queue_name: queue,
+      pidfile: `${admin.dir}/root.pid`,
+    });
+    const result = await admin.run([ini, 'create-root', 'root', root.connstr]);
+    expect(result.stderr).toContain('root: installed schema pgq_node');
+    expect(result.stdout).toBe(`node root created as root of queue ${queue}\n`);
+    expect(result.code).toBe(0);
+    const { rows } = await root.db.query('select node_type, worker_name from pgq_node.node_info');
+    // The worker is named after the job (the INI file's name), as upstream.
+    expect(rows).toEqual([{ node_type: 'root', worker_name: 'root' }]);
+  });
+
+  it('create-root twice is refused, naming the node, and changes nothing', async () => {
+    const before = await snapshot([root]);
+    const result = await admin.run([...cli(root, queue), 'create-root', 'other', root.connstr]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `setadm: error: Node already initialized: the local database is node root (root) of queue ${queue}\n`,
+    );
+    expect(await snapshot([root])).toEqual(before);
+  });
+
+  it('dry run of create-branch changes nothing on the branch or the provider', async () => {
+    const before = await snapshot([root, branch]);
+    const result = await admin.run([
+      ...cli(branch, queue),
+      'create-branch',
+      'branch',
+      branch.connstr,
+      '--provider',
+      root.connstr,
+      '--dry-run',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      '[dry-run] on root: select * from pgq_node.register_subscriber',
+    );
+    expect(result.stdout).toContain('[dry-run] on branch: select * from pgq_node.create_node');
+    expect(await snapshot([root, branch])).toEqual(before);
+  });
+
+  it('create-branch and create-leaf subscribe below their providers', async () => {
+    const b = await admin.run([
+      ...cli(branch, queue),
+      'create-branch',
+      'branch',
+      branch.connstr,
+      '--provider',
+      root.connstr,
+    ]);
+    expect(b.stderr).toContain('root: Subscriber registered: branch');
+    expect(b.code).toBe(0);
+    const l = await admin.run([
+      ...cli(leaf, queue),
+      'create-leaf',
+      'leaf',
+      leaf.connstr,
+      '--provider',
+      branch.connstr,
+      '--worker',
+      'leaf_w',
+    ]);
+    expect(l.code).toBe(0);
+    expect(l.stdout).toBe(`node leaf created as leaf of queue ${queue}\n`);
+    const subs = await branch.db.query('select * from pgq_node.get_subscriber_info($1)', [queue]);
+    expect(subs.rows.map((r) => [r.node_name, r.worker_name])).toEqual([['leaf', 'leaf_w']]);
+    const onRoot = await root.db.query('select * from pgq_node.get_subscriber_info($1)', [queue]);
+    expect(onRoot.rows.map((r) => [r.node_name, r.worker_name])).toEqual([
+      ['branch', 'branch_worker'],
+    ]);
+    // The leaf knows every member; the root learnt the leaf's location directly.
+    for (const n of [root, leaf]) {
+      const { rows } = await n.db.query(
+        'select node_name from pgq_node.get_queue_locations($1) order by 1',
+        [queue],
+      );
+      expect(rows.map((r) => r.node_name)).toEqual(['branch', 'leaf', 'root']);
+    }
+  });
+
+  it('status shows the tree, members the locations, node-info and node-status the node', async () => {
+    const status = await admin.run([...cli(leaf, queue), 'status']);
+    expect(status.code).toBe(0);
+    const lines = status.stdout.split('\n');
+    expect(lines[0]).toBe(`Queue: ${queue}   Local node: leaf`);
+    expect(lines.slice(2, 7).map((l) => l.replace(/Lag: [^,]+, /, ''))).toEqual([
+      'root (root)',
+      '|  Tick: 1, NOT UPTODATE',
+      '+--branch (branch)',
+      '   |  Tick: 1, NOT UPTODATE',
+      '   +--leaf (leaf)',
+    ]);
+    const compact = await admin.run([...cli(root, queue), 'status', '--compact']);
+    expect(compact.stdout).toMatch(
+      /^ {3}\+--leaf \(leaf\) {2}(Lag: [^,]+, )?Tick: 1, NOT UPTODATE$/m,
+    );
+
+    const members = await admin.run([...cli(branch, queue), 'members']);
+    expect(members.code).toBe(0);
+    expect(members.stdout.split('\n').slice(2, 5)).toEqual(
+      ['branch', 'leaf', 'root'].map(
+        (n) =>
+          `${n.padEnd(15)}  ${'false'.padEnd(15)}  ${({ root, branch, leaf } as Record<string, NodeDb>)[n]?.connstr}`,
+      ),
+    );
+
+    const info = await admin.run([...cli(leaf, queue), 'node-info']);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toContain('Node: leaf\nType: leaf\nStatus: NON-UP-TO-DATE\n');
+    expect(info.stdout).toContain('Provider: branch\n');
+    expect(info.stdout).toContain('Worker: leaf_w\n');
+
+    const nodeStatus = await admin.run([...cli(branch, queue), 'node-status']);
+    expect(nodeStatus.stdout).toContain(`Queue: ${queue}   Node: branch (branch)\n`);
+    expect(nodeStatus.stdout).toContain('Provider: root\nSubscribers: leaf\n');
+  });
+
+  it('a name already in the set, a leaf as provider, a provider that does not answer: refused', async () => {
+    const other = await nodeDb(test, 'other');
+    const all = [root, branch, leaf, other];
+    const before = await snapshot(all);
+    const cases: [string[], string][] = [
+      [
+        ['create-branch', 'leaf', other.connstr, '--provider', root.connstr],
+        `setadm: error: node leaf already exists in queue ${queue} (members: branch, leaf, root)\n`,
+      ],
+      [
+        ['create-leaf', 'x', other.connstr, '--provider', leaf.connstr],
+        `setadm: error: provider leaf is a leaf of queue ${queue}; only a root or branch can be a provider\n`,
+      ],
+      [
+        ['create-leaf', 'x', other.connstr, '--provider', 'host=127.0.0.1 port=1 dbname=nowhere'],
+        `setadm: error: node provider of queue ${queue} does not answer: cannot connect to`,
+      ],
+      [
+        ['create-branch', 'x', other.connstr, '--provider', root.connstr, '--merge', 'm'],
+        'setadm: error: --merge is only for create-leaf\n',
+      ],
+      [
+        ['create-branch', 'x', other.connstr],
+        'setadm: error: Provider location must be given either in command line (--provider) or config\n',
+      ],
+      [
+        ['create-root', 'x'],
+        'setadm: error: Node location must be given either in command line or config\n',
+      ],
+      // The public location reaches another database than the local one.
+      [
+        ['create-branch', 'x', leaf.connstr, '--provider', root.connstr],
+        'setadm: error: public connect string of node x reaches another database',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const result = await admin.run([...cli(other, queue), ...args]);
+      expect(result.stderr.startsWith(message), `${args.join(' ')}: ${result.stderr}`).toBe(true);
+      expect(result.code).toBe(1);
+    }
+    expect(await snapshot(all)).toEqual(before);
+  });
+
+  it('missing INI keys, an unknown option, an unknown command: one clear line, exit 1', async () => {
+    const noDb = admin.writeIni('nodb', { queue_name: queue });
+    const r1 = await admin.run([noDb, 'status']);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/^setadm: error: .*nodb\.ini.*missing required key "node_db"/);
+    const noQueue = admin.writeIni('noqueue', { node_db: root.connstr });
+    const r2 = await admin.run([noQueue, 'status']);
+    expect(r2.stderr).toMatch(/missing required key "queue_name"/);
+    const r3 = await admin.run([...cli(root, queue), 'status', '--frobnicate']);
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toContain("error: unknown option '--frobnicate'");
+    const r4 = await admin.run([...cli(root, queue), 'rename-node', 'x']);
+    expect(r4.code).toBe(1);
+    expect(r4.stderr).toBe("setadm: error: bad subcommand 'rename-node', see --help for usage\n");
+    const r5 = await admin.run([...cli(root, queue), 'tag-dead']);
+    expect(r5.stderr).toBe("setadm: error: command 'tag-dead' got 0 args, but expects 1: NODE\n");
+    const r6 = await admin.run(['status']);
+    expect(r6.stderr).toBe('need config file, use --help for help.\n');
+    // The job-name section is accepted too.
+    const jobSection = admin.writeIni(
+      'myjob',
+      { node_db: root.connstr, queue_name: queue },
+      'myjob',
+    );
+    const r7 = await admin.run([jobSection, 'members']);
+    expect(r7.code).toBe(0);
+  });
+
+  it('--ini prints a sample with --set merged in; --help explains each command', async () => {
+    const ini = await admin.run(['--ini', '--set', 'queue_name=abc']);
+    expect(ini.code).toBe(0);
+    expect(ini.stdout).toMatch(/^\[cascade_admin\]\n/);
+    expect(ini.stdout).toContain('\nqueue_name = abc\n');
+    const help = await admin.run(['--help']);
+    expect(help.stdout).toContain('change-provider  move a node');
+    const one = await admin.run(['--help', 'create-leaf']);
+    expect(one.stdout).toContain(
+      'Usage: setadm CONFIG create-leaf NAME [PUBLIC_CONNSTR] --provider=CONNSTR',
+    );
+    const worker = await admin.run(['worker', '--help']);
+    expect(worker.stdout).toContain('Usage: setadm CONFIG worker');
+  });
+});
