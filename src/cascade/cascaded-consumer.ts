@@ -162,9 +162,11 @@ export class CascadedConsumer {
     const { queue, consumer } = this;
     const local = await this.#local.connect();
     this.#wakeup.clear();
-    const state = await consumerState(local, queue, consumer);
+    let state = await consumerState(local, queue, consumer);
     if (!state.uptodate) {
+      // Acknowledged first, then read again: this loop never acts on an older state.
       await callRet(local, setUptodateSql, [queue, consumer], { queue, consumer });
+      state = await consumerState(local, queue, consumer);
     }
     if (state.paused || state.node_type === 'root') {
       // On the root the queue is local and nothing cascades into it: stand by.

@@ -127,13 +127,16 @@ export class CascadedWorker {
   async #loop(): Promise<boolean> {
     const local = await this.#local.connect();
     this.#wakeup.clear();
-    const state = await this.#state();
     const { queue } = this;
-    const worker = state.worker_name;
+    let state = await this.#state();
     if (!state.uptodate) {
-      // The admin's pause/resume waits for this: the worker has seen the new state.
+      // The admin's pause/resume waits for this acknowledgement. The state is read again
+      // after it, so what this loop acts on is never older than what it acknowledged.
+      const worker = state.worker_name;
       await callRet(local, setUptodateSql, [queue, worker], { queue, consumer: worker });
+      state = await this.#state();
     }
+    const worker = state.worker_name;
     if (state.paused) {
       if (!this.#saidPaused) this.log.info({ worker }, 'paused');
       this.#saidPaused = true;

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { installSchemas } from '../../src/db/installer.js';
-import { quoteIdent } from '../../src/db/quote.js';
+import { quoteIdent, quoteQualified } from '../../src/db/quote.js';
 import type { Cluster } from '../../src/pg/index.js';
 import type { Logger } from '../../src/pgq/logger.js';
 import type { TestDatabase } from '../harness/database.js';
@@ -123,13 +123,16 @@ export async function ticks(db: pg.ClientBase, queue: string, after: string) {
   return rows;
 }
 
-/** Events of a node's queue (one queue per node database), in id order. */
-export async function queueEvents(db: pg.ClientBase, after = '0') {
+/** Events of a node's local queue, in id order. */
+export async function queueEvents(db: pg.ClientBase, queue: string) {
+  const prefix = await db.query('select queue_data_pfx as p from pgq.queue where queue_name = $1', [
+    queue,
+  ]);
+  const [schema, table] = (prefix.rows[0]?.p as string).split('.') as [string, string];
   const { rows } = await db.query(
     `select e.ev_id::text, e.ev_time::text, e.ev_retry, e.ev_type, e.ev_data, e.ev_extra1,
             e.ev_extra2, e.ev_extra3, e.ev_extra4
-       from pgq.event_template e where e.ev_id > $1 order by e.ev_id`,
-    [after],
+       from ${quoteQualified(schema, table)} e order by e.ev_id`,
   );
   return rows;
 }

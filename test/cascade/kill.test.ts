@@ -115,9 +115,9 @@ describe('CascadedWorker under SIGKILL', () => {
     last.proc.kill('SIGINT');
     expect(await last.exited, last.output()).toBe(0);
 
-    const rootEvents = await queueEvents(root.db);
+    const rootEvents = await queueEvents(root.db, queue);
     expect(rootEvents.filter((e) => e.ev_type === 'k')).toHaveLength(tickCount * perTick);
-    expect(await queueEvents(branch.db)).toEqual(rootEvents);
+    expect(await queueEvents(branch.db, queue)).toEqual(rootEvents);
     expect(await ticks(branch.db, queue, start)).toEqual(await ticks(root.db, queue, start));
     expect(await batches(branch.db, queue, start)).toEqual(await batches(root.db, queue, start));
   });

@@ -138,13 +138,13 @@ describe('cascade on three clusters with the Node worker', () => {
       'select a.ev_id::text, a.data from applied a order by a.ev_id',
     );
     expect(applied.rows).toHaveLength(total);
-    const rootEvents = await queueEvents(root.db);
+    const rootEvents = await queueEvents(root.db, queue);
     expect(applied.rows).toEqual(
       rootEvents
         .filter((e) => e.ev_type === 'order')
         .map((e) => ({ ev_id: e.ev_id, data: e.ev_data })),
     );
-    expect(await queueEvents(branch.db)).toEqual(rootEvents);
+    expect(await queueEvents(branch.db, queue)).toEqual(rootEvents);
     const rootTicks = await ticks(root.db, queue, start);
     expect(rootTicks.length).toBeGreaterThan(20);
     expect(await ticks(branch.db, queue, start)).toEqual(rootTicks);
