@@ -128,7 +128,7 @@ export async function queueEvents(db: pg.ClientBase, queue: string) {
   const prefix = await db.query('select queue_data_pfx as p from pgq.queue where queue_name = $1', [
     queue,
   ]);
-  const [schema, table] = (prefix.rows[0]?.p as string).split('.') as [string, string];
+  const [schema, table] = String(prefix.rows[0]?.p).split('.') as [string, string];
   const { rows } = await db.query(
     `select e.ev_id::text, e.ev_time::text, e.ev_retry, e.ev_type, e.ev_data, e.ev_extra1,
             e.ev_extra2, e.ev_extra3, e.ev_extra4
