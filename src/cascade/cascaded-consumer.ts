@@ -67,6 +67,8 @@ export class CascadedConsumer {
   readonly options: ResolvedCascadeOptions & { consumer: string };
   readonly log: Logger;
   readonly #local: LocalNode;
+  /** For register/unregister: no lock, they may run beside a running consumer. */
+  readonly #setup: LocalNode;
   readonly #provider: ProviderLink;
   readonly #wakeup = new Wakeup();
   readonly #sizes: BlockSize;
@@ -93,6 +95,7 @@ export class CascadedConsumer {
           { queue, consumer, pid },
         ),
     });
+    this.#setup = new LocalNode(resolved.connection, applicationName, null);
     this.#provider = new ProviderLink(
       queue,
       { extraConnstr: resolved.extraConnstr, applicationName: `${applicationName} (provider)` },
@@ -266,7 +269,7 @@ export class CascadedConsumer {
   async #register(providerLocation: string | undefined): Promise<string> {
     const { queue, consumer } = this;
     try {
-      const local = await this.#local.connect();
+      const local = await this.#setup.connect();
       const node = await getNodeInfo(local, queue);
       const location = providerLocation ?? (node.provider_location as string);
       const provider = await this.#provider.connect(providerLocation ?? 'provider', location);
@@ -292,7 +295,7 @@ export class CascadedConsumer {
   async #unregister(): Promise<void> {
     const { queue, consumer } = this;
     try {
-      const local = await this.#local.connect();
+      const local = await this.#setup.connect();
       const state = await consumerState(local, queue, consumer);
       const provider = await this.#provider.connect(state.provider_node, state.provider_location);
       await provider.query('select pgq.unregister_consumer($1, $2)', [queue, consumer]);
@@ -313,6 +316,7 @@ export class CascadedConsumer {
   async close(): Promise<void> {
     await this.#provider.close();
     await this.#local.close();
+    await this.#setup.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
