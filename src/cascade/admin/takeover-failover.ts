@@ -123,7 +123,17 @@ export async function failoverRoot(
       manual: () => setadm(`resume --node ${newName}`),
     },
   );
+  const finalTick =
+    ahead === null ? tickOf(newInfo.worker_last_tick) : tickOf(ahead.info.worker_last_tick);
   for (const sub of others) {
+    if (tickOf(sub.info.worker_last_tick) > finalTick) {
+      // A leaf can have read further than any branch: what it saw past the new root's last
+      // tick is lost to the cascade, and no node has the ticks to continue it from.
+      session.out.warn(
+        `${sub.name} has completed tick ${sub.info.worker_last_tick}, beyond the new root's ${finalTick}: it saw events the cascade lost and cannot be moved under ${newName}; drop it and create it again (${setadm(`drop-node ${sub.name}`)})`,
+      );
+      continue;
+    }
     steps.push({
       title: `move ${sub.name} (a subscriber of ${oldName}) under ${newName}`,
       run: () => changeProvider(session, { node: sub.name, provider: newName }),
