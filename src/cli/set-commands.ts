@@ -291,12 +291,13 @@ export const adminCommands: AdminCommand[] = [
     (name): AdminCommand => ({
       name,
       args: [],
-      summary: `wait until the local node has passed the ${name.slice(5)}'s current tick`,
+      summary: `wait until the local node has what the ${name.slice(5)} has now`,
       help: [
         `Usage: setadm CONFIG ${name} [--timeout=SECONDS]`,
         '',
-        `Polls until the local worker has completed a tick newer than the one the ${name.slice(5)}`,
-        'had when the command started. Returns at once on the root.',
+        `Polls until the local worker has completed the last tick the ${name.slice(5)} had when the`,
+        'command started, or the next one when the root holds events not ticked yet (so whatever',
+        'was committed on the root before the command has arrived). Returns at once on the root.',
         '',
         '  --timeout SECONDS     give up after this long, exit 1 (default: no limit)',
       ].join('\n'),

@@ -112,12 +112,22 @@ describe('setadm with running workers', () => {
     try {
       const provider = await admin.run([...cli(leaf, queue), 'wait-provider', '--timeout', '30']);
       expect(provider.code).toBe(0);
-      expect(provider.stdout).toMatch(
-        /^node leaf at tick \d+, past tick \d+ of provider branch\n$/,
-      );
+      expect(provider.stdout).toMatch(/^node leaf at tick \d+, caught up with provider branch\n$/);
       const rootWait = await admin.run([...cli(leaf, queue), 'wait-root', '--timeout', '30']);
       expect(rootWait.code).toBe(0);
-      expect(rootWait.stdout).toMatch(/past tick \d+ of root root\n$/);
+      expect(rootWait.stdout).toMatch(/caught up with root root\n$/);
+      // An event the root has not ticked yet: wait-root waits for the tick that carries it.
+      await producer.stop();
+      await root.db.query(`select pgq.insert_event($1, 'data', 'untick')`, [queue]);
+      const pending = admin.run([...cli(leaf, queue), 'wait-root', '--timeout', '30']);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const tick = BigInt(await produceAndTick(root, queue, []));
+      const waited = await pending;
+      expect(waited.stderr).toMatch(
+        /waiting for node leaf to reach tick \d+ of root root \(1 events not ticked yet\)/,
+      );
+      expect(waited.code).toBe(0);
+      expect(await lastTick(leaf, queue)).toBeGreaterThanOrEqual(tick);
       const onRoot = await admin.run([...cli(root, queue), 'wait-root']);
       expect(onRoot.stdout).toBe('node root is the root, no need to wait\n');
     } finally {
@@ -216,10 +226,11 @@ describe('setadm with running workers', () => {
     await consumerRun;
     expect(await admin.stopWorker(leafWorker)).toBe(0);
     expect(await admin.stopWorker(branchWorker)).toBe(0);
+    await produceAndTick(root, queue, ['late']);
     const wait = await admin.run([...cli(leaf, queue), 'wait-root', '--timeout', '1']);
     expect(wait.code).toBe(1);
     expect(wait.stderr).toMatch(
-      /setadm: error: node leaf did not pass tick \d+ of root root within 1 s \(at tick \d+; is its worker running/,
+      /setadm: error: node leaf did not reach tick \d+ of root root within 1 s \(at tick \d+; is its worker running/,
     );
     const before = await leaf.db.query('select * from pgq_node.local_state order by 2');
     // change-provider undoes its pause when the worker does not acknowledge: nothing changed.

@@ -1,8 +1,10 @@
 /**
- * wait-root / wait-provider: block until the local worker has completed a tick newer than the
- * one the root (or provider) had when the command started. Strictly newer, as upstream: only
- * then is everything committed on the root before the call known to be here.
+ * wait-root / wait-provider: block until the local worker has everything the root (or the
+ * provider) had when the command started: its last tick, or, when the root holds events not
+ * ticked yet, the tick after it (upstream always waits for a newer tick, which on an idle
+ * queue means waiting up to ticker_idle_period for nothing).
  */
+import type pg from 'pg';
 import { CascadeError, getNodeInfo } from '../node-calls.js';
 import type { AdminSession } from './session.js';
 
@@ -31,35 +33,49 @@ async function waitFor(session: AdminSession, what: 'root' | 'provider', options
     return;
   }
   const target = what === 'root' ? await findRoot(session) : (local.provider_node as string);
-  const targetInfo = await getNodeInfo(await session.db(target), queue);
-  const goal = BigInt(targetInfo.worker_last_tick ?? '0');
-  session.out.info(`waiting for node ${me} to pass tick ${goal} of ${what} ${target}`);
+  const targetDb = await session.db(target);
+  const targetInfo = await getNodeInfo(targetDb, queue);
+  const tick = BigInt(targetInfo.worker_last_tick ?? '0');
+  // Events on the root after its last tick arrive with the next tick: wait for that one.
+  const untick = targetInfo.node_type === 'root' ? await newEvents(targetDb, queue) : 0n;
+  const goal = untick > 0n ? tick + 1n : tick;
+  session.out.info(
+    `waiting for node ${me} to reach tick ${goal} of ${what} ${target}${untick > 0n ? ` (${untick} events not ticked yet)` : ''}`,
+  );
   const localDb = await session.local();
   const started = Date.now();
   let lastProgress = started;
   for (;;) {
     const now = await getNodeInfo(localDb, queue);
-    const tick = BigInt(now.worker_last_tick ?? '0');
-    if (tick > goal) {
-      session.out.print(`node ${me} at tick ${tick}, past tick ${goal} of ${what} ${target}`);
+    const at = BigInt(now.worker_last_tick ?? '0');
+    if (at >= goal) {
+      session.out.print(`node ${me} at tick ${at}, caught up with ${what} ${target}`);
       return;
     }
     const elapsed = Date.now() - started;
     if (options.timeoutSeconds && elapsed >= options.timeoutSeconds * 1000) {
       throw new CascadeError(
         'WAIT_TIMEOUT',
-        `node ${me} did not pass tick ${goal} of ${what} ${target} within ${options.timeoutSeconds} s (at tick ${tick}; is its worker running, and the root's ticker?)`,
-        { queue, node: me, tick: String(tick), goal: String(goal) },
+        `node ${me} did not reach tick ${goal} of ${what} ${target} within ${options.timeoutSeconds} s (at tick ${at}; is its worker running, and the root's ticker?)`,
+        { queue, node: me, tick: String(at), goal: String(goal) },
       );
     }
     if (Date.now() - lastProgress >= PROGRESS_MS) {
       lastProgress = Date.now();
       session.out.info(
-        `still waiting: node ${me} at tick ${tick}, needs > ${goal} (${Math.round(elapsed / 1000)} s)`,
+        `still waiting: node ${me} at tick ${at}, needs ${goal} (${Math.round(elapsed / 1000)} s)`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
   }
+}
+
+async function newEvents(db: pg.Client, queue: string): Promise<bigint> {
+  const { rows } = await db.query<{ ev_new: string | null }>(
+    'select ev_new::text from pgq.get_queue_info($1)',
+    [queue],
+  );
+  return BigInt(rows[0]?.ev_new ?? '0');
 }
 
 /** Follow providers up from the local node. */
