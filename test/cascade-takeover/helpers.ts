@@ -240,12 +240,17 @@ export interface Captured {
 }
 
 /** An admin session run on `local`, its output captured. */
-export function adminSession(local: Node, queue: string, options: { dryRun?: boolean } = {}) {
+export function adminSession(
+  local: Node,
+  queue: string,
+  options: { dryRun?: boolean; dead?: string[] } = {},
+) {
   const captured: Captured = { print: [], info: [], warn: [] };
   const session = new AdminSession({
     queue,
     localDb: local.location,
     dryRun: options.dryRun,
+    dead: options.dead,
     output: {
       print: (line) => captured.print.push(line),
       info: (line) => captured.info.push(line),
@@ -260,7 +265,7 @@ export async function withSession<T>(
   local: Node,
   queue: string,
   work: (session: AdminSession, captured: Captured) => Promise<T>,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; dead?: string[] } = {},
 ): Promise<T> {
   const { session, captured } = adminSession(local, queue, options);
   try {

@@ -12,6 +12,7 @@ import type { AdminSession } from './session.js';
 import {
   liveMembers,
   type MemberState,
+  memberInfo,
   subscribersOf,
   tickOf,
   waitForTick,
@@ -59,7 +60,12 @@ export async function failoverRoot(
       },
       {
         title: `wait until ${newName} has completed tick ${target}`,
-        run: () => waitForTick(session, newName, target),
+        run: async () => {
+          if ((await memberInfo(session, newName)).worker_paused) {
+            await setPaused(session, { node: newName }, false);
+          }
+          await waitForTick(session, newName, target);
+        },
         manual: () => `${setadm('status')}: wait until ${newName} is at tick ${target}`,
       },
     );
