@@ -1,5 +1,6 @@
 import type { WorkloadResult } from '../lib/compare.js';
 import type { BenchContext } from '../lib/context.js';
+import { branchCopy } from './branch-copy.js';
 import { produceCopy } from './copy.js';
 import { getBatch } from './get-batch.js';
 import { latency } from './latency.js';
@@ -65,6 +66,12 @@ export const workloads: readonly Workload[] = [
     description:
       'library Consumer, no-op handler, 1M events in 10k-event batches / plain SELECTs of the same rows',
     run: consume,
+  },
+  {
+    name: 'branch-copy',
+    description:
+      'CascadedWorker moving 200k ticked events root -> branch database / COPY of the same rows into the plain table',
+    run: branchCopy,
   },
   {
     name: 'latency',

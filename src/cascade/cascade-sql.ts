@@ -10,6 +10,11 @@ export const nextBatchSql =
   ' prev_tick_time::text, cur_tick_event_seq::text, prev_tick_event_seq::text' +
   ' from pgq.next_batch_info($1, $2)';
 
+/** The SELECT of a batch's events, built by the provider (pgq.batch_event_sql). */
+export const batchEventSqlSql = 'select pgq.batch_event_sql($1) as sql';
+
+export const finishBatchSql = 'select pgq.finish_batch($1) as ok';
+
 /** One tick of the provider's queue (to re-create a local tick lost in a crash). */
 export const providerTickSql =
   'select t.tick_id::text, t.tick_time::text, t.tick_event_seq::text from pgq.tick t' +

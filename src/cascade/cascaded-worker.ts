@@ -6,7 +6,7 @@
 import { BlockSize } from '../pgq/block-size.js';
 import { childLogger, type Logger, silentLogger } from '../pgq/logger.js';
 import { sleep, Wakeup } from '../pgq/wakeup.js';
-import { externalTickSql, providerTickSql, setUptodateSql } from './cascade-sql.js';
+import { externalTickSql, finishBatchSql, providerTickSql, setUptodateSql } from './cascade-sql.js';
 import { LocalNode } from './local-node.js';
 import {
   CascadeError,
@@ -19,7 +19,14 @@ import { type ProviderBatchInfo, ProviderLink } from './provider-link.js';
 import { recordError } from './record-error.js';
 import { SyncWatermark } from './sync-watermark.js';
 import { Period, publishGlobalWatermark, reportLocalWatermark } from './watermarks.js';
-import { applyBatch, type CopyKind, cascadeOnlyFilter, type WorkerTarget } from './worker-batch.js';
+import {
+  type Applied,
+  applyBatch,
+  applyBranchBatch,
+  type CopyKind,
+  cascadeOnlyFilter,
+  type WorkerTarget,
+} from './worker-batch.js';
 import {
   type CascadedWorkerOptions,
   type ResolvedCascadeOptions,
@@ -213,9 +220,7 @@ export class CascadedWorker {
       // The combined queue has merged this partition up to `completed` only: wait for it.
       if (Number(info.tick) > Number(completed)) return false;
     } else if (info.tick === completed) {
-      const batch = await this.#provider.openBatch(worker, info, this.#sizes, cascadeOnlyFilter);
-      for await (const block of batch.blocks()) void block;
-      await batch.finish();
+      await this.#finish(info);
       this.log.info({ batch: info.id, tick: info.tick }, 'batch applied before: finished only');
       return true;
     } else if (info.prevTick !== completed) {
@@ -225,24 +230,41 @@ export class CascadedWorker {
         { ...context, completedTick: completed, prevTick: info.prevTick, tick: info.tick },
       );
     }
-    const filter = kind === 'leaf' || kind === 'wait-behind' ? cascadeOnlyFilter : null;
-    const batch = await this.#provider.openBatch(worker, info, this.#sizes, filter);
-    let applied: Awaited<ReturnType<typeof applyBatch>>;
-    try {
-      const local = await this.#local.connect();
-      applied = await applyBatch(local, batch, info, this.#target(state, kind), this.log);
-      if (applied.globalWatermark !== null) this.#sync.remember(applied.globalWatermark);
-      if (kind === 'branch') await this.#tick(info, applied.read > 0);
-    } catch (error) {
-      await batch.abandon();
-      throw error;
+    const local = await this.#local.connect();
+    const target = this.#target(state, kind);
+    let applied: Applied;
+    if (kind === 'branch') {
+      applied = await applyBranchBatch(local, this.#provider.client, info, target, {
+        log: this.log,
+        highWaterMark: Math.max(64 * 1024, Math.floor(this.options.batchMaxBytes / 2)),
+      });
+      // The tick comes after the copy's commit: a tick's snapshot does not see its own
+      // transaction, so ticking inside it would push the batch's events into the next one.
+      await this.#tick(info, applied.read > 0);
+    } else {
+      const filter = kind === 'merge' ? null : cascadeOnlyFilter;
+      const batch = await this.#provider.openBatch(worker, info, this.#sizes, filter);
+      try {
+        applied = await applyBatch(local, batch, info, target, this.log);
+      } catch (error) {
+        await batch.abandon();
+        throw error;
+      }
+      // Ends the read's own transaction on the provider too.
+      await batch.finish();
     }
-    await batch.finish();
+    if (kind === 'branch') await this.#finish(info);
+    if (applied.globalWatermark !== null) this.#sync.remember(applied.globalWatermark);
     this.log.debug(
       { batch: info.id, tick: info.tick, read: applied.read, copied: applied.copied },
       'batch applied',
     );
     return true;
+  }
+
+  /** Tell the provider the batch is done (only after the local commit: see handleBatch). */
+  async #finish(info: ProviderBatchInfo): Promise<void> {
+    await this.#provider.client.query(finishBatchSql, [info.id]);
   }
 
   #target(state: WorkerState, kind: CopyKind): WorkerTarget {

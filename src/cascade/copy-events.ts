@@ -1,8 +1,9 @@
 /**
  * Events written into a local queue with COPY into its current event table, block after
  * block as the provider hands them over, so memory holds one block and one 64 kB chunk at
- * most however large the batch. A branch keeps ev_id, ev_time and ev_retry (its batches must
- * be the provider's); a merge-leaf lets the combined queue number the events itself.
+ * most however large the batch. A merge-leaf's copy into the combined queue: the events keep
+ * their time and payload, the combined queue numbers them itself. (A branch, which keeps the
+ * provider's ids, streams instead: branch-stream.ts.)
  */
 import { once } from 'node:events';
 import type pg from 'pg';
@@ -15,13 +16,7 @@ import { CascadeError } from './node-calls.js';
 
 const chunkSize = 64 * 1024;
 
-export type CopyMode = 'keep-ids' | 'new-ids';
-
-const columns: Record<CopyMode, string> = {
-  'keep-ids':
-    'ev_id, ev_time, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4',
-  'new-ids': 'ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4',
-};
+const columns = 'ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4';
 
 /** The current event table of `queue`, quoted; valid until the transaction ends. */
 export async function currentEventTable(db: pg.ClientBase, queue: string): Promise<string> {
@@ -45,7 +40,6 @@ export class EventCopier {
   constructor(
     readonly db: pg.ClientBase,
     readonly table: string,
-    readonly mode: CopyMode,
   ) {}
 
   /** Rows written by every COPY of this copier so far. */
@@ -56,12 +50,11 @@ export class EventCopier {
   async write(rows: readonly EventRow[]): Promise<void> {
     if (rows.length === 0) return;
     if (this.#stream === null) this.#open();
-    const keep = this.mode === 'keep-ids';
     let chunk = '';
     for (const r of rows) {
       // EventRow: ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1..4
-      chunk += keep ? `${r[0]}\t${r[1]}\t${r[3] ?? '\\N'}\t` : `${r[1]}\t`;
       chunk +=
+        `${r[1]}\t` +
         copyField(r[4] ?? null) +
         '\t' +
         copyField(r[5] ?? null) +
@@ -84,7 +77,7 @@ export class EventCopier {
 
   #open(): void {
     const stream = this.db.query(
-      copyFrom(`copy ${this.table} (${columns[this.mode]}) from stdin`),
+      copyFrom(`copy ${this.table} (${columns}) from stdin`),
     ) as ReturnType<typeof copyFrom>;
     this.#failed = new Promise<never>((_, reject) => stream.once('error', reject));
     this.#failed.catch(() => {});

@@ -1,16 +1,17 @@
 /**
  * One provider batch applied to the local node in one local transaction: the events copied
  * (branch: into its own queue; merge-leaf: data events into the combined queue), the cascade
- * events applied, and the worker's position moved to the batch's tick. The caller commits
- * nothing else in it; the branch's tick comes after the commit (see CascadedWorker).
+ * events applied, and the worker's position moved to the batch's tick. The branch's tick
+ * comes after the commit (see CascadedWorker).
  */
 import type pg from 'pg';
 import type { Batch } from '../pgq/batch.js';
 import type { Event, EventRow } from '../pgq/event.js';
 import type { Logger } from '../pgq/logger.js';
+import { streamBatch } from './branch-stream.js';
 import { applyCascadeEvent, type CascadeTarget, isCascadeEvent } from './cascade-events.js';
 import { setCompletedSql, tickIdEventSql } from './cascade-sql.js';
-import { type CopyMode, currentEventTable, EventCopier } from './copy-events.js';
+import { currentEventTable, EventCopier } from './copy-events.js';
 import { callRet } from './node-calls.js';
 import type { ProviderBatchInfo } from './provider-link.js';
 import { enterReplicaRole } from './replica-role.js';
@@ -35,6 +36,40 @@ export interface WorkerTarget extends CascadeTarget {
 /** Only cascade events matter where nothing is copied: the provider filters the rest out. */
 export const cascadeOnlyFilter = "ev_type like 'pgq.%'";
 
+/**
+ * A branch's batch: streamed from the provider into the local queue (branch-stream.ts), its
+ * cascade events applied, the position moved, committed. The provider batch stays open.
+ */
+export async function applyBranchBatch(
+  local: pg.Client,
+  provider: pg.Client,
+  info: ProviderBatchInfo,
+  target: WorkerTarget,
+  options: { log: Logger; highWaterMark: number },
+): Promise<Applied> {
+  const context = { queue: target.queue, node: target.node, consumer: target.worker };
+  await local.query('begin');
+  try {
+    await enterReplicaRole(local, context);
+    const table = await currentEventTable(local, target.queue);
+    const streamed = await streamBatch(provider, local, info.id, table, {
+      queue: target.queue,
+      highWaterMark: options.highWaterMark,
+    });
+    let globalWatermark: string | null = null;
+    for (const row of streamed.cascade) {
+      const watermark = await applyCascadeEvent(local, target, row, options.log);
+      if (watermark !== null) globalWatermark = watermark;
+    }
+    await callRet(local, setCompletedSql, [target.queue, target.worker, info.tick], context);
+    await local.query('commit');
+    return { copied: streamed.rows, read: streamed.rows, globalWatermark };
+  } catch (error) {
+    await local.query('rollback').catch(() => {});
+    throw error;
+  }
+}
+
 export interface Applied {
   /** Events copied into a local queue. */
   copied: number;
@@ -45,8 +80,9 @@ export interface Applied {
 }
 
 /**
- * Apply `batch` in one transaction on `local`; commits on success, rolls back and rethrows
- * on any failure (the batch stays unfinished on the provider and comes again).
+ * A leaf's or merge-leaf's batch, read in bounded blocks: applied in one transaction on
+ * `local`; commits on success, rolls back and rethrows on any failure (the batch stays
+ * unfinished on the provider and comes again).
  */
 export async function applyBatch(
   local: pg.Client,
@@ -60,20 +96,14 @@ export async function applyBatch(
   const applied: Applied = { copied: 0, read: 0, globalWatermark: null };
   await local.query('begin');
   try {
-    if (target.kind === 'branch') {
-      await enterReplicaRole(local, context);
-      copier = new EventCopier(local, await currentEventTable(local, target.queue), 'keep-ids');
-    } else if (target.kind === 'merge') {
-      copier = await mergeCopier(local, target);
-    }
-    const copyAll = target.kind === 'branch';
+    if (target.kind === 'merge') copier = await mergeCopier(local, target);
     const pending: EventRow[] = [];
     for await (const block of prefetched(batch.blocks())) {
       applied.read += block.length;
       for (const event of block) {
         const row = event.row;
         const cascade = isCascadeEvent(row);
-        if (copier !== null && (copyAll || (!cascade && !isLondisteEvent(row)))) {
+        if (copier !== null && !cascade && !isLondisteEvent(row)) {
           pending.push(row);
         }
         if (!cascade) continue;
@@ -108,12 +138,7 @@ export async function applyBatch(
 
 /** COPY into the combined queue; the events get its ids, their own time and payload. */
 async function mergeCopier(local: pg.Client, target: WorkerTarget): Promise<EventCopier> {
-  const mode: CopyMode = 'new-ids';
-  return new EventCopier(
-    local,
-    await currentEventTable(local, target.combinedQueue as string),
-    mode,
-  );
+  return new EventCopier(local, await currentEventTable(local, target.combinedQueue as string));
 }
 
 /** Londiste's own events stay in the partition queue: the combined queue has its own. */
