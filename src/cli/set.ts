@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import pg from 'pg';
 import { AdminSession } from '../cascade/admin/session.js';
 import { type AdminSettings, loadAdminSettings, sampleIni } from '../cascade/admin/settings.js';
 import { withOverrides } from '../consumers/sample-ini.js';
@@ -220,11 +221,34 @@ export async function runSet(args: string[], name = 'setadm'): Promise<number> {
     );
     return 0;
   } catch (error) {
-    return reportFailure(name, error);
+    return reportFailure(name, databaseFailure(error, settings.queue, command.name));
   } finally {
     await session.close();
     pidfile?.release();
   }
+}
+
+/**
+ * A server error is the operator's problem to fix, not a bug of ours: one line with its
+ * SQLSTATE, and for the usual one (no pgq_node here) what to do about it.
+ */
+function databaseFailure(error: unknown, queue: string, command: string): unknown {
+  if (!(error instanceof pg.DatabaseError)) return error;
+  if (error.code === '3F000' || (error.code === '42883' && /pgq_node\./.test(error.message))) {
+    return new SkytoolsError(
+      'NOT_A_NODE',
+      `the local database has no pgq_node schema: it is no node of queue ${queue} (create-root, create-branch or create-leaf install it)`,
+      { queue, command },
+      { cause: error },
+    );
+  }
+  const detail = error.detail ? ` (${error.detail})` : '';
+  return new SkytoolsError(
+    'DB_ERROR',
+    `${command} on queue ${queue}: ${error.message}${detail} [SQLSTATE ${error.code}]`,
+    { queue, command, sqlstate: error.code },
+    { cause: error },
+  );
 }
 
 // upstream's texts.

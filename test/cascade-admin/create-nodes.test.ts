@@ -149,6 +149,34 @@ describe('setadm create-root / create-branch / create-leaf', () => {
     expect(nodeStatus.stdout).toContain('Provider: root\nSubscribers: leaf\n');
   });
 
+  it('a --sync-watermark branch shows its attribute, a consumer error its ERR line', async () => {
+    const branch2 = await nodeDb(test, 'branch2');
+    const result = await admin.run([
+      ...cli(branch2, queue),
+      'create-branch',
+      'branch2',
+      branch2.connstr,
+      '--provider',
+      root.connstr,
+      '--sync-watermark',
+      'branch,branch2',
+    ]);
+    expect(result.code).toBe(0);
+    const attrs = await branch2.db.query('select node_attrs from pgq_node.node_info');
+    expect(new URLSearchParams(attrs.rows[0].node_attrs).get('sync_watermark')).toBe(
+      'branch,branch2',
+    );
+    await leaf.db.query(
+      `select * from pgq_node.set_consumer_error($1, 'leaf_w', 'provider gone\nsecond line')`,
+      [queue],
+    );
+    const status = await admin.run([...cli(root, queue), 'status']);
+    expect(status.stdout).toMatch(
+      /^\+--branch2 \(branch\)\n {6}Lag: .*\n {6}Attr: sync_watermark=branch,branch2$/m,
+    );
+    expect(status.stdout).toMatch(/^\| {8}ERR: leaf_w: provider gone$/m);
+  });
+
   it('a name already in the set, a leaf as provider, a provider that does not answer: refused', async () => {
     const other = await nodeDb(test, 'other');
     const all = [root, branch, leaf, other];
@@ -156,7 +184,7 @@ describe('setadm create-root / create-branch / create-leaf', () => {
     const cases: [string[], string][] = [
       [
         ['create-branch', 'leaf', other.connstr, '--provider', root.connstr],
-        `setadm: error: node leaf already exists in queue ${queue} (members: branch, leaf, root)\n`,
+        `setadm: error: node leaf already exists in queue ${queue} (members: branch, branch2, leaf, root)\n`,
       ],
       [
         ['create-leaf', 'x', other.connstr, '--provider', leaf.connstr],
@@ -193,6 +221,12 @@ describe('setadm create-root / create-branch / create-leaf', () => {
   });
 
   it('missing INI keys, an unknown option, an unknown command: one clear line, exit 1', async () => {
+    const plain = await nodeDb(test, 'plain', { empty: true });
+    const r0 = await admin.run([...cli(plain, queue), 'status']);
+    expect(r0).toMatchObject({
+      code: 1,
+      stderr: `setadm: error: the local database has no pgq_node schema: it is no node of queue ${queue} (create-root, create-branch or create-leaf install it)\n`,
+    });
     const noDb = admin.writeIni('nodb', { queue_name: queue });
     const r1 = await admin.run([noDb, 'status']);
     expect(r1.code).toBe(1);

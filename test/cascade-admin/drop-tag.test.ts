@@ -100,6 +100,7 @@ describe('setadm tag-dead, drop-node, dry runs and bad input', () => {
         'setadm: error: node branch still has subscribers: leaf; move them to another provider first (change-provider)',
       ],
       [root, ['drop-node', 'root'], 'setadm: error: node root still has subscribers: branch'],
+      [branch, ['takeover', 'nope'], 'setadm: error: '],
     ];
     for (const [node, args, message] of cases) {
       const result = await admin.run([...cli(node, queue), ...args]);
