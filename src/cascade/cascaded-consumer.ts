@@ -272,7 +272,10 @@ export class CascadedConsumer {
       const local = await this.#setup.connect();
       const node = await getNodeInfo(local, queue);
       const location = providerLocation ?? (node.provider_location as string);
-      const provider = await this.#provider.connect(providerLocation ?? 'provider', location);
+      const provider = await this.#provider.connect(
+        providerLocation === undefined ? (node.provider_node as string) : 'the given provider',
+        location,
+      );
       const providerNode = (await getNodeInfo(provider, queue)).node_name as string;
       await provider.query('select pgq.register_consumer($1, $2)', [queue, consumer]);
       const { rows } = await provider.query<{ last_tick: string }>(

@@ -208,9 +208,10 @@ export class CascadedWorker {
   }
 
   /**
-   * A batch whose tick is the node's position was applied before: only its local tick may
-   * be missing (the process died between the copy's commit and the tick) and the provider
-   * still has to hear that it is finished.
+   * One provider batch. It starts at the node's position: apply it. It ends there: it was
+   * applied before a crash that came before the provider heard of it (its local tick, if
+   * missing, was made again by restoreTick): only finish it. Anything else: Lost position.
+   * True when the batch was applied or finished.
    */
   async #handleBatch(state: WorkerState, kind: CopyKind, info: ProviderBatchInfo) {
     const worker = state.worker_name;
