@@ -98,6 +98,7 @@ describe('takeover of a live root (switchover)', () => {
       async () => producer.committed.length >= afterSecond + step,
     );
     await producer.stop();
+    expect(producer.failures).toEqual([]);
     const expected = producer.committed.map(String);
     await waitFor(
       'the leaf consumer to see every event',

@@ -5,7 +5,7 @@
  * furthest, then becomes root, and a gravestone consumer `OLD.gravestone` on the new root
  * marks where the old root's history forks off, for `resurrect`.
  */
-import type { NodeInfo } from '../node-calls.js';
+import { CascadeError, type NodeInfo } from '../node-calls.js';
 import { changeProvider } from './change-provider.js';
 import { setPaused } from './pause.js';
 import type { AdminSession } from './session.js';
@@ -16,7 +16,6 @@ import {
   subscribersOf,
   tickOf,
   waitForTick,
-  workerTick,
 } from './takeover-state.js';
 import { runSteps, type Step, setadm, sqlOn } from './takeover-steps.js';
 
@@ -80,6 +79,11 @@ export async function failoverRoot(
     {
       title: `promote ${newName} to root`,
       run: async () => {
+        // The fork point is the last tick the node copied (its queue's top): once it is root
+        // it ticks by itself, and its new ticks reuse ids the old root may have used for
+        // batches that are lost.
+        lastTick = await queueTop(session, newName);
+        session.out.info(`${newName}: last copied tick is ${lastTick}`);
         await session.change(newName, newDb, 'select * from pgq_node.promote_branch($1)', [queue]);
       },
       manual: () => sqlOn(newName, 'pgq_node.promote_branch', [queue]),
@@ -107,7 +111,6 @@ export async function failoverRoot(
     {
       title: `register gravestone ${gravestone} on ${newName} at its last tick`,
       run: async () => {
-        lastTick = String(await workerTick(session, newName));
         await session.change(
           newName,
           newDb,
@@ -162,6 +165,22 @@ function furthestAhead(others: MemberState[], tick: bigint): MemberState | null 
     }
   }
   return best;
+}
+
+async function queueTop(session: AdminSession, name: string): Promise<string> {
+  const rows = await session.read<{ tick: string }>(
+    await session.db(name),
+    'select last_tick_id::text as tick from pgq.get_queue_info($1)',
+    [session.queue],
+  );
+  const tick = rows[0]?.tick;
+  if (tick === undefined) {
+    throw new CascadeError('NO_QUEUE', `node ${name} has no queue ${session.queue}`, {
+      queue: session.queue,
+      node: name,
+    });
+  }
+  return tick;
 }
 
 /** tag-dead on the local node and every member that answers; the others are warned about. */

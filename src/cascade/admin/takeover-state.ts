@@ -62,11 +62,6 @@ export function tickOf(value: string | null | undefined): bigint {
   return value === null || value === undefined ? -1n : BigInt(value);
 }
 
-/** A worker's completed tick as get_node_info reports it. */
-export async function workerTick(session: AdminSession, name: string): Promise<bigint> {
-  return tickOf((await memberInfo(session, name)).worker_last_tick);
-}
-
 /**
  * Poll until the worker of `name` has completed `tick`. Progress on stderr, with the
  * worker's error and pause state, so an operator sees why a wait does not end.
