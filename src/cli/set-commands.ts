@@ -301,7 +301,7 @@ export const adminCommands: AdminCommand[] = [
         '',
         '  --timeout SECONDS     give up after this long, exit 1 (default: no limit)',
       ].join('\n'),
-      readOnly: true,
+
       async run(ctx) {
         const options = { timeoutSeconds: timeout(ctx.flags) };
         if (name === 'wait-root') await waitForRoot(ctx.session, options);
