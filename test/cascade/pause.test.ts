@@ -34,7 +34,13 @@ beforeAll(async () => {
   await CascadedConsumer.register({ connection: branch.config, queue, consumer: 'app' });
   runs = [
     background((signal) =>
-      new CascadedWorker({ connection: branch.config, queue, loopDelay: 0.05 }).run({ signal }),
+      new CascadedWorker({
+        connection: branch.config,
+        queue,
+        loopDelay: 0.05,
+        // remote_extra_connstr: appended to the provider's location when connecting.
+        extraConnstr: 'application_name=pause_test_extra',
+      }).run({ signal }),
     ),
     background((signal) =>
       new CascadedConsumer({
@@ -78,6 +84,10 @@ describe('pause and resume of the worker and a cascaded consumer', () => {
     await root.db.query(`select pgq.insert_event($1, 'data', 'one')`, [queue]);
     const first = await tickRoot(root.db, queue);
     await waitFor(async () => (await completedTick(branch.db, queue)) === first, 'first batch');
+    const sessions = await root.db.query(
+      `select 1 from pg_stat_activity where application_name = 'pause_test_extra'`,
+    );
+    expect(sessions.rows).toHaveLength(1);
 
     await setPaused('branch_worker', true);
     await root.db.query(`select pgq.insert_event($1, 'data', 'two')`, [queue]);
