@@ -74,6 +74,8 @@ export class CascadedConsumer {
   readonly #sizes: BlockSize;
   #running = false;
   #saidIdle = false;
+  /** The last loop found the target node a root. */
+  #standby = false;
 
   constructor(options: CascadedConsumerOptions) {
     const { resolved } = resolveCommon(options, { consumer: options?.consumer });
@@ -142,7 +144,9 @@ export class CascadedConsumer {
           await sleep(this.options.retryDelayMs, signal);
           continue;
         }
-        if (!busy) await this.#wakeup.wait(this.options.loopDelayMs, signal);
+        // On a root there is nothing to follow: look again less often, as upstream does.
+        const idle = this.#standby ? 10 * this.options.loopDelayMs : this.options.loopDelayMs;
+        if (!busy) await this.#wakeup.wait(idle, signal);
       }
     } finally {
       this.#running = false;
@@ -171,7 +175,8 @@ export class CascadedConsumer {
       await callRet(local, setUptodateSql, [queue, consumer], { queue, consumer });
       state = await consumerState(local, queue, consumer);
     }
-    if (state.paused || state.node_type === 'root') {
+    this.#standby = state.node_type === 'root';
+    if (state.paused || this.#standby) {
       // On the root the queue is local and nothing cascades into it: stand by.
       if (!this.#saidIdle) this.log.info({ standby: 1, paused: state.paused }, 'idle');
       this.#saidIdle = true;
