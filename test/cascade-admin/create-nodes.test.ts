@@ -177,6 +177,47 @@ describe('setadm create-root / create-branch / create-leaf', () => {
     expect(status.stdout).toMatch(/^\| {8}ERR: leaf_w: provider gone$/m);
   });
 
+  it('create-leaf --merge makes a merge-leaf into a local root queue', async () => {
+    const part = await nodeDb(test, 'part');
+    const combined = await admin.run([
+      ...cli(part, 'combined'),
+      'create-root',
+      'comb',
+      part.connstr,
+    ]);
+    expect(combined.code).toBe(0);
+    const missing = await admin.run([
+      ...cli(part, queue),
+      'create-leaf',
+      'part',
+      part.connstr,
+      '--provider',
+      root.connstr,
+      '--merge',
+      'nope',
+    ]);
+    expect(missing.stderr).toBe(
+      'setadm: error: --merge queue nope is no root or branch queue in the local database\n',
+    );
+    const merged = await admin.run([
+      ...cli(part, queue),
+      'create-leaf',
+      'part',
+      part.connstr,
+      '--provider',
+      root.connstr,
+      '--merge',
+      'combined',
+    ]);
+    expect(merged.code).toBe(0);
+    const info = await admin.run([...cli(part, queue), 'node-info']);
+    expect(info.stdout).toContain('Combined queue: combined (root)\n');
+    const target = await admin.run([...cli(part, 'combined'), 'node-info']);
+    expect(target.stdout).toContain(`Target for: ${queue}\n`);
+    // Gone again, so the member lists of the next tests stay as they were.
+    expect((await admin.run([...cli(root, queue), 'drop-node', 'part'])).code).toBe(0);
+  });
+
   it('a name already in the set, a leaf as provider, a provider that does not answer: refused', async () => {
     const other = await nodeDb(test, 'other');
     const all = [root, branch, leaf, other];
