@@ -258,7 +258,12 @@ async function findRoot(
     const up = await connectNode(location, { queue: session.queue, node: next }, { extraConnstr });
     if (db !== provider) await db.end().catch(() => {});
     db = up;
-    info = await getNodeInfo(db, session.queue);
+    try {
+      info = await getNodeInfo(db, session.queue);
+    } catch (error) {
+      await db.end().catch(() => {});
+      throw error;
+    }
   }
   return { name: info.node_name as string, db };
 }
