@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
 import { cli, type NodeDb, nodeDb, snapshot, useAdmin } from './helpers.js';
@@ -300,6 +302,10 @@ describe('setadm create-root / create-branch / create-leaf', () => {
     expect(ini.code).toBe(0);
     expect(ini.stdout).toMatch(/^\[cascade_admin\]\n/);
     expect(ini.stdout).toContain('\nqueue_name = abc\n');
+    // The sample is the one docs/cascade.md shows.
+    const doc = readFileSync(path.resolve(import.meta.dirname, '../../docs/cascade.md'), 'utf8');
+    const shown = /```ini\n(\[cascade_admin\]\n## the local node[\s\S]*?)```/.exec(doc)?.[1];
+    expect((await admin.run(['--ini'])).stdout).toBe(shown);
     const help = await admin.run(['--help']);
     expect(help.stdout).toContain('change-provider  move a node');
     const one = await admin.run(['--help', 'create-leaf']);

@@ -130,35 +130,30 @@ function fromCommandLine(cli: CommandLineSettings, overrides: Record<string, str
 }
 
 export const sampleIni = `[cascade_admin]
-## the job's name (default: the file name without .ini): log lines, and the default
-## worker name of create-root/branch/leaf
-#job_name = node1
-
-## the local node's database (libpq key=value string or URL)
+## the local node (libpq key=value string or URL) and the cascaded queue
 node_db = dbname=node1
-
-## the cascaded queue
 queue_name = myqueue
 
-## defaults for create-root/branch/leaf when not given on the command line
+## default: the file name without .ini; names log lines and (by default) the worker
+#job_name = node1
+
+## defaults for create-root / create-branch / create-leaf
 #node_name = node1
 #public_node_location = host=node1.example.com dbname=node1
 #initial_provider_location = host=root.example.com dbname=root
 
-## appended to every connect string built from a node's public location
-#remote_extra_connstr = user=cascade password=secret
+## appended to every connect string built from a node's location
+#remote_extra_connstr = user=cascade password=secret connect_timeout=5
 
-## the pgq consumer name of this node's worker on its provider (default: job_name)
+## the worker's pgq consumer name on its provider (default: job_name)
 #worker_name = node1_worker
 
-## the worker (setadm CONFIG worker) and admin commands (<pidfile>.admin)
+## the worker's pidfile and log; admin commands lock <pidfile>.admin
 pidfile = ~/pid/%(job_name)s.pid
 logfile = ~/log/%(job_name)s.log
 
-## seconds the worker sleeps when there is no batch
+## worker: seconds to sleep without a batch; watermark periods (seconds)
 #loop_delay = 1
-
-## how often the root publishes the global watermark / a node reports its local watermark
 #global_wm_publish_period = 300
 #local_wm_publish_period = 300
 `;
