@@ -28,6 +28,19 @@ describe('setadm create-root / create-branch / create-leaf', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('[dry-run] on root: install schemas pgq, pgq_node');
     expect(dry.stdout).toContain('pgq_node.create_node');
+    // A location without host= works only through each machine's own socket: a warning.
+    const socket = await admin.run([
+      ...cli(root, queue),
+      'create-root',
+      'root',
+      `dbname=${root.database}`,
+      '--nocheck',
+      '--dry-run',
+    ]);
+    expect(socket.code).toBe(0);
+    expect(socket.stderr).toContain(
+      'WARNING: public connect string of node root has no host=; other nodes reach it only through their own local socket',
+    );
     expect(await snapshot([root])).toEqual(before);
   });
 
