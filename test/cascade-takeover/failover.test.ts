@@ -7,7 +7,7 @@
  * the consumer sees the first two kinds and what the new root takes afterwards, each exactly
  * once; resurrect dumps exactly the lost events to the file and deletes them.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,11 +152,32 @@ describe('failover from a stopped root, then resurrect', () => {
     root = await reconnect(cluster, 'old_root');
     expect(await queueData(root, queue)).toEqual([...seenByAll, ...branchOnly, ...lost]);
     const dumpFile = path.join(dumpDir, 'lost.json');
+    const dry = await withSession(
+      root,
+      queue,
+      async (session, captured) => {
+        await resurrect(session, { dumpFile });
+        return captured.print.join('\n');
+      },
+      { dryRun: true },
+    );
+    expect(dry).toMatch(/\[dry-run\] on old_root: select \* from pgq_node\.demote_root/);
+    expect(dry).toMatch(/would dump \d+ event\(s\) after tick \d+ to .*lost\.json/);
+    expect(existsSync(dumpFile)).toBe(false);
+    expect(await nodeInfo(root)).toMatchObject({ node_type: 'root' });
+    expect(await queueData(root, queue)).toEqual([...seenByAll, ...branchOnly, ...lost]);
+    expect(await consumerTick(branch, 'old_root.gravestone')).toBe(gravestone);
+
     const resurrected = await withSession(root, queue, async (session, captured) => {
       await resurrect(session, { dumpFile });
       return captured;
     });
     expect(resurrected.info.at(-1)).toMatch(/its worker is paused.*resume/);
+    // Run again, it refuses to overwrite the dump.
+    const again = await withSession(root, queue, (session) =>
+      resurrect(session, { dumpFile }),
+    ).catch((e: unknown) => e);
+    expect((again as Error).message).toMatch(/dump file .*lost\.json exists.*nothing changed/);
     const dump = JSON.parse(readFileSync(dumpFile, 'utf8')) as Record<string, unknown>[];
     expect(dump.filter((e) => e.ev_type === 'data').map((e) => e.ev_data)).toEqual(lost);
     for (const event of dump) {

@@ -4,6 +4,7 @@
  * switch combinations; the step runner's report when a step fails midway.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resurrect } from '../../src/cascade/admin/resurrect.js';
 import { takeover } from '../../src/cascade/admin/takeover.js';
 import { runSteps, TakeoverError } from '../../src/cascade/admin/takeover-steps.js';
 import { CascadeError } from '../../src/cascade/node-calls.js';
@@ -110,6 +111,19 @@ describe('takeover refusals', () => {
     });
     await withSession(leaf, queue, (session) =>
       refusedUnchanged(() => takeover(session, { oldNode: 'root' }), 'LEAF_TAKEOVER', /is a leaf/),
+    );
+  });
+
+  it('resurrect on a root that was never failed over, or on a leaf: refuses, changes nothing', async () => {
+    await withSession(root, queue, (session) =>
+      refusedUnchanged(
+        () => resurrect(session, { dumpFile: '/nonexistent/never-written.json' }),
+        'NO_GRAVESTONE',
+        /no member has consumer root\.gravestone \(tried: branch, leaf\)/,
+      ),
+    );
+    await withSession(leaf, queue, (session) =>
+      refusedUnchanged(() => resurrect(session, {}), 'LEAF_RESURRECT', /is a leaf/),
     );
   });
 
