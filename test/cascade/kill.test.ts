@@ -1,13 +1,14 @@
 /**
  * A branch's worker killed with SIGKILL in the middle of copying a batch, again and again,
  * then run to the end: the branch holds every root event once with the same ids and every
- * root tick, so its batches are the root's. Also the narrow window between the copy's commit
- * and the tick, made by hand: the next loop makes the missing tick again.
+ * root tick, so its batches are the root's. The same for a CascadedConsumer: every event
+ * applied once in its target. Also the narrow window between the copy's commit and the
+ * tick, made by hand: the next loop makes the missing tick again.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CascadedWorker } from '../../src/cascade/index.js';
+import { CascadedConsumer, CascadedWorker } from '../../src/cascade/index.js';
 import { useTestDatabase } from '../harness/database.js';
 import {
   batches,
@@ -24,7 +25,8 @@ import {
 } from './helpers.js';
 
 const test = useTestDatabase();
-const child = fileURLToPath(new URL('./fixtures/worker-child.mjs', import.meta.url));
+const workerChild = fileURLToPath(new URL('./fixtures/worker-child.mjs', import.meta.url));
+const consumerChild = fileURLToPath(new URL('./fixtures/consumer-child.mjs', import.meta.url));
 const stress = process.env.SKYTOOLS_STRESS === '1';
 const tickCount = stress ? 60 : 20;
 const perTick = 1000;
@@ -57,9 +59,11 @@ interface Running {
 }
 
 function startWorker(): Running {
-  const proc = spawn(process.execPath, [child, JSON.stringify(branch.config), queue, '25'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return startChild([workerChild, JSON.stringify(branch.config), queue, '25']);
+}
+
+function startChild(args: string[]): Running {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString();
@@ -80,10 +84,15 @@ function startWorker(): Running {
 
 /** The worker's local session is inside its copy transaction right now. */
 async function copying(): Promise<boolean> {
-  const { rows } = await branch.db.query(
+  return inTransaction(branch, 'kill-test-worker');
+}
+
+async function inTransaction(node: TestNode, application: string): Promise<boolean> {
+  const { rows } = await node.db.query(
     `select 1 from pg_stat_activity
-      where application_name = 'kill-test-worker' and datname = current_database()
+      where application_name = $1 and datname = current_database()
         and xact_start is not null and (state = 'idle in transaction' or query ilike 'copy%')`,
+    [application],
   );
   return rows.length > 0;
 }
@@ -122,12 +131,56 @@ describe('CascadedWorker under SIGKILL', () => {
     expect(await batches(branch.db, queue, start)).toEqual(await batches(root.db, queue, start));
   });
 
+  it('a CascadedConsumer killed mid-batch and restarted applies every event once', async () => {
+    await branch.db.query('create table applied (ev_id bigint, tick bigint)');
+    await CascadedConsumer.register({ connection: branch.config, queue, consumer: 'app' });
+    for (let t = 0; t < (stress ? 20 : 6); t++) {
+      await root.db.query(
+        `select pgq.insert_event($1, 'c', i::text) from generate_series(1, $2) i`,
+        [queue, perTick],
+      );
+      await tickRoot(root.db, queue);
+    }
+    const args = [consumerChild, JSON.stringify(branch.config), queue, 'app', '20'];
+    for (let run = 0; run < kills; run++) {
+      const running = startChild(args);
+      await waitFor(
+        async () =>
+          (await inTransaction(branch, 'kill-test-consumer')) || running.proc.exitCode !== null,
+        'the consumer to be inside a target transaction',
+      );
+      expect(running.proc.exitCode, running.output()).toBeNull();
+      running.proc.kill('SIGKILL');
+      await running.exited;
+      await waitFor(
+        async () => !(await inTransaction(branch, 'kill-test-consumer')),
+        'the killed session to end',
+      );
+    }
+    const last = startChild(args);
+    const top = await queueTop(root.db, queue);
+    await waitFor(async () => {
+      const { rows } = await branch.db.query(
+        `select completed_tick::text as t from pgq_node.get_consumer_state($1, 'app')`,
+        [queue],
+      );
+      return rows[0]?.t === top || last.proc.exitCode !== null;
+    }, 'the last consumer to catch up');
+    last.proc.kill('SIGINT');
+    expect(await last.exited, last.output()).toBe(0);
+    const produced = (await queueEvents(root.db, queue)).filter((e) => e.ev_type === 'c');
+    const applied = await branch.db.query('select a.ev_id::text from applied a order by a.ev_id');
+    expect(applied.rows.map((r) => r.ev_id)).toEqual(produced.map((e) => e.ev_id));
+  });
+
   it('a tick lost between the copy commit and the tick is made again on the next loop', async () => {
     await root.db.query(`select pgq.insert_event($1, 'k', 'late', $1, null, null, null)`, [queue]);
     const tick = await tickRoot(root.db, queue);
     const worker = new CascadedWorker({ connection: branch.config, queue, loopDelay: 0.05 });
     try {
-      expect(await worker.runOnce()).toBe(true);
+      while (await worker.runOnce()) {
+        // every batch up to the root's last tick
+      }
       expect(await queueTop(branch.db, queue)).toBe(tick);
       const made = await ticks(branch.db, queue, String(Number(tick) - 1));
       // As if the process had died after committing the copy, before making the tick.
