@@ -84,6 +84,20 @@ export async function changeProvider(
       [queue, t.consumer, newProvider],
     );
     switched = true;
+    // A worker that read its state just before the pause may have finished one more batch
+    // from the old provider since: start it on the new one where it really is.
+    const now = await consumerInfo(t.db, queue, t.node, t.consumer);
+    if (!session.dryRun && now.last_tick_id !== lastTick) {
+      session.out.info(
+        `${t.node}: ${t.consumer} moved on to tick ${now.last_tick_id}; repositioning`,
+      );
+      await session.execute(
+        newProvider,
+        providerDb,
+        'select pgq.register_consumer_at($1, $2, $3)',
+        [queue, t.consumer, now.last_tick_id],
+      );
+    }
   } finally {
     if (!before.paused) {
       await setPaused(session, t, false, { wait: false });
