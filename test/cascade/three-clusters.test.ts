@@ -157,5 +157,5 @@ describe('cascade on three clusters with the Node worker', () => {
     expect(inserted.rows.map((r) => r.ev_id)).toEqual(
       rootBatches.flatMap(([, ids]) => ids).filter((id) => orderIds.has(id)),
     );
-  });
+  }, 180_000);
 });
