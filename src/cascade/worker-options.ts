@@ -14,9 +14,12 @@ export interface CascadedWorkerOptions {
   globalWmPublishPeriod?: number;
   /** Branch and leaf: seconds between local watermark reports to the provider. Default 300. */
   localWmPublishPeriod?: number;
-  /** Events read from the provider per block at most (the copy buffer). Default 5000. */
+  /**
+   * Events read from the provider per block at most, where events are read as rows (leaf,
+   * merge-leaf). A branch streams COPY text instead, bounded by bytes alone. Default 5000.
+   */
   batchMaxEvents?: number;
-  /** About how many bytes of events a block holds at most. Default 8 MiB. */
+  /** About how many bytes of events are held at most (a block, or the copy streams). Default 8 MiB. */
   batchMaxBytes?: number;
   /** Seconds to wait after a failed loop before the next try. Default 5. */
   retryDelay?: number;
