@@ -18,6 +18,7 @@ import {
   waitForTick,
 } from './takeover-state.js';
 import { runSteps, type Step, setadm, sqlOn } from './takeover-steps.js';
+import { registerSubscriberAt } from './takeover-subscribe.js';
 
 /** The consumer on the new root that remembers a failed root's last position. */
 export function gravestoneName(node: string): string {
@@ -110,14 +111,7 @@ export async function failoverRoot(
   steps.push(
     {
       title: `register gravestone ${gravestone} on ${newName} at its last tick`,
-      run: async () => {
-        await session.change(
-          newName,
-          newDb,
-          'select * from pgq_node.register_subscriber($1, $2, $3, $4)',
-          [queue, oldName, gravestone, lastTick],
-        );
-      },
+      run: () => registerSubscriberAt(session, newName, newDb, oldName, gravestone, lastTick ?? ''),
       manual: () =>
         sqlOn(newName, 'pgq_node.register_subscriber', [
           queue,

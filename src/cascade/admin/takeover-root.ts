@@ -11,6 +11,7 @@ import type { AdminSession } from './session.js';
 import { mergeWorkers, setMergePaused, waitMergeMatch } from './takeover-merge.js';
 import { tickOf, waitForTick } from './takeover-state.js';
 import { runSteps, type Step, setadm, sqlOn } from './takeover-steps.js';
+import { registerSubscriberAt } from './takeover-subscribe.js';
 
 export async function switchoverRoot(
   session: AdminSession,
@@ -113,14 +114,15 @@ export async function switchoverRoot(
     },
     {
       title: `register ${oldName} as subscriber of ${newName} at the last tick`,
-      run: async () => {
-        await session.change(
+      run: () =>
+        registerSubscriberAt(
+          session,
           newName,
           newDb,
-          'select * from pgq_node.register_subscriber($1, $2, $3, $4)',
-          [queue, oldName, oldWorker, lastTick ?? lastTickText()],
-        );
-      },
+          oldName,
+          oldWorker,
+          lastTick ?? lastTickText(),
+        ),
       manual: () =>
         sqlOn(newName, 'pgq_node.register_subscriber', [queue, oldName, oldWorker, lastTickText()]),
     },

@@ -46,7 +46,11 @@ export async function takeover(session: AdminSession, options: TakeoverOptions):
   }
   await session.location(oldName); // an unknown node fails here, naming the members
   if (newInfo.node_type === 'leaf') {
-    await refuseLeaf(session, oldName, newInfo);
+    throw new CascadeError(
+      'LEAF_TAKEOVER',
+      `node ${newName} is a leaf of queue ${queue}: it has no queue to provide, so it cannot take over ${oldName}`,
+      context,
+    );
   }
 
   if (options.deadRoot || options.deadBranch) {
@@ -103,15 +107,6 @@ export async function takeover(session: AdminSession, options: TakeoverOptions):
     options.force === true,
   );
   await takeoverBranch(session, { oldName, oldInfo, newInfo, moveAll: options.all === true });
-}
-
-/** A leaf has no queue, so it can take over nothing but another leaf's consumers' place. */
-async function refuseLeaf(session: AdminSession, oldName: string, newInfo: NodeInfo) {
-  throw new CascadeError(
-    'LEAF_TAKEOVER',
-    `node ${newInfo.node_name} is a leaf of queue ${session.queue}: it has no queue to provide, so it cannot take over ${oldName}`,
-    { queue: session.queue, node: newInfo.node_name, oldNode: oldName },
-  );
 }
 
 /** The old node's info; a node that does not answer gets a hint about the failover switches. */
