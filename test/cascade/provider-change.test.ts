@@ -204,6 +204,10 @@ describe('provider changes under running workers', () => {
     );
     await waitFor(async () => (await completedTick(branch.db, queue)) === lastTick, 'catch up');
     await pause(branch, queue, 'branch_worker', true);
+    const published = async () =>
+      (await queueEvents(branch.db, queue)).filter((e) => e.ev_type === 'pgq.global-watermark')
+        .length;
+    const publishedBefore = await published();
     await branch.db.query('select * from pgq_node.promote_branch($1)', [queue]);
     await branch.db.query('select * from pgq_node.register_subscriber($1, $2, $3, $4)', [
       queue,
@@ -216,6 +220,8 @@ describe('provider changes under running workers', () => {
     await root.db.query('select * from pgq_node.demote_root($1, 3, $2)', [queue, 'branch']);
     await pause(root, queue, 'root_worker', false);
 
+    // The promoted node's worker now publishes the global watermark itself.
+    await waitFor(async () => (await published()) > publishedBefore, 'a global watermark event');
     stopProducing = producer(branch, queue, 'new');
     await waitFor(
       async () => Number(await completedTick(root.db, queue)) > Number(lastTick) + 5,
