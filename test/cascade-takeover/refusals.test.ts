@@ -172,6 +172,19 @@ describe('takeover refusals', () => {
       ),
     );
 
+    // A worker with an error is refused too, whatever its position.
+    await branch.db.query(`select * from pgq_node.set_consumer_error($1, 'branch_worker', $2)`, [
+      queue,
+      'copy failed: disk full\nsecond line',
+    ]);
+    await withSession(branch, queue, (session) =>
+      refusedUnchanged(
+        () => takeover(session, { oldNode: 'root' }),
+        'NOT_CAUGHT_UP',
+        /the worker of node branch has an error: copy failed: disk full; node branch is not caught up/,
+      ),
+    );
+
     for (const node of [root, branch, leaf]) runners.push(startWorker(node, queue));
     const warned = await withSession(branch, queue, async (session, captured) => {
       await takeover(session, { oldNode: 'root', force: true });

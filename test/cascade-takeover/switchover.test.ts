@@ -73,15 +73,18 @@ describe('takeover of a live root (switchover)', () => {
       async () => producer.committed.length >= step,
     );
     const firstInfo = await withSession(branch, queue, async (session, captured) => {
-      await takeover(session, { oldNode: 'node_r' });
+      // --all: the leaf, the old root's other subscriber, moves under the new root too.
+      await takeover(session, { oldNode: 'node_r', all: true });
       return captured.info;
     });
     expect(await nodeType(branch)).toEqual({ node_type: 'root', provider_node: 'node_b' });
     expect(await nodeType(root)).toEqual({ node_type: 'branch', provider_node: 'node_b' });
+    expect(await nodeType(leaf)).toEqual({ node_type: 'leaf', provider_node: 'node_b' });
     expect(firstInfo.some((line) => /switchover node_r -> node_b: step 1\/\d+/.test(line))).toBe(
       true,
     );
-    expect(firstInfo.at(-1)).toMatch(/switchover node_r -> node_b: done/);
+    expect(firstInfo.some((line) => /switchover node_r -> node_b: done/.test(line))).toBe(true);
+    expect(firstInfo.at(-1)).toMatch(/move subscribers of node_r to node_b: done/);
 
     const afterFirst = producer.committed.length;
     await waitFor(
@@ -91,6 +94,17 @@ describe('takeover of a live root (switchover)', () => {
     await withSession(root, queue, (session) => takeover(session, { oldNode: 'node_b' }));
     expect(await nodeType(root)).toEqual({ node_type: 'root', provider_node: 'node_r' });
     expect(await nodeType(branch)).toEqual({ node_type: 'branch', provider_node: 'node_r' });
+
+    // The long form goes on switching back and forth.
+    for (let round = 0; round < (stress ? 6 : 0); round++) {
+      const [from, to] = round % 2 === 0 ? [root, branch] : [branch, root];
+      const before = producer.committed.length;
+      await waitFor(
+        'events before the next round',
+        async () => producer.committed.length >= before + step,
+      );
+      await withSession(to, queue, (session) => takeover(session, { oldNode: from.name }));
+    }
 
     const afterSecond = producer.committed.length;
     await waitFor(
