@@ -73,6 +73,8 @@ export class CascadedConsumer {
   readonly #wakeup = new Wakeup();
   readonly #sizes: BlockSize;
   #running = false;
+  /** close() was called: failures of the loop in hand are its doing. */
+  #closing = false;
   #saidIdle = false;
   /** The last loop found the target node a root. */
   #standby = false;
@@ -140,6 +142,7 @@ export class CascadedConsumer {
         try {
           busy = await this.runOnce(handler, { signal });
         } catch (error) {
+          if (this.#closing) break; // closed under the loop: an immediate stop
           this.log.error({ err: error }, 'cascaded consumer loop failed; retrying');
           await sleep(this.options.retryDelayMs, signal);
           continue;
@@ -156,11 +159,14 @@ export class CascadedConsumer {
 
   /** One loop; true when a batch was applied or finished. Failures are stored and rethrown. */
   async runOnce(handler: CascadedEventHandler, options: { signal?: AbortSignal } = {}) {
+    this.#closing = false;
     try {
       return await this.#loop(handler, options.signal);
     } catch (error) {
       await this.#provider.close();
-      await recordError(this.#local, this.queue, this.consumer, error, this.log);
+      // An error caused by close() (an immediate stop) is not the node's error.
+      if (!this.#closing)
+        await recordError(this.#local, this.queue, this.consumer, error, this.log);
       throw error;
     }
   }
@@ -322,6 +328,7 @@ export class CascadedConsumer {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#provider.close();
     await this.#local.close();
     await this.#setup.close();

@@ -50,6 +50,8 @@ export class CascadedWorker {
   #nodeType: string | null = null;
   #saidPaused = false;
   #running = false;
+  /** close() was called: failures of the loop in hand are its doing. */
+  #closing = false;
 
   constructor(options: CascadedWorkerOptions) {
     const { resolved, number } = resolveCommon(options, {});
@@ -105,6 +107,7 @@ export class CascadedWorker {
         try {
           busy = await this.runOnce();
         } catch (error) {
+          if (this.#closing) break; // closed under the loop: an immediate stop
           this.log.error({ err: error }, 'worker loop failed; retrying');
           await sleep(this.options.retryDelayMs, signal);
           continue;
@@ -122,11 +125,13 @@ export class CascadedWorker {
    * asks. True when a batch was applied. A failure is stored in cur_error and rethrown.
    */
   async runOnce(): Promise<boolean> {
+    this.#closing = false;
     try {
       return await this.#loop();
     } catch (error) {
       await this.#provider.close();
-      await recordError(this.#local, this.queue, this.#worker, error, this.log);
+      // An error caused by close() (an immediate stop) is not the node's error.
+      if (!this.#closing) await recordError(this.#local, this.queue, this.#worker, error, this.log);
       throw error;
     }
   }
@@ -354,6 +359,7 @@ export class CascadedWorker {
 
   /** Close both sessions; the worker can run again later. */
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#provider.close();
     await this.#local.close();
   }
