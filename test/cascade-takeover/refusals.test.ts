@@ -3,6 +3,9 @@
  * node, a failover onto a root that still answers, a lagging new node (until --force), bad
  * switch combinations; the step runner's report when a step fails midway.
  */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resurrect } from '../../src/cascade/admin/resurrect.js';
 import { takeover } from '../../src/cascade/admin/takeover.js';
@@ -115,13 +118,20 @@ describe('takeover refusals', () => {
   });
 
   it('resurrect on a root that was never failed over, or on a leaf: refuses, changes nothing', async () => {
-    await withSession(root, queue, (session) =>
-      refusedUnchanged(
-        () => resurrect(session, { dumpFile: '/nonexistent/never-written.json' }),
+    const dumpFile = path.join(tmpdir(), `skytools-never-written-${process.pid}.json`);
+    await withSession(root, queue, async (session) => {
+      await refusedUnchanged(
+        () => resurrect(session, { dumpFile }),
         'NO_GRAVESTONE',
         /no member has consumer root\.gravestone \(tried: branch, leaf\)/,
-      ),
-    );
+      );
+      await refusedUnchanged(
+        () => resurrect(session, { dumpFile: '/nonexistent/dir/lost.json' }),
+        'DUMP_NOT_WRITABLE',
+        /cannot write the dump file \/nonexistent\/dir\/lost\.json/,
+      );
+    });
+    expect(existsSync(dumpFile)).toBe(false);
     await withSession(leaf, queue, (session) =>
       refusedUnchanged(() => resurrect(session, {}), 'LEAF_RESURRECT', /is a leaf/),
     );

@@ -30,6 +30,8 @@ const test = useTestDatabase();
 const startCluster = useExtraClusters();
 const queue = 'switch q';
 const stress = process.env.SKYTOOLS_STRESS === '1';
+/** Deadline of each wait: the long form produces far more. */
+const waitSeconds = stress ? 600 : 30;
 let root: Node;
 let branch: Node;
 let leaf: Node;
@@ -60,7 +62,9 @@ async function nodeType(node: Node) {
 }
 
 describe('takeover of a live root (switchover)', () => {
-  it('moves the root there and back under a steady producer; every event seen exactly once', async () => {
+  it('moves the root there and back under a steady producer; every event seen exactly once', {
+    timeout: stress ? 3_600_000 : 60_000,
+  }, async () => {
     for (const node of [root, branch, leaf]) runners.push(startWorker(node, queue));
     runners.push(startTicker([root, branch], queue));
     const audit = await startAudit(leaf, root, queue, 'audit');
@@ -71,6 +75,7 @@ describe('takeover of a live root (switchover)', () => {
     await waitFor(
       'events before the first switchover',
       async () => producer.committed.length >= step,
+      waitSeconds,
     );
     const firstInfo = await withSession(branch, queue, async (session, captured) => {
       // --all: the leaf, the old root's other subscriber, moves under the new root too.
@@ -90,6 +95,7 @@ describe('takeover of a live root (switchover)', () => {
     await waitFor(
       'events on the new root',
       async () => producer.committed.length >= afterFirst + step,
+      waitSeconds,
     );
     await withSession(root, queue, (session) => takeover(session, { oldNode: 'node_b' }));
     expect(await nodeType(root)).toEqual({ node_type: 'root', provider_node: 'node_r' });
@@ -102,6 +108,7 @@ describe('takeover of a live root (switchover)', () => {
       await waitFor(
         'events before the next round',
         async () => producer.committed.length >= before + step,
+        waitSeconds,
       );
       await withSession(to, queue, (session) => takeover(session, { oldNode: from.name }));
     }
@@ -110,6 +117,7 @@ describe('takeover of a live root (switchover)', () => {
     await waitFor(
       'events after switching back',
       async () => producer.committed.length >= afterSecond + step,
+      waitSeconds,
     );
     await producer.stop();
     expect(producer.failures).toEqual([]);
@@ -117,11 +125,12 @@ describe('takeover of a live root (switchover)', () => {
     await waitFor(
       'the leaf consumer to see every event',
       async () => audit.seen.length >= expected.length,
-      60,
+      waitSeconds * 2,
     );
     await waitFor(
       'the branch to copy every event',
       async () => (await queueData(branch, queue)).length >= expected.length,
+      waitSeconds,
     );
     // The producer ran into the demoted root's refusal and went on on the new one.
     expect(producer.refused.count).toBeGreaterThan(0);

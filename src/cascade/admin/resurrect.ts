@@ -6,12 +6,12 @@
  * can copy the new root's history from the fork point. Its worker is left paused, so the
  * operator can look at the dump before anything runs.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { quoteLiteral } from '../../db/quote.js';
 import { CascadeError, getLocations } from '../node-calls.js';
 import { dumpAndDeleteLost } from './resurrect-dump.js';
-import { consumerPositionSql, consumersSql } from './resurrect-sql.js';
+import { consumerPositionSql, consumersSql, tickExistsSql } from './resurrect-sql.js';
 import type { AdminSession } from './session.js';
 import { gravestoneName } from './takeover-failover.js';
 import { memberInfo } from './takeover-state.js';
@@ -44,8 +44,22 @@ export async function resurrect(
       context,
     );
   }
+  checkWritable(file, context);
   const grave = await findGravestone(session, self);
   const provider = grave.node;
+  const [queueRow] = await session.read<{ queue_id: number }>(
+    db,
+    'select queue_id from pgq.queue where queue_name = $1',
+    [queue],
+  );
+  const forkTick = await session.read(db, tickExistsSql, [queueRow?.queue_id ?? null, grave.tick]);
+  if (forkTick.length === 0) {
+    throw new CascadeError(
+      'FORK_TICK_MISSING',
+      `tick ${grave.tick} of the gravestone on ${provider} is not in the queue of ${self}: its history was cleaned up past the fork point, so what was lost cannot be told apart; drop the node and create it again; nothing changed`,
+      { ...context, tick: grave.tick },
+    );
+  }
   session.out.info(
     `found gravestone ${gravestoneName(self)} on ${provider} at tick ${grave.tick}; ${self} rejoins as a branch of ${provider}`,
   );
@@ -152,6 +166,20 @@ export async function resurrect(
   session.out.info(
     `${self} is a branch of ${provider} again; its worker is paused. Check ${file}, then resume it: ${setadm(`resume --node ${self}`)}`,
   );
+}
+
+/** The dump's folder must take the file: found out before anything changes, not after. */
+function checkWritable(file: string, context: { queue: string; node: string }): void {
+  try {
+    accessSync(path.dirname(file), constants.W_OK);
+  } catch (error) {
+    throw new CascadeError(
+      'DUMP_NOT_WRITABLE',
+      `cannot write the dump file ${file}: ${(error as Error).message}; nothing changed`,
+      context,
+      { cause: error },
+    );
+  }
 }
 
 /** Where `<self>.gravestone` is: the first live member whose queue has that consumer. */
