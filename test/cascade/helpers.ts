@@ -54,11 +54,12 @@ export async function waitFor(
   check: () => Promise<boolean>,
   what: string,
   timeoutMs = 60_000,
+  pollMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 

@@ -29,7 +29,8 @@ const workerChild = fileURLToPath(new URL('./fixtures/worker-child.mjs', import.
 const consumerChild = fileURLToPath(new URL('./fixtures/consumer-child.mjs', import.meta.url));
 const stress = process.env.SKYTOOLS_STRESS === '1';
 const tickCount = stress ? 60 : 20;
-const perTick = 1000;
+// Events of ~400 bytes, 2000 a tick: each copy lasts long enough to be caught and killed.
+const perTick = 2000;
 const kills = stress ? 20 : 5;
 const queue = 'kq';
 
@@ -44,7 +45,8 @@ beforeAll(async () => {
   start = await createSubscriber(branch, root, queue, 'branch');
   for (let t = 0; t < tickCount; t++) {
     await root.db.query(
-      `select pgq.insert_event($1, 'k', i::text, $1, null, null, null) from generate_series(1, $2) i`,
+      `select pgq.insert_event($1, 'k', i::text || repeat('.', 400), $1, null, null, null)
+         from generate_series(1, $2) i`,
       [queue, perTick],
     );
     await tickRoot(root.db, queue);
@@ -104,6 +106,8 @@ describe('CascadedWorker under SIGKILL', () => {
       await waitFor(
         async () => (await copying()) || running.proc.exitCode !== null,
         'the worker to be inside a copy',
+        60_000,
+        2,
       );
       expect(running.proc.exitCode, running.output()).toBeNull();
       running.proc.kill('SIGKILL');
@@ -137,7 +141,7 @@ describe('CascadedWorker under SIGKILL', () => {
     for (let t = 0; t < (stress ? 20 : 6); t++) {
       await root.db.query(
         `select pgq.insert_event($1, 'c', i::text) from generate_series(1, $2) i`,
-        [queue, perTick],
+        [queue, 500],
       );
       await tickRoot(root.db, queue);
     }
