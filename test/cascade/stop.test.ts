@@ -57,7 +57,7 @@ describe('stopping a running worker', () => {
     });
     const controller = new AbortController();
     const running = worker.run({ signal: controller.signal });
-    await waitFor(copying, 'the worker to be copying');
+    await waitFor(copying, 'the worker to be copying', 60_000, 2);
     await worker.close();
     controller.abort();
     await running;
