@@ -29,9 +29,17 @@ export interface Worker {
   readonly exited: Promise<number | string>;
 }
 
+export interface Running {
+  /** stderr so far. */
+  stderr(): string;
+  done: Promise<RunResult>;
+}
+
 export interface AdminFixture {
   dir: string;
   run(args: string[], env?: Record<string, string>): Promise<RunResult>;
+  /** The same, watched while it runs. */
+  start(args: string[], env?: Record<string, string>): Running;
   /** `setadm ... worker` in the foreground of a child process. */
   startWorker(args: string[]): Worker;
   /** Stop a worker with SIGINT (graceful) and wait for it. */
@@ -51,27 +59,30 @@ export function useAdmin(): AdminFixture {
     }
     rmSync(dir, { recursive: true, force: true });
   });
+  const start = (args: string[], env: Record<string, string> = {}): Running => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const done = new Promise<RunResult>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code: code ?? signal ?? -1, stdout, stderr })),
+    );
+    return { stderr: () => stderr, done };
+  };
   return {
     dir,
     run(args, env = {}) {
-      const child = spawn(process.execPath, [bin, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, ...env },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
-      return new Promise((resolve) =>
-        child.on('close', (code, signal) =>
-          resolve({ code: code ?? signal ?? -1, stdout, stderr }),
-        ),
-      );
+      return start(args, env).done;
     },
+    start,
     startWorker(args) {
       const child = spawn(process.execPath, [bin, ...args, 'worker'], {
         stdio: ['ignore', 'pipe', 'pipe'],

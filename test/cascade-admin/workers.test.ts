@@ -119,10 +119,13 @@ describe('setadm with running workers', () => {
       // An event the root has not ticked yet: wait-root waits for the tick that carries it.
       await producer.stop();
       await root.db.query(`select pgq.insert_event($1, 'data', 'untick')`, [queue]);
-      const pending = admin.run([...cli(leaf, queue), 'wait-root', '--timeout', '30']);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const pending = admin.start([...cli(leaf, queue), 'wait-root', '--timeout', '30']);
+      await poll(
+        async () => pending.stderr(),
+        (text) => text.includes('waiting for node leaf'),
+      );
       const tick = BigInt(await produceAndTick(root, queue, []));
-      const waited = await pending;
+      const waited = await pending.done;
       expect(waited.stderr).toMatch(
         /waiting for node leaf to reach tick \d+ of root root \(1 events not ticked yet\)/,
       );
