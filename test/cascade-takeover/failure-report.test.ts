@@ -1,9 +1,11 @@
 /**
- * A switchover that fails midway, for real: the old root's database has a lock_timeout and
- * a producer holds its transaction open, so demote step 2 (which waits for producers) gives
- * up. The report must name the done steps and the remaining ones, and its undo lines, run
- * as printed (SQL on the named node, setadm through the bin), must leave a cascade in which
- * the same takeover then succeeds.
+ * Switchovers that fail midway, for real, through a lock_timeout on the old root's
+ * database. Before the promote: a producer holds its transaction open, so demote step 2
+ * (which waits for producers) gives up; the undo lines of the report, run as printed (SQL on
+ * the named node, setadm through the bin), must leave a cascade the same takeover then
+ * succeeds on. After the promote: a lock on the old provider's subscriber table makes the
+ * unregister step give up; the report must say to finish, and its finish lines, run as
+ * printed, must complete the switchover.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -132,5 +134,75 @@ describe('a switchover that fails midway', () => {
       [queue],
     );
     expect(after[0]?.node_type).toBe('root');
+  });
+
+  it('after the promote: the report says finish, and the finish lines work as printed', async () => {
+    // Now `branch` is the root and `root` its branch; switch back, with the old provider's
+    // subscriber table locked so that "unregister from the old provider" times out.
+    const top = await queueTop(branch, queue);
+    await waitFor('root to copy', async () => (await workerTick(root, queue)) >= top);
+    const { rows } = await branch.db.query('select current_database() as d');
+    const database = quoteIdent(rows[0]?.d as string);
+    await branch.db.query(`alter database ${database} set lock_timeout = '300ms'`);
+    const locker = await test.connect({ database: rows[0]?.d as string });
+    await locker.query('begin');
+    await locker.query('lock table pgq_node.subscriber_info in exclusive mode');
+
+    const { error, warn } = await withSession(root, queue, async (session, captured) => {
+      const error = await takeover(session, { oldNode: 'branch' }).catch((e: unknown) => e);
+      return { error, warn: captured.warn };
+    });
+    await locker.query('rollback');
+    await branch.db.query(`alter database ${database} reset lock_timeout`);
+
+    expect((error as Error).message).toMatch(
+      /switchover branch -> root stopped at step 8\/11 \(unregister root from its old provider branch\)/,
+    );
+    expect(warn).toContain('  done: promote root to root');
+    expect(warn).toContain(
+      'The new root is already promoted: finish the steps above rather than undo them.',
+    );
+    expect(warn.some((line) => line.startsWith('Or, to undo'))).toBe(false);
+    const from = warn.indexOf(
+      'To finish, fix the cause and run the remaining steps in this order:',
+    );
+    const to = warn.indexOf(
+      'The new root is already promoted: finish the steps above rather than undo them.',
+    );
+    const finish = warn.slice(from + 1, to).map((line) => line.trim());
+    expect(finish).toEqual([
+      `on node branch: select * from pgq_node.unregister_subscriber('${queue}', 'root');`,
+      'setadm <config.ini> resume --node root',
+      `on node branch: select * from pgq_node.demote_root('${queue}', 3, 'root');`,
+      'setadm <config.ini> resume --node branch',
+    ]);
+    for (const line of finish) await runLine(line);
+
+    const info = async (node: Node) =>
+      (
+        await node.db.query(
+          'select node_type, provider_node, worker_paused from pgq_node.get_node_info($1)',
+          [queue],
+        )
+      ).rows[0];
+    expect(await info(root)).toEqual({
+      node_type: 'root',
+      provider_node: 'root',
+      worker_paused: false,
+    });
+    expect(await info(branch)).toEqual({
+      node_type: 'branch',
+      provider_node: 'root',
+      worker_paused: false,
+    });
+    // Finished: events flow from the new root again.
+    await insertEvents(root, queue, ['finished']);
+    await root.db.query('select pgq.force_tick($1)', [queue]);
+    await root.db.query('select pgq.ticker($1)', [queue]);
+    const last = await queueTop(root, queue);
+    await waitFor(
+      'branch to copy from the new root',
+      async () => (await workerTick(branch, queue)) >= last,
+    );
   });
 });
