@@ -11,6 +11,7 @@ import type { ConnectionSource } from '../pgq/consumer-connection.js';
 import type { Event } from '../pgq/event.js';
 import { childLogger, type Logger, silentLogger } from '../pgq/logger.js';
 import { sleep, Wakeup } from '../pgq/wakeup.js';
+import { type BatchStatsHook, reportBatch } from './batch-stats.js';
 import { isCascadeEvent } from './cascade-events.js';
 import { setCompletedSql, setUptodateSql } from './cascade-sql.js';
 import { LocalNode } from './local-node.js';
@@ -43,6 +44,11 @@ export interface CascadedConsumerOptions {
   retryDelay?: number;
   logger?: Logger;
   applicationName?: string;
+  /**
+   * Called after each batch is committed in the target and finished on the provider: events
+   * handed to the handler (`count`), `copied` always 0, and the seconds it took.
+   */
+  onBatch?: BatchStatsHook;
 }
 
 export interface CascadedBatch {
@@ -222,12 +228,19 @@ export class CascadedConsumer {
         },
       );
     }
+    const started = performance.now();
+    const report = (count: number) => {
+      const duration = (performance.now() - started) / 1000;
+      const stats = { batch: info.id, tick: info.tick, count, copied: 0, duration };
+      reportBatch(this.options.onBatch, stats, this.log);
+    };
     const batch = await this.#provider.openBatch(consumer, info, this.#sizes);
     if (done) {
       // Applied in the target before a crash that came before the provider heard of it.
       for await (const block of batch.blocks()) void block;
       await batch.finish();
       this.log.info({ batch: info.id, tick: info.tick }, 'batch applied before: finished only');
+      report(0);
       return;
     }
     const ctx: CascadedHandlerContext = {
@@ -235,12 +248,14 @@ export class CascadedConsumer {
       target: local,
       signal,
     };
+    let handled = 0;
     await local.query('begin');
     try {
       for await (const block of batch.blocks()) {
         for (const event of block) {
           if (isCascadeEvent(event.row)) continue;
           await handler(event, ctx);
+          handled++;
         }
       }
       if (batch.retries.marks.size > 0) {
@@ -258,6 +273,7 @@ export class CascadedConsumer {
       throw error;
     }
     await batch.finish();
+    report(handled);
   }
 
   /**

@@ -6,6 +6,7 @@
 import { BlockSize } from '../pgq/block-size.js';
 import { childLogger, type Logger, silentLogger } from '../pgq/logger.js';
 import { sleep, Wakeup } from '../pgq/wakeup.js';
+import { reportBatch } from './batch-stats.js';
 import { externalTickSql, finishBatchSql, providerTickSql, setUptodateSql } from './cascade-sql.js';
 import { LocalNode } from './local-node.js';
 import {
@@ -222,12 +223,14 @@ export class CascadedWorker {
     const worker = state.worker_name;
     const context = { queue: this.queue, node: state.node_name, consumer: worker };
     const completed = state.completed_tick;
+    const started = performance.now();
     if (kind === 'wait-behind') {
       // The combined queue has merged this partition up to `completed` only: wait for it.
       if (Number(info.tick) > Number(completed)) return false;
     } else if (info.tick === completed) {
       await this.#finish(info);
       this.log.info({ batch: info.id, tick: info.tick }, 'batch applied before: finished only');
+      this.#report(info, { read: 0, copied: 0 }, started);
       return true;
     } else if (info.prevTick !== completed) {
       throw new CascadeError(
@@ -265,7 +268,19 @@ export class CascadedWorker {
       { batch: info.id, tick: info.tick, read: applied.read, copied: applied.copied },
       'batch applied',
     );
+    this.#report(info, applied, started);
     return true;
+  }
+
+  #report(info: ProviderBatchInfo, applied: Pick<Applied, 'read' | 'copied'>, started: number) {
+    const stats = {
+      batch: info.id,
+      tick: info.tick,
+      count: applied.read,
+      copied: applied.copied,
+      duration: (performance.now() - started) / 1000,
+    };
+    reportBatch(this.options.onBatch, stats, this.log);
   }
 
   /** Tell the provider the batch is done (only after the local commit: see handleBatch). */

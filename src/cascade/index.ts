@@ -1,3 +1,4 @@
+export type { BatchStatsHook, CascadedBatchStats } from './batch-stats.js';
 export {
   type CascadedBatch,
   CascadedConsumer,

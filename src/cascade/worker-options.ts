@@ -1,5 +1,6 @@
 import type { ConnectionSource } from '../pgq/consumer-connection.js';
 import type { Logger } from '../pgq/logger.js';
+import type { BatchStatsHook } from './batch-stats.js';
 import { CascadeError } from './node-calls.js';
 
 export interface CascadedWorkerOptions {
@@ -25,6 +26,11 @@ export interface CascadedWorkerOptions {
   retryDelay?: number;
   logger?: Logger;
   applicationName?: string;
+  /**
+   * Called after each batch is committed locally and finished on the provider, with what it
+   * read and copied and how long it took (the stats line of `setadm CONFIG worker`).
+   */
+  onBatch?: BatchStatsHook;
 }
 
 /** Options of the cascaded worker and consumer, checked, with their defaults. */
@@ -37,6 +43,7 @@ export interface ResolvedCascadeOptions {
   batchMaxEvents: number;
   batchMaxBytes: number;
   applicationName: string | undefined;
+  onBatch: BatchStatsHook | undefined;
 }
 
 type Common = Pick<
@@ -49,6 +56,7 @@ type Common = Pick<
   | 'batchMaxBytes'
   | 'retryDelay'
   | 'applicationName'
+  | 'onBatch'
 >;
 
 /** Checks common to both kinds: a bad option fails at construction, naming the option. */
@@ -63,6 +71,9 @@ export function resolveCommon(options: Common, context: Record<string, unknown>)
   }
   if (options.extraConnstr !== undefined && typeof options.extraConnstr !== 'string') {
     fail('option extraConnstr must be a string');
+  }
+  if (options.onBatch !== undefined && typeof options.onBatch !== 'function') {
+    fail('option onBatch must be a function');
   }
   const number = (name: string, value: unknown, min: number, integer: boolean) => {
     if (value === undefined) return undefined;
@@ -81,6 +92,7 @@ export function resolveCommon(options: Common, context: Record<string, unknown>)
     batchMaxEvents: number('batchMaxEvents', options.batchMaxEvents, 1, true) ?? 5000,
     batchMaxBytes: number('batchMaxBytes', options.batchMaxBytes, 1, true) ?? 8 * 1024 * 1024,
     applicationName: options.applicationName,
+    onBatch: options.onBatch,
   };
   return { resolved, number };
 }

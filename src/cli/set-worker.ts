@@ -22,6 +22,7 @@ import {
 } from '../script/index.js';
 import { packageVersion } from '../version.js';
 import { reportFailure } from './output.js';
+import { WorkerStatsLine } from './set-worker-stats.js';
 
 export interface WorkerFlags {
   quiet?: boolean;
@@ -107,6 +108,7 @@ export async function runWorker(
   try {
     for (;;) {
       restart = false;
+      const stats = new WorkerStatsLine(logger, current.keepaliveStats);
       worker = new CascadedWorker({
         connection: current.nodeDb ?? {},
         queue: current.queue,
@@ -116,9 +118,15 @@ export async function runWorker(
         localWmPublishPeriod: current.localWmPublishPeriod,
         logger,
         applicationName: `${program} worker ${current.jobName}`,
+        onBatch: stats.onBatch,
       });
       logger.info(`${program} ${packageVersion} worker starting: queue ${current.queue}`);
-      await worker.run({ signal: controller.signal });
+      stats.start();
+      try {
+        await worker.run({ signal: controller.signal });
+      } finally {
+        stats.stop();
+      }
       if (stopping !== undefined || !restart) break;
       controller = new AbortController();
       logger.info('restarting the worker with the new config');

@@ -24,6 +24,8 @@ export interface AdminSettings {
   loopDelay: number;
   globalWmPublishPeriod: number | undefined;
   localWmPublishPeriod: number | undefined;
+  /** worker: seconds between `{idle: S}` stats lines while no batch comes; 0 = none. */
+  keepaliveStats: number;
 }
 
 export const serviceName = 'cascade_admin';
@@ -43,6 +45,7 @@ export const adminKeys = [
   'loop_delay',
   'global_wm_publish_period',
   'local_wm_publish_period',
+  'keepalive_stats',
   'use_skylog',
 ];
 
@@ -85,6 +88,7 @@ export function loadAdminSettings(
     localWmPublishPeriod: cf.has('local_wm_publish_period')
       ? cf.getSeconds('local_wm_publish_period')
       : undefined,
+    keepaliveStats: cf.getSeconds('keepalive_stats', 300),
   };
 }
 
@@ -126,6 +130,7 @@ function fromCommandLine(cli: CommandLineSettings, overrides: Record<string, str
     loopDelay: get('loop_delay') === undefined ? 1 : Number(get('loop_delay')),
     globalWmPublishPeriod: undefined,
     localWmPublishPeriod: undefined,
+    keepaliveStats: get('keepalive_stats') === undefined ? 300 : Number(get('keepalive_stats')),
   } satisfies AdminSettings;
 }
 
@@ -156,4 +161,7 @@ logfile = ~/log/%(job_name)s.log
 #loop_delay = 1
 #global_wm_publish_period = 300
 #local_wm_publish_period = 300
+
+## worker: seconds between {idle: S} stats lines while no batch comes (0: none)
+#keepalive_stats = 300
 `;
