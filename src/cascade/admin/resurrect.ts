@@ -131,6 +131,9 @@ export async function resurrect(
       run: async () => {
         await dumpAndDeleteLost(session, self, db, grave.tick, file);
       },
+      // A failed dump step keeps nothing (no deletes, no file), and the earlier steps are
+      // safe to repeat: resurrect itself is the way to go on.
+      manual: () => setadm(`resurrect --dump-file ${file}`),
     },
     {
       title: `set the worker of ${self} to tick ${grave.tick}`,

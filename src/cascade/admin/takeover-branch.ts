@@ -26,24 +26,27 @@ export async function takeoverBranch(
   const { oldName, oldInfo, newInfo } = plan;
   const newName = newInfo.node_name ?? '';
   const steps: Step[] = [];
-  const move = (node: string, provider: string, why: string): Step => ({
+  const move = (node: string, provider: string, why: string, before: string | null): Step => ({
     title: `move ${node} under ${provider}${why}`,
     run: () => changeProvider(session, { node, provider }),
     manual: () => setadm(`change-provider --node ${node} --provider ${provider}`),
-    undo: () => `${setadm(`change-provider --node ${node} --provider <its provider before>`)}`,
+    undo:
+      before === null
+        ? undefined
+        : () => setadm(`change-provider --node ${node} --provider ${before}`),
   });
 
   if (plan.moveAll || oldInfo === null) {
     for (const sub of await subscribersOf(session, oldName, new Set([newName]))) {
-      steps.push(move(sub.name, newName, ` (a subscriber of ${oldName})`));
+      steps.push(move(sub.name, newName, ` (a subscriber of ${oldName})`, oldName));
     }
   }
   if (newInfo.provider_node === oldName) {
     const up = oldInfo?.provider_node ?? (await rootName(session, oldName));
-    steps.push(move(newName, up, `, ${oldName}'s provider`));
+    steps.push(move(newName, up, `, ${oldName}'s provider`, oldName));
   }
   if (oldInfo !== null) {
-    steps.push(move(oldName, newName, ''));
+    steps.push(move(oldName, newName, '', oldInfo.provider_node));
   } else {
     session.out.info(`${oldName} is dead: it stays where it is until it is dropped or returns`);
   }
