@@ -85,7 +85,8 @@ describe('failover from a stopped root, then resurrect', () => {
   it('promotes the branch, moves the leaf, loses nothing that reached the branch; resurrect dumps and removes the rest', async () => {
     const seenByAll = labels('all', 40);
     const branchOnly = labels('branch', 25);
-    const lost = labels('lost', 15);
+    // More than one fetch of the dump's cursor.
+    const lost = labels('lost', 1100);
     const afterwards = labels('new', 30);
 
     const rootWorker = startWorker(root, queue);
@@ -109,7 +110,13 @@ describe('failover from a stopped root, then resurrect', () => {
     await producedTick(root, branchOnly);
     await caughtUp(branch, root);
     await branchWorker.stop();
-    await producedTick(root, lost);
+    await producedTick(root, lost.slice(0, 10));
+    const before = await queueTop(root, queue);
+    await root.db.query(
+      `select pgq.insert_event($1, 'data', 'lost' || i) from generate_series(11, 1100) i`,
+      [queue],
+    );
+    await waitFor('a tick after the bulk', async () => (await queueTop(root, queue)) > before + 1n);
     await rootWorker.stop();
     await cluster.stop({ mode: 'immediate' });
 
@@ -162,7 +169,7 @@ describe('failover from a stopped root, then resurrect', () => {
       { dryRun: true },
     );
     expect(dry).toMatch(/\[dry-run\] on old_root: select \* from pgq_node\.demote_root/);
-    expect(dry).toMatch(/would dump \d+ event\(s\) after tick \d+ to .*lost\.json/);
+    expect(dry).toMatch(/would dump 11\d\d event\(s\) after tick \d+ to .*lost\.json/);
     expect(existsSync(dumpFile)).toBe(false);
     expect(await nodeInfo(root)).toMatchObject({ node_type: 'root' });
     expect(await queueData(root, queue)).toEqual([...seenByAll, ...branchOnly, ...lost]);

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { CascadeError } from '../node-calls.js';
 import {
   consumersSql,
+  countLostEventsSql,
   deleteLostEventsSql,
   deleteLostTicksSql,
   eventTable,
@@ -33,6 +34,9 @@ export interface LostEvent {
   ev_extra4: string | null;
 }
 
+/** Events fetched per round trip: the dump never holds more than this in memory. */
+const FETCH_ROWS = 1000;
+
 /** Dump the events after `gravestoneTick` to `file`, then delete them and the later ticks. */
 export async function dumpAndDeleteLost(
   session: AdminSession,
@@ -51,42 +55,38 @@ export async function dumpAndDeleteLost(
     throw new CascadeError('NO_QUEUE', `node ${node} has no queue ${queue}`, { queue, node });
   }
   const table = eventTable(info.queue_data_pfx);
+  const params = [info.queue_id, gravestoneTick];
   if (session.dryRun) {
-    const events = await session.read<LostEvent>(db, lostEventsSql(table), [
-      info.queue_id,
-      gravestoneTick,
-    ]);
+    const [row] = await session.read<{ n: string }>(db, countLostEventsSql(table), params);
     session.out.print(
-      `[dry-run] on ${node}: would dump ${events.length} event(s) after tick ${gravestoneTick} to ${file}, then delete them and the ticks after ${gravestoneTick}`,
+      `[dry-run] on ${node}: would dump ${row?.n ?? 0} event(s) after tick ${gravestoneTick} to ${file}, then delete them and the ticks after ${gravestoneTick}`,
     );
-    return events.length;
+    return Number(row?.n ?? 0);
   }
-  let written = false;
-  await db.query('begin');
+  let dump: DumpFile | undefined;
+  // One snapshot for the dump and the delete: exactly the events written are deleted.
+  await db.query('begin isolation level repeatable read');
   try {
-    const { rows: events } = await db.query<LostEvent>(lostEventsSql(table), [
-      info.queue_id,
-      gravestoneTick,
-    ]);
-    writeDump(file, events);
-    written = true;
-    session.out.info(
-      `${node}: dumped ${events.length} event(s) after tick ${gravestoneTick} to ${file}`,
-    );
-    const ids = events.map((e) => e.ev_id);
-    const deleted = await db.query(deleteLostEventsSql(table), [
-      info.queue_id,
-      gravestoneTick,
-      ids,
-    ]);
-    if (deleted.rowCount !== events.length) {
+    dump = new DumpFile(file);
+    await db.query(`declare skytools_lost no scroll cursor for ${lostEventsSql(table)}`, params);
+    for (;;) {
+      const { rows } = await db.query<LostEvent>(`fetch ${FETCH_ROWS} from skytools_lost`);
+      for (const event of rows) dump.add(event);
+      if (rows.length < FETCH_ROWS) break;
+    }
+    await db.query('close skytools_lost');
+    dump.finish();
+    const dumped = dump.count;
+    session.out.info(`${node}: dumped ${dumped} event(s) after tick ${gravestoneTick} to ${file}`);
+    const deleted = await db.query(deleteLostEventsSql(table), params);
+    if (deleted.rowCount !== dumped) {
       throw new CascadeError(
         'DUMP_MISMATCH',
-        `deleted ${deleted.rowCount} events but dumped ${events.length}; nothing deleted`,
+        `deleted ${deleted.rowCount} events but dumped ${dumped}; nothing deleted`,
         { queue, node, tick: gravestoneTick },
       );
     }
-    const ticks = await db.query(deleteLostTicksSql, [info.queue_id, gravestoneTick]);
+    const ticks = await db.query(deleteLostTicksSql, params);
     // Only .global_watermark is left, and its position may be a tick just deleted.
     const { rows: consumers } = await db.query<{ consumer_name: string; last_tick: string }>(
       consumersSql,
@@ -103,25 +103,49 @@ export async function dumpAndDeleteLost(
     }
     await db.query('commit');
     session.out.info(
-      `${node}: deleted ${events.length} event(s) and ${ticks.rowCount} tick(s) after tick ${gravestoneTick}`,
+      `${node}: deleted ${dumped} event(s) and ${ticks.rowCount} tick(s) after tick ${gravestoneTick}`,
     );
-    return events.length;
+    return dumped;
   } catch (error) {
     await db.query('rollback').catch(() => {});
-    // Nothing was deleted: a dump left behind would only block the next attempt.
-    if (written) rmSync(file, { force: true });
+    dump?.abandon();
     throw error;
   }
 }
 
-/** The dump: a JSON list, one object per event, written and flushed before any delete. */
-function writeDump(file: string, events: LostEvent[]): void {
-  const fd = openSync(file, 'wx');
-  try {
-    const body = events.map((e) => JSON.stringify({ ...e, ev_time: e.ev_time.toISOString() }));
-    writeSync(fd, `[\n${body.map((line) => `  ${line}`).join(',\n')}${body.length ? '\n' : ''}]\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+/**
+ * The dump: a JSON list, one object per line, written as the events come and flushed to
+ * disk before any delete. `wx`: an existing file is never overwritten.
+ */
+class DumpFile {
+  readonly #file: string;
+  readonly #fd: number;
+  #closed = false;
+  count = 0;
+
+  constructor(file: string) {
+    this.#file = file;
+    this.#fd = openSync(file, 'wx');
+    writeSync(this.#fd, '[');
+  }
+
+  add(event: LostEvent): void {
+    const line = JSON.stringify({ ...event, ev_time: event.ev_time.toISOString() });
+    writeSync(this.#fd, `${this.count === 0 ? '' : ','}\n  ${line}`);
+    this.count++;
+  }
+
+  finish(): void {
+    writeSync(this.#fd, this.count === 0 ? ']\n' : '\n]\n');
+    fsyncSync(this.#fd);
+    closeSync(this.#fd);
+    this.#closed = true;
+  }
+
+  /** Nothing was deleted: a dump left behind would only block the next attempt. */
+  abandon(): void {
+    if (!this.#closed) closeSync(this.#fd);
+    this.#closed = true;
+    rmSync(this.#file, { force: true });
   }
 }

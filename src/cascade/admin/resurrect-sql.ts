@@ -30,12 +30,17 @@ export const lostEventsSql = (table: string) =>
   ' and not txid_visible_in_snapshot(ev.ev_txid, g.tick_snapshot)' +
   ' order by ev.ev_id';
 
-/** The same events, deleted; $3 = the ids that were dumped, so exactly those go. */
+/** How many there are (the dry run's figure). */
+export const countLostEventsSql = (table: string) =>
+  `select count(*)::text as n from ${table} ev, pgq.tick g` +
+  ' where g.tick_queue = $1 and g.tick_id = $2' +
+  ' and not txid_visible_in_snapshot(ev.ev_txid, g.tick_snapshot)';
+
+/** The same events, deleted (in the dump's snapshot, so exactly those). */
 export const deleteLostEventsSql = (table: string) =>
   `delete from ${table} ev using pgq.tick g` +
   ' where g.tick_queue = $1 and g.tick_id = $2' +
-  ' and not txid_visible_in_snapshot(ev.ev_txid, g.tick_snapshot)' +
-  ' and ev.ev_id = any($3::int8[])';
+  ' and not txid_visible_in_snapshot(ev.ev_txid, g.tick_snapshot)';
 
 export const deleteLostTicksSql = 'delete from pgq.tick where tick_queue = $1 and tick_id > $2';
 
