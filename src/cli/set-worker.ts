@@ -108,7 +108,10 @@ export async function runWorker(
   try {
     for (;;) {
       restart = false;
-      const stats = new WorkerStatsLine(logger, current.keepaliveStats);
+      const stats = new WorkerStatsLine(
+        logger.child({ queue: current.queue }),
+        current.keepaliveStats,
+      );
       worker = new CascadedWorker({
         connection: current.nodeDb ?? {},
         queue: current.queue,

@@ -58,6 +58,8 @@ describe('setadm worker stats line', () => {
     const idle = lines(rootWorker, /\{idle: (\d+)\}/g).map((m) => Number(m[1]));
     expect(idle[1]).toBeGreaterThan(idle[0] as number);
     expect(lines(rootWorker, batchLine)).toEqual([]);
+    // Bound like every job's stats line: queue and job name in front.
+    expect(rootWorker.output.join('')).toMatch(/ INFO \[queue=statsq job=root\] \{idle: 1\}\n/);
 
     const tick = BigInt(await produceAndTick(root, queue, ['a', 'b', 'c']));
     await poll(
