@@ -2,8 +2,9 @@
  * Takeover of a branch position: providers move, node types stay. Tree at the start:
  * root -> b1 -> (b2, leaf). First b2 takes over b1 (its own provider) with --all: the leaf
  * moves under b2, b2 moves up under the root, then b1 moves under b2. Then b1 takes b2's
- * place back without --all: b1 moves up, b2 under b1, and the leaf stays with b2. Events
- * keep flowing to every node exactly once.
+ * place back without --all: b1 moves up, b2 under b1, and the leaf stays with b2. Last, b2
+ * is declared dead and b1 takes over with --dead-branch: the leaf moves to b1. Events keep
+ * flowing to every node exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeover } from '../../src/cascade/admin/takeover.js';
@@ -105,5 +106,25 @@ describe('takeover of a branch position', () => {
     expect(await subs(root)).toEqual(['b1']);
     expect(await subs(b1)).toEqual(['b2']);
     expect(await subs(b2)).toEqual(['leaf']);
+  });
+
+  it("--dead-branch: the dead node's subscribers move to the new node; the dead one is left alone", async () => {
+    // Now root -> b1 -> b2 -> leaf; b2 is declared dead for the run.
+    const out = await withSession(
+      b1,
+      queue,
+      async (session, captured) => {
+        await takeover(session, { oldNode: 'b2', deadBranch: true });
+        return captured;
+      },
+      { dead: ['b2'] },
+    );
+    expect(out.info.join('\n')).toMatch(/move leaf under b1 \(a subscriber of b2\)/);
+    expect(out.info.join('\n')).toMatch(/b2 is dead: it stays where it is/);
+    expect(await provider(leaf)).toEqual({ node_type: 'leaf', provider_node: 'b1' });
+    expect(await provider(b2)).toEqual({ node_type: 'branch', provider_node: 'b1' });
+    // The leaf's old subscription on b2 could not be dropped (b2 is dead): said, not hidden.
+    expect(out.warn.join('\n')).toMatch(/could not unregister .* from old provider b2/);
+    await produce(['after dead branch']);
   });
 });
