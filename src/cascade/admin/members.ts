@@ -36,13 +36,18 @@ export async function memberDb(
   return session.node(location.node_name, location.node_location);
 }
 
-export async function scanMembers(session: AdminSession): Promise<MemberScan> {
+/** Every member (all in `locations`); those in `skip` are not contacted nor listed. */
+export async function scanMembers(
+  session: AdminSession,
+  skip: ReadonlySet<string> = new Set(),
+): Promise<MemberScan> {
   const localName = (await session.localInfo()).node_name;
   const locations = await getLocations(await session.local(), session.queue);
   const scan: MemberScan = { locations, live: [], dead: [], unreachable: [] };
   await Promise.all(
     locations.map(async (location) => {
       const name = location.node_name;
+      if (skip.has(name)) return;
       if (location.dead || session.dead.has(name)) {
         scan.dead.push(name);
         return;

@@ -14,8 +14,10 @@ import { dumpAndDeleteLost } from './resurrect-dump.js';
 import { consumerPositionSql, consumersSql, tickExistsSql } from './resurrect-sql.js';
 import type { AdminSession } from './session.js';
 import { gravestoneName } from './takeover-failover.js';
+import { demoteStep } from './takeover-node-steps.js';
 import { memberInfo } from './takeover-state.js';
 import { runSteps, type Step, setadm, sqlOn } from './takeover-steps.js';
+import { registerSubscriberAt } from './takeover-subscribe.js';
 
 export const DEFAULT_DUMP_FILE = 'resurrect-lost-events.json';
 
@@ -87,17 +89,8 @@ export async function resurrect(
     },
   ];
   if (info.node_type === 'root') {
-    for (const step of [1, 2, 3]) {
-      steps.push({
-        title: `demote ${self}, step ${step}`,
-        run: async () => {
-          await session.change(self, db, `select * from pgq_node.demote_root($1, ${step}, $2)`, [
-            queue,
-            provider,
-          ]);
-        },
-        manual: () => sqlOn(self, 'pgq_node.demote_root', [queue, step, provider]),
-      });
+    for (const step of [1, 2, 3] as const) {
+      steps.push(demoteStep(session, self, db, step, provider, `demote ${self}, step ${step}`));
     }
   }
   for (const sub of subscribers) {
@@ -228,25 +221,9 @@ async function renameGravestone(
 ): Promise<void> {
   const queue = session.queue;
   const db = await session.db(provider);
-  const subs = await session.read<{ node_name: string }>(
-    db,
-    'select node_name from pgq_node.get_subscriber_info($1) where node_name = $2',
-    [queue, self],
-  );
   if (!session.dryRun) await db.query('begin');
   try {
-    if (subs.length > 0) {
-      await session.change(provider, db, 'select * from pgq_node.unregister_subscriber($1, $2)', [
-        queue,
-        self,
-      ]);
-    }
-    await session.change(
-      provider,
-      db,
-      'select * from pgq_node.register_subscriber($1, $2, $3, $4)',
-      [queue, self, worker, tick],
-    );
+    await registerSubscriberAt(session, provider, db, self, worker, tick);
     const left = await session.read(db, consumerPositionSql, [queue, gravestoneName(self)]);
     if (left.length > 0) {
       await session.execute(provider, db, 'select pgq.unregister_consumer($1, $2)', [

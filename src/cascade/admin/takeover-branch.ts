@@ -6,10 +6,10 @@
  * provider; last, a live old node moves under the new node.
  */
 import { CascadeError, getLocations, type NodeInfo } from '../node-calls.js';
-import { changeProvider } from './change-provider.js';
 import type { AdminSession } from './session.js';
+import { moveStep } from './takeover-node-steps.js';
 import { liveMembers, subscribersOf } from './takeover-state.js';
-import { runSteps, type Step, setadm } from './takeover-steps.js';
+import { runSteps, type Step } from './takeover-steps.js';
 
 export interface BranchTakeoverPlan {
   oldName: string;
@@ -26,15 +26,8 @@ export async function takeoverBranch(
   const { oldName, oldInfo, newInfo } = plan;
   const newName = newInfo.node_name ?? '';
   const steps: Step[] = [];
-  const move = (node: string, provider: string, why: string, before: string | null): Step => ({
-    title: `move ${node} under ${provider}${why}`,
-    run: () => changeProvider(session, { node, provider }),
-    manual: () => setadm(`change-provider --node ${node} --provider ${provider}`),
-    undo:
-      before === null
-        ? undefined
-        : () => setadm(`change-provider --node ${node} --provider ${before}`),
-  });
+  const move = (node: string, provider: string, why: string, before: string | null) =>
+    moveStep(session, node, provider, why, before);
 
   if (plan.moveAll || oldInfo === null) {
     for (const sub of await subscribersOf(session, oldName, new Set([newName]))) {

@@ -6,19 +6,19 @@
  * marks where the old root's history forks off, for `resurrect`.
  */
 import { CascadeError, type NodeInfo } from '../node-calls.js';
-import { changeProvider } from './change-provider.js';
-import { setPaused } from './pause.js';
 import type { AdminSession } from './session.js';
+import { tagDead } from './tag-dead.js';
 import {
-  liveMembers,
-  type MemberState,
-  memberInfo,
-  subscribersOf,
-  tickOf,
-  waitForTick,
-} from './takeover-state.js';
-import { runSteps, type Step, setadm, sqlOn } from './takeover-steps.js';
-import { registerSubscriberAt } from './takeover-subscribe.js';
+  moveStep,
+  pauseWorkerStep,
+  promoteStep,
+  registerAtStep,
+  resumeAndWait,
+  resumeWorkerStep,
+  unregisterStep,
+} from './takeover-node-steps.js';
+import { type MemberState, subscribersOf, tickOf } from './takeover-state.js';
+import { runSteps, type Step, setadm } from './takeover-steps.js';
 
 /** The consumer on the new root that remembers a failed root's last position. */
 export function gravestoneName(node: string): string {
@@ -30,7 +30,6 @@ export async function failoverRoot(
   oldName: string,
   newInfo: NodeInfo,
 ): Promise<void> {
-  const queue = session.queue;
   const newName = newInfo.node_name ?? '';
   const newDb = await session.db(newName);
   const gravestone = gravestoneName(oldName);
@@ -46,85 +45,40 @@ export async function failoverRoot(
   const steps: Step[] = [
     {
       title: `tag ${oldName} dead on every node that answers`,
-      run: () => tagDead(session, oldName),
+      run: () => tagDead(session, oldName, { leaveAlone: true, quiet: true }),
       manual: () => setadm(`tag-dead ${oldName}`),
     },
   ];
   if (ahead !== null) {
     const target = tickOf(ahead.info.worker_last_tick);
-    steps.push(
-      {
-        title: `move ${newName} under ${ahead.name}, which is further`,
-        run: () => changeProvider(session, { node: newName, provider: ahead.name }),
-        manual: () => setadm(`change-provider --node ${newName} --provider ${ahead.name}`),
-      },
-      {
-        title: `wait until ${newName} has completed tick ${target}`,
-        run: async () => {
-          if ((await memberInfo(session, newName)).worker_paused) {
-            await setPaused(session, { node: newName }, false);
-          }
-          await waitForTick(session, newName, target);
-        },
-        manual: () => `${setadm('status')}: wait until ${newName} is at tick ${target}`,
-      },
-    );
+    steps.push(moveStep(session, newName, ahead.name, ', which is further'), {
+      title: `wait until ${newName} has completed tick ${target}`,
+      run: () => resumeAndWait(session, newName, target, String(target)),
+      manual: () => `${setadm('status')}: wait until ${newName} is at tick ${target}`,
+    });
   }
   steps.push(
-    {
-      title: `pause the worker of ${newName}`,
-      run: () => setPaused(session, { node: newName }, true),
-      manual: () => setadm(`pause --node ${newName}`),
-      undo: () => setadm(`resume --node ${newName}`),
-    },
-    {
-      title: `promote ${newName} to root`,
-      run: async () => {
-        // The fork point is the last tick the node copied (its queue's top): once it is root
-        // it ticks by itself, and its new ticks reuse ids the old root may have used for
-        // batches that are lost.
-        lastTick = await queueTop(session, newName);
-        session.out.info(`${newName}: last copied tick is ${lastTick}`);
-        await session.change(newName, newDb, 'select * from pgq_node.promote_branch($1)', [queue]);
-      },
-      manual: () => sqlOn(newName, 'pgq_node.promote_branch', [queue]),
-      pointOfNoReturn: true,
-    },
+    pauseWorkerStep(session, newName),
+    promoteStep(session, newName, newDb, async () => {
+      // The fork point is the last tick the node copied (its queue's top): once it is root
+      // it ticks by itself, and its new ticks reuse ids the old root may have used for
+      // batches that are lost.
+      lastTick = await queueTop(session, newName);
+      session.out.info(`${newName}: last copied tick is ${lastTick}`);
+    }),
   );
   // The provider the new root read from last, if it is alive, still holds events for it.
   const lastProvider =
     ahead?.name ?? (newInfo.provider_node !== oldName ? newInfo.provider_node : null);
-  if (lastProvider !== null) {
-    steps.push({
-      title: `unregister ${newName} from its old provider ${lastProvider}`,
-      run: async () => {
-        await session.change(
-          lastProvider,
-          await session.db(lastProvider),
-          'select * from pgq_node.unregister_subscriber($1, $2)',
-          [queue, newName],
-        );
-      },
-      manual: () => sqlOn(lastProvider, 'pgq_node.unregister_subscriber', [queue, newName]),
-    });
-  }
+  if (lastProvider !== null) steps.push(unregisterStep(session, lastProvider, newName));
   steps.push(
-    {
-      title: `register gravestone ${gravestone} on ${newName} at its last tick`,
-      run: () => registerSubscriberAt(session, newName, newDb, oldName, gravestone, lastTick ?? ''),
-      manual: () =>
-        sqlOn(newName, 'pgq_node.register_subscriber', [
-          queue,
-          oldName,
-          gravestone,
-          lastTick ?? `<last tick of ${newName}>`,
-        ]),
-    },
-    {
-      title: `resume the worker of ${newName}`,
-      run: () => setPaused(session, { node: newName }, false),
-      manual: () => setadm(`resume --node ${newName}`),
-    },
+    registerAtStep(
+      session,
+      `register gravestone ${gravestone} on ${newName} at its last tick`,
+      { provider: newName, db: newDb, subscriber: oldName, worker: gravestone },
+      () => lastTick ?? `<last tick of ${newName}>`,
+    ),
+    resumeWorkerStep(session, newName),
   );
   const finalTick =
     ahead === null ? tickOf(newInfo.worker_last_tick) : tickOf(ahead.info.worker_last_tick);
@@ -137,11 +91,7 @@ export async function failoverRoot(
       );
       continue;
     }
-    steps.push({
-      title: `move ${sub.name} (a subscriber of ${oldName}) under ${newName}`,
-      run: () => changeProvider(session, { node: sub.name, provider: newName }),
-      manual: () => setadm(`change-provider --node ${sub.name} --provider ${newName}`),
-    });
+    steps.push(moveStep(session, sub.name, newName, ` (a subscriber of ${oldName})`));
   }
   await runSteps(session, `failover ${oldName} -> ${newName}`, steps);
 }
@@ -175,15 +125,4 @@ async function queueTop(session: AdminSession, name: string): Promise<string> {
     });
   }
   return tick;
-}
-
-/** tag-dead on the local node and every member that answers; the others are warned about. */
-export async function tagDead(session: AdminSession, node: string): Promise<void> {
-  const sql = 'select * from pgq_node.register_location($1, $2, null, true)';
-  const local = await session.localInfo();
-  await session.change(local.node_name ?? '', await session.local(), sql, [session.queue, node]);
-  const skip = new Set([node, local.node_name ?? '']);
-  for (const member of await liveMembers(session, skip)) {
-    await session.change(member.name, await session.db(member.name), sql, [session.queue, node]);
-  }
 }

@@ -6,12 +6,19 @@
  */
 import { quoteLiteral } from '../../db/quote.js';
 import type { NodeInfo } from '../node-calls.js';
-import { setPaused } from './pause.js';
 import type { AdminSession } from './session.js';
 import { mergeWorkers, setMergePaused, waitMergeMatch } from './takeover-merge.js';
-import { tickOf, waitForTick } from './takeover-state.js';
+import {
+  demoteStep,
+  pauseWorkerStep,
+  promoteStep,
+  registerAtStep,
+  resumeAndWait,
+  resumeWorkerStep,
+  unregisterStep,
+} from './takeover-node-steps.js';
+import { tickOf } from './takeover-state.js';
 import { runSteps, type Step, setadm, sqlOn } from './takeover-steps.js';
-import { registerSubscriberAt } from './takeover-subscribe.js';
 
 export async function switchoverRoot(
   session: AdminSession,
@@ -48,116 +55,62 @@ export async function switchoverRoot(
     });
   }
   steps.push(
+    pauseWorkerStep(session, oldName, `pause the worker of old root ${oldName}`),
     {
-      title: `pause the worker of old root ${oldName}`,
-      run: () => setPaused(session, { node: oldName }, true),
-      manual: () => setadm(`pause --node ${oldName}`),
-      undo: () => setadm(`resume --node ${oldName}`),
-    },
-    {
-      title: `demote ${oldName}, step 1: disable writes`,
-      run: async () => {
-        await session.change(oldName, oldDb, 'select * from pgq_node.demote_root($1, 1, $2)', [
-          queue,
-          newName,
-        ]);
-      },
-      manual: () => sqlOn(oldName, 'pgq_node.demote_root', [queue, 1, newName]),
+      ...demoteStep(
+        session,
+        oldName,
+        oldDb,
+        1,
+        newName,
+        `demote ${oldName}, step 1: disable writes`,
+      ),
       undo: () =>
         `on node ${oldName}: update pgq.queue set queue_disable_insert = false, queue_external_ticker = false where queue_name = ${quoteLiteral(queue)};`,
     },
-    {
-      title: `demote ${oldName}, step 2: insert the last tick`,
-      run: async () => {
-        const row = await session.change<{ ret_code: number; ret_note: string; last_tick: string }>(
-          oldName,
-          oldDb,
-          'select * from pgq_node.demote_root($1, 2, $2)',
-          [queue, newName],
-        );
+    demoteStep(
+      session,
+      oldName,
+      oldDb,
+      2,
+      newName,
+      `demote ${oldName}, step 2: insert the last tick`,
+      (row) => {
         lastTick = row?.last_tick ?? null;
         if (lastTick !== null) session.out.info(`${oldName}: last tick is ${lastTick}`);
       },
-      manual: () => sqlOn(oldName, 'pgq_node.demote_root', [queue, 2, newName]),
-    },
+    ),
     {
       title: `wait until ${newName} has completed the last tick`,
-      run: async () => {
-        const info = await session.read<{ worker_paused: boolean }>(
-          newDb,
-          'select worker_paused from pgq_node.get_node_info($1)',
-          [queue],
-        );
-        if (info[0]?.worker_paused) await setPaused(session, { node: newName }, false);
-        if (lastTick !== null) await waitForTick(session, newName, tickOf(lastTick));
-        else
-          session.out.print(
-            `[dry-run] would wait until ${newName} has completed ${lastTickText()}`,
-          );
-      },
+      run: () =>
+        resumeAndWait(
+          session,
+          newName,
+          lastTick === null ? null : tickOf(lastTick),
+          lastTickText(),
+        ),
       manual: () =>
         `${setadm(`resume --node ${newName}`)}; then wait until ${newName}'s worker has completed tick ${lastTickText()} (${setadm('status')})`,
     },
-    {
-      title: `pause the worker of ${newName}`,
-      run: () => setPaused(session, { node: newName }, true),
-      manual: () => setadm(`pause --node ${newName}`),
-      undo: () => setadm(`resume --node ${newName}`),
-    },
-    {
-      title: `promote ${newName} to root`,
-      run: async () => {
-        await session.change(newName, newDb, 'select * from pgq_node.promote_branch($1)', [queue]);
-      },
-      manual: () => sqlOn(newName, 'pgq_node.promote_branch', [queue]),
-      pointOfNoReturn: true,
-    },
-    {
-      title: `register ${oldName} as subscriber of ${newName} at the last tick`,
-      run: () =>
-        registerSubscriberAt(
-          session,
-          newName,
-          newDb,
-          oldName,
-          oldWorker,
-          lastTick ?? lastTickText(),
-        ),
-      manual: () =>
-        sqlOn(newName, 'pgq_node.register_subscriber', [queue, oldName, oldWorker, lastTickText()]),
-    },
-    {
-      title: `unregister ${newName} from its old provider ${newProvider}`,
-      run: async () => {
-        await session.change(
-          newProvider,
-          await session.db(newProvider),
-          'select * from pgq_node.unregister_subscriber($1, $2)',
-          [queue, newName],
-        );
-      },
-      manual: () => sqlOn(newProvider, 'pgq_node.unregister_subscriber', [queue, newName]),
-    },
-    {
-      title: `resume the worker of ${newName}`,
-      run: () => setPaused(session, { node: newName }, false),
-      manual: () => setadm(`resume --node ${newName}`),
-    },
-    {
-      title: `demote ${oldName}, step 3: branch reading from ${newName}`,
-      run: async () => {
-        await session.change(oldName, oldDb, 'select * from pgq_node.demote_root($1, 3, $2)', [
-          queue,
-          newName,
-        ]);
-      },
-      manual: () => sqlOn(oldName, 'pgq_node.demote_root', [queue, 3, newName]),
-    },
-    {
-      title: `resume the worker of ${oldName}`,
-      run: () => setPaused(session, { node: oldName }, false),
-      manual: () => setadm(`resume --node ${oldName}`),
-    },
+    pauseWorkerStep(session, newName),
+    promoteStep(session, newName, newDb),
+    registerAtStep(
+      session,
+      `register ${oldName} as subscriber of ${newName} at the last tick`,
+      { provider: newName, db: newDb, subscriber: oldName, worker: oldWorker },
+      lastTickText,
+    ),
+    unregisterStep(session, newProvider, newName),
+    resumeWorkerStep(session, newName),
+    demoteStep(
+      session,
+      oldName,
+      oldDb,
+      3,
+      newName,
+      `demote ${oldName}, step 3: branch reading from ${newName}`,
+    ),
+    resumeWorkerStep(session, oldName),
   );
   for (const merge of merges) {
     steps.push({

@@ -1,6 +1,6 @@
 /**
  * register_subscriber for takeover's own registrations (the old root under the new one, a
- * gravestone). A row left by an earlier, interrupted run holds another position, and the
+ * gravestone) and resurrect's (the old root in its gravestone's place). A row left by an earlier, interrupted run holds another position, and the
  * primary key would refuse the new one: it goes first, so a step can be run again.
  */
 import type pg from 'pg';

@@ -7,11 +7,11 @@
  * with it (`--force` to go on anyway).
  */
 import { CascadeError, type NodeInfo } from '../node-calls.js';
-import { changeProvider } from './change-provider.js';
 import type { AdminSession } from './session.js';
 import { takeoverBranch } from './takeover-branch.js';
 import { checkCaughtUp } from './takeover-check.js';
 import { failoverRoot } from './takeover-failover.js';
+import { moveStep } from './takeover-node-steps.js';
 import { switchoverRoot } from './takeover-root.js';
 import { memberInfo, subscribersOf, tickOf } from './takeover-state.js';
 import { runSteps } from './takeover-steps.js';
@@ -146,9 +146,6 @@ async function moveSubscribers(session: AdminSession, oldName: string, newName: 
   await runSteps(
     session,
     `move subscribers of ${oldName} to ${newName}`,
-    subs.map((sub) => ({
-      title: `move ${sub.name} under ${newName}`,
-      run: () => changeProvider(session, { node: sub.name, provider: newName }),
-    })),
+    subs.map((sub) => moveStep(session, sub.name, newName)),
   );
 }
