@@ -6,7 +6,7 @@
  * is declared dead and b1 takes over with --dead-branch: the leaf moves to b1. Events keep
  * flowing to every node exactly once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { takeover } from '../../src/cascade/admin/takeover.js';
 import { useTestDatabase } from '../harness/database.js';
 import type { Node } from '../pgq_node/node-helpers.js';
@@ -14,17 +14,16 @@ import {
   createRoot,
   createSubscriber,
   fastTicks,
-  insertEvents,
   labels,
+  nodeState,
+  produceTicked,
   queueData,
-  queueTop,
-  type Runner,
-  sharedNode,
+  reachTick,
+  sharedNodes,
   startTicker,
   startWorker,
-  waitFor,
+  useRunners,
   withSession,
-  workerTick,
 } from './helpers.js';
 
 const test = useTestDatabase();
@@ -33,13 +32,10 @@ let root: Node;
 let b1: Node;
 let b2: Node;
 let leaf: Node;
-const runners: Runner[] = [];
+const runners = useRunners();
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  b1 = await sharedNode(test, 'b1');
-  b2 = await sharedNode(test, 'b2');
-  leaf = await sharedNode(test, 'leaf');
+  [root, b1, b2, leaf] = await sharedNodes(test, 'root', 'b1', 'b2', 'leaf');
   await createRoot(root, queue);
   await createSubscriber(b1, root, queue, 'branch');
   await createSubscriber(b2, b1, queue, 'branch', { root });
@@ -47,26 +43,11 @@ beforeAll(async () => {
   await fastTicks(root, queue);
 });
 
-afterAll(async () => {
-  for (const runner of runners.splice(0).reverse()) await runner.stop();
-});
-
-async function provider(node: Node) {
-  const { rows } = await node.db.query(
-    'select node_type, provider_node from pgq_node.get_node_info($1)',
-    [queue],
-  );
-  return rows[0];
-}
+const provider = (node: Node) => nodeState(node, queue);
 
 async function produce(values: string[]) {
-  const before = await queueTop(root, queue);
-  await insertEvents(root, queue, values);
-  await waitFor('a tick after the events', async () => (await queueTop(root, queue)) > before + 1n);
-  const top = await queueTop(root, queue);
-  for (const node of [b1, b2, leaf]) {
-    await waitFor(`${node.name} at ${top}`, async () => (await workerTick(node, queue)) >= top);
-  }
+  const top = await produceTicked(root, queue, values);
+  for (const node of [b1, b2, leaf]) await reachTick(node, queue, top);
 }
 
 describe('takeover of a branch position', () => {

@@ -10,12 +10,12 @@ import {
   cli,
   type NodeDb,
   nodeDb,
-  poll,
+  produceAndTick,
   useAdmin,
   type Worker,
 } from '../cascade-admin/helpers.js';
 import { useTestDatabase } from '../harness/database.js';
-import { type Node, produceAndTick } from '../pgq_node/node-helpers.js';
+import { produceThrough, startCliWorkers } from './helpers.js';
 
 const test = useTestDatabase();
 const admin = useAdmin();
@@ -35,27 +35,15 @@ async function info(node: NodeDb) {
   return rows[0] as { node_type: string; provider_node: string; tick: string };
 }
 
-const asNode = (node: NodeDb) => node as unknown as Node;
-
 describe('setadm takeover', () => {
   it('dry run, switchover, and a refusal onto a lagging node', async () => {
     const root = await nodeDb(test, 'root');
     const branch = await nodeDb(test, 'branch');
     const leaf = await nodeDb(test, 'leaf');
     await buildTree(admin, queue, root, branch, leaf);
-    const start = (node: NodeDb) => {
-      const worker = admin.startWorker([...cli(node, queue), '--set', 'loop_delay=0.1']);
-      workers.push(worker);
-      return worker;
-    };
-    const rootWorker = start(root);
-    start(branch);
-    start(leaf);
-    const tick = BigInt(await produceAndTick(asNode(root), queue, ['a', 'b']));
-    await poll(
-      async () => BigInt((await info(leaf)).tick),
-      (t) => t >= tick,
-    );
+    workers.push(...startCliWorkers(admin, queue, [root, branch, leaf]));
+    const rootWorker = workers[0] as Worker;
+    await produceThrough(root, leaf, queue, ['a', 'b']);
 
     const dry = await admin.run([...cli(branch, queue), 'takeover', 'root', '--dry-run']);
     expect(dry.stderr).not.toMatch(/error/);
@@ -76,7 +64,7 @@ describe('setadm takeover', () => {
     rootWorker.child.kill('SIGKILL');
     await rootWorker.exited;
     let top = '';
-    for (let i = 0; i < 3; i++) top = await produceAndTick(asNode(branch), queue, [`late ${i}`]);
+    for (let i = 0; i < 3; i++) top = await produceAndTick(branch, queue, [`late ${i}`]);
     const behind = (await info(root)).tick;
     // Its position is a minute old, as if the worker had been gone that long.
     await branch.db.query(

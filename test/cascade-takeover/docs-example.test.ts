@@ -9,16 +9,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   buildTree,
-  cli,
   type NodeDb,
   nodeDb,
-  poll,
+  produceAndTick,
   useAdmin,
   type Worker,
 } from '../cascade-admin/helpers.js';
 import { useTestDatabase } from '../harness/database.js';
-import { type Node, produceAndTick } from '../pgq_node/node-helpers.js';
-import { clusterNode, useRestartableClusters } from './helpers.js';
+import { clusterNode, produceThrough, startCliWorkers, useRestartableClusters } from './helpers.js';
 
 const test = useTestDatabase();
 const admin = useAdmin();
@@ -55,9 +53,7 @@ describe('docs/cascade-takeover.md', () => {
     const node3 = await nodeDb(test, 'node3');
     const nodes = { node1, node2, node3 };
     await buildTree(admin, queue, node1, node2, node3);
-    const workers: Worker[] = [node1, node2, node3].map((node) =>
-      admin.startWorker([...cli(node, queue), '--set', 'loop_delay=0.1']),
-    );
+    const workers = startCliWorkers(admin, queue, [node1, node2, node3]);
     const dumpFile = path.join(admin.dir, 'node1-lost.json');
     const run = async (line: string) => {
       const args = argv(line)
@@ -72,11 +68,7 @@ describe('docs/cascade-takeover.md', () => {
       expect(result.code).toBe(0);
       return result;
     };
-    const tick = BigInt(await produceAndTick(node1 as unknown as Node, queue, ['a']));
-    await poll(
-      async () => lastTick(node3),
-      (t) => t >= tick,
-    );
+    await produceThrough(node1, node3, queue, ['a']);
 
     // Switchover, then back (the same command the other way round).
     const [switchover, failover, resurrect] = blocks as [string, string, string];
@@ -86,7 +78,7 @@ describe('docs/cascade-takeover.md', () => {
     expect(await nodeType(node1)).toBe('root');
 
     // Failover from a stopped root; the old root's worker goes down with its server.
-    await produceAndTick(node1 as unknown as Node, queue, ['b']);
+    await produceAndTick(node1, queue, ['b']);
     await cluster.stop({ mode: 'immediate' });
     await admin.stopWorker(workers[0] as Worker);
     const failed = await run(failover);
@@ -99,14 +91,6 @@ describe('docs/cascade-takeover.md', () => {
     expect(existsSync(dumpFile)).toBe(true);
   });
 });
-
-async function lastTick(node: NodeDb): Promise<bigint> {
-  const { rows } = await node.db.query(
-    'select worker_last_tick::text as t from pgq_node.get_node_info($1)',
-    [queue],
-  );
-  return BigInt(rows[0]?.t ?? '-1');
-}
 
 async function nodeType(node: NodeDb): Promise<string> {
   const { rows } = await node.db.query('select node_type from pgq_node.get_node_info($1)', [queue]);

@@ -5,7 +5,7 @@
  * root that answers no more than a hanging host; its server keeps running here, and must
  * not be touched.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { setPaused } from '../../src/cascade/admin/pause.js';
 import { takeover } from '../../src/cascade/admin/takeover.js';
 import { useTestDatabase } from '../harness/database.js';
@@ -16,12 +16,15 @@ import {
   fastTicks,
   insertEvents,
   labels,
+  nodeState,
+  produceTicked,
   queueData,
   queueTop,
-  type Runner,
-  sharedNode,
+  reachTick,
+  sharedNodes,
   startTicker,
   startWorker,
+  useRunners,
   waitFor,
   withSession,
   workerTick,
@@ -33,13 +36,10 @@ let root: Node;
 let ahead: Node;
 let behind: Node;
 let leaf: Node;
-const runners: Runner[] = [];
+const runners = useRunners();
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  ahead = await sharedNode(test, 'ahead');
-  behind = await sharedNode(test, 'behind');
-  leaf = await sharedNode(test, 'leaf');
+  [root, ahead, behind, leaf] = await sharedNodes(test, 'root', 'ahead', 'behind', 'leaf');
   await createRoot(root, queue, 'root_w');
   await createSubscriber(ahead, root, queue, 'branch', { worker: 'ahead_w' });
   await createSubscriber(behind, root, queue, 'branch', { worker: 'behind_w' });
@@ -47,23 +47,8 @@ beforeAll(async () => {
   for (const node of [root, ahead, behind]) await fastTicks(node, queue);
 });
 
-afterAll(async () => {
-  for (const runner of runners.splice(0).reverse()) await runner.stop();
-});
-
-async function reach(node: Node, tick: bigint) {
-  await waitFor(
-    `${node.name} at tick ${tick}`,
-    async () => (await workerTick(node, queue)) >= tick,
-  );
-}
-
-async function produce(values: string[]) {
-  const before = await queueTop(root, queue);
-  await insertEvents(root, queue, values);
-  await waitFor('a tick after the events', async () => (await queueTop(root, queue)) > before + 1n);
-  return queueTop(root, queue);
-}
+const reach = (node: Node, tick: bigint) => reachTick(node, queue, tick);
+const produce = (values: string[]) => produceTicked(root, queue, values);
 
 describe('failover when another branch got further', () => {
   it('catches up from the furthest branch first, then promotes and moves the others', async () => {
@@ -103,12 +88,7 @@ describe('failover when another branch got further', () => {
     expect(info).toMatch(/step \d+\/\d+: move behind under ahead, which is further/);
     expect(info).toMatch(/failover root -> behind: done/);
 
-    const state = async (node: Node) =>
-      (
-        await node.db.query('select node_type, provider_node from pgq_node.get_node_info($1)', [
-          queue,
-        ])
-      ).rows[0];
+    const state = (node: Node) => nodeState(node, queue);
     expect(await state(behind)).toEqual({ node_type: 'root', provider_node: 'behind' });
     expect(await state(ahead)).toEqual({ node_type: 'branch', provider_node: 'behind' });
     expect(await state(leaf)).toEqual({ node_type: 'leaf', provider_node: 'behind' });

@@ -20,24 +20,22 @@ import { useTestDatabase } from '../harness/database.js';
 import type { Node } from '../pgq_node/node-helpers.js';
 import {
   clusterNode,
-  createRoot,
-  createSubscriber,
-  fastTicks,
-  insertEvents,
   labels,
+  produceTicked,
   queueData,
   queueTop,
-  type Runner,
+  reachTick,
   reconnect,
+  rootBranchLeaf,
   runAudit,
-  sharedNode,
+  sharedNodes,
   startAudit,
   startTicker,
   startWorker,
   useRestartableClusters,
+  useRunners,
   waitFor,
   withSession,
-  workerTick,
 } from './helpers.js';
 
 const test = useTestDatabase();
@@ -47,38 +45,26 @@ let cluster: Cluster;
 let root: Node;
 let branch: Node;
 let leaf: Node;
-const runners: Runner[] = [];
+const runners = useRunners();
 const dumpDir = mkdtempSync(path.join(tmpdir(), 'skytools-resurrect-'));
 
 beforeAll(async () => {
   cluster = await startCluster();
   root = await clusterNode(cluster, 'old_root');
-  branch = await sharedNode(test, 'branch');
-  leaf = await sharedNode(test, 'leaf');
-  await createRoot(root, queue, 'r_worker');
-  await createSubscriber(branch, root, queue, 'branch', { worker: 'b_worker' });
-  await createSubscriber(leaf, root, queue, 'leaf', { worker: 'l_worker' });
-  await fastTicks(root, queue);
-  await fastTicks(branch, queue);
+  [branch, leaf] = await sharedNodes(test, 'branch', 'leaf');
+  await rootBranchLeaf(root, branch, leaf, queue);
 });
 
-afterAll(async () => {
-  for (const runner of runners.splice(0).reverse()) await runner.stop();
+afterAll(() => {
   rmSync(dumpDir, { recursive: true, force: true });
 });
 
 async function caughtUp(node: Node, source: Node) {
-  const top = await queueTop(source, queue);
-  await waitFor(
-    `${node.name} to reach tick ${top}`,
-    async () => (await workerTick(node, queue)) >= top,
-  );
+  await reachTick(node, queue, await queueTop(source, queue));
 }
 
 async function producedTick(node: Node, values: string[]) {
-  const before = await queueTop(node, queue);
-  await insertEvents(node, queue, values);
-  await waitFor('a tick after the events', async () => (await queueTop(node, queue)) > before + 1n);
+  await produceTicked(node, queue, values);
 }
 
 describe('failover from a stopped root, then resurrect', () => {

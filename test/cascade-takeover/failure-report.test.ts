@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { takeover } from '../../src/cascade/admin/takeover.js';
 import { TakeoverError } from '../../src/cascade/admin/takeover-steps.js';
 import { quoteIdent } from '../../src/db/quote.js';
@@ -20,9 +20,9 @@ import {
   createSubscriber,
   insertEvents,
   queueTop,
-  type Runner,
   sharedNode,
   startWorker,
+  useRunners,
   waitFor,
   withSession,
   workerTick,
@@ -32,7 +32,7 @@ const test = useTestDatabase();
 const queue = 'reportq';
 let root: Node;
 let branch: Node;
-const runners: Runner[] = [];
+const runners = useRunners();
 const bin = path.resolve(import.meta.dirname, '../../bin/setadm.js');
 
 beforeAll(async () => {
@@ -40,10 +40,6 @@ beforeAll(async () => {
   branch = await sharedNode(test, 'branch');
   await createRoot(root, queue);
   await createSubscriber(branch, root, queue, 'branch');
-});
-
-afterAll(async () => {
-  for (const runner of runners.splice(0)) await runner.stop();
 });
 
 function setadm(args: string[]): Promise<{ code: number | null; stderr: string }> {

@@ -15,10 +15,21 @@ import { CascadedWorker } from '../../src/cascade/cascaded-worker.js';
 import { installSchemas } from '../../src/db/installer.js';
 import { quoteIdent } from '../../src/db/quote.js';
 import { Cluster, findFreePort } from '../../src/pg/index.js';
+import {
+  type AdminFixture,
+  cli,
+  lastTick,
+  type NodeDb,
+  poll,
+  produceAndTick,
+  type Worker,
+} from '../cascade-admin/helpers.js';
 import type { TestDatabase } from '../harness/database.js';
 import type { Node } from '../pgq_node/node-helpers.js';
 
-export { createRoot, createSubscriber } from '../pgq_node/node-helpers.js';
+import { createRoot, createSubscriber } from '../pgq_node/node-helpers.js';
+
+export { createRoot, createSubscriber };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -78,6 +89,28 @@ export async function sharedNode(test: TestDatabase, name: string): Promise<Node
   return { name, location: `host=${c.host} port=${c.port} user=${c.user} dbname=${database}`, db };
 }
 
+/** One node database on the run's cluster per name, in that order. */
+export async function sharedNodes<const Names extends readonly string[]>(
+  test: TestDatabase,
+  ...names: Names
+): Promise<{ [K in keyof Names]: Node }> {
+  const nodes: Node[] = [];
+  for (const name of names) nodes.push(await sharedNode(test, name));
+  return nodes as { [K in keyof Names]: Node };
+}
+
+/**
+ * The tree most takeover tests start from: `root` (worker r_worker), with the branch
+ * (b_worker) and the leaf (l_worker) both reading from it; root and branch tick fast.
+ */
+export async function rootBranchLeaf(root: Node, branch: Node, leaf: Node, queue: string) {
+  await createRoot(root, queue, 'r_worker');
+  await createSubscriber(branch, root, queue, 'branch', { worker: 'b_worker' });
+  await createSubscriber(leaf, root, queue, 'leaf', { worker: 'l_worker' });
+  await fastTicks(root, queue);
+  await fastTicks(branch, queue);
+}
+
 const closers: (() => Promise<void>)[] = [];
 afterAll(async () => {
   await Promise.all(closers.splice(0).map((close) => close().catch(() => {})));
@@ -95,6 +128,15 @@ export interface Runner {
 }
 
 const quietError = () => {};
+
+/** Runners to stop after the file, the last started first. */
+export function useRunners(): Runner[] {
+  const runners: Runner[] = [];
+  afterAll(async () => {
+    for (const runner of runners.splice(0).reverse()) await runner.stop();
+  });
+  return runners;
+}
 
 export function startWorker(node: Node, queue: string): Runner {
   const worker = new CascadedWorker({
@@ -300,6 +342,34 @@ export async function workerTick(node: Node, queue: string): Promise<bigint> {
   return BigInt(rows[0]?.t ?? '-1');
 }
 
+/** Wait until the node's worker has completed `tick`. */
+export async function reachTick(node: Node, queue: string, tick: bigint) {
+  await waitFor(
+    `${node.name} at tick ${tick}`,
+    async () => (await workerTick(node, queue)) >= tick,
+  );
+}
+
+/** The node's type and provider. */
+export async function nodeState(node: Node, queue: string) {
+  const { rows } = await node.db.query(
+    'select node_type, provider_node from pgq_node.get_node_info($1)',
+    [queue],
+  );
+  return rows[0];
+}
+
+/**
+ * Insert `values` on `node` one per statement, then wait for a tick past them (the ticker
+ * runs in the background); the node's latest tick then.
+ */
+export async function produceTicked(node: Node, queue: string, values: string[]) {
+  const before = await queueTop(node, queue);
+  await insertEvents(node, queue, values);
+  await waitFor('a tick after the events', async () => (await queueTop(node, queue)) > before + 1n);
+  return queueTop(node, queue);
+}
+
 /** The latest tick of the node's queue. */
 export async function queueTop(node: Node, queue: string): Promise<bigint> {
   const { rows } = await node.db.query(
@@ -353,4 +423,18 @@ export async function insertEvents(node: Node, queue: string, values: string[]) 
 /** `prefix1` .. `prefixN`. */
 export function labels(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
+}
+
+/** `setadm ... worker` child processes, one per node, looping every 0.1 s. */
+export function startCliWorkers(admin: AdminFixture, queue: string, nodes: NodeDb[]): Worker[] {
+  return nodes.map((node) => admin.startWorker([...cli(node, queue), '--set', 'loop_delay=0.1']));
+}
+
+/** Produce `events` on the root as one batch, then wait until `last`'s worker has it. */
+export async function produceThrough(root: NodeDb, last: NodeDb, queue: string, events: string[]) {
+  const tick = BigInt(await produceAndTick(root, queue, events));
+  await poll(
+    async () => lastTick(last, queue),
+    (t) => t >= tick,
+  );
 }

@@ -6,7 +6,7 @@
  * is the root now) and c1's waits behind. Every partition event is in the combined queue
  * exactly once, on both nodes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { takeover } from '../../src/cascade/admin/takeover.js';
 import { useTestDatabase } from '../harness/database.js';
 import type { Node } from '../pgq_node/node-helpers.js';
@@ -14,14 +14,13 @@ import {
   createRoot,
   createSubscriber,
   fastTicks,
-  insertEvents,
   labels,
+  produceTicked,
   queueData,
-  queueTop,
-  type Runner,
-  sharedNode,
+  sharedNodes,
   startTicker,
   startWorker,
+  useRunners,
   waitFor,
   withSession,
   workerTick,
@@ -33,12 +32,10 @@ let c1: Node;
 let c2: Node;
 let c1part: Node;
 let c2part: Node;
-const runners: Runner[] = [];
+const runners = useRunners();
 
 beforeAll(async () => {
-  p = await sharedNode(test, 'p');
-  c1 = await sharedNode(test, 'c1');
-  c2 = await sharedNode(test, 'c2');
+  [p, c1, c2] = await sharedNodes(test, 'p', 'c1', 'c2');
   await createRoot(p, 'part', 'p_w');
   await createRoot(c1, 'comb', 'c1_w');
   await createSubscriber(c2, c1, 'comb', 'branch', { worker: 'c2_w' });
@@ -55,16 +52,7 @@ beforeAll(async () => {
   await fastTicks(c2, 'comb');
 });
 
-afterAll(async () => {
-  for (const runner of runners.splice(0).reverse()) await runner.stop();
-});
-
-async function produce(values: string[]) {
-  const before = await queueTop(p, 'part');
-  await insertEvents(p, 'part', values);
-  await waitFor('a partition tick', async () => (await queueTop(p, 'part')) > before + 1n);
-  return queueTop(p, 'part');
-}
+const produce = (values: string[]) => produceTicked(p, 'part', values);
 
 async function merged(node: Node) {
   return queueData(node, 'comb');

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resurrect } from '../../src/cascade/admin/resurrect.js';
 import { takeover } from '../../src/cascade/admin/takeover.js';
 import { runSteps, TakeoverError } from '../../src/cascade/admin/takeover-steps.js';
@@ -18,8 +18,8 @@ import {
   createRoot,
   createSubscriber,
   nodeTables,
-  type Runner,
   startWorker,
+  useRunners,
   waitFor,
   withSession,
   workerTick,
@@ -30,7 +30,7 @@ const queue = 'Refuse "q"';
 let root: Node;
 let branch: Node;
 let leaf: Node;
-const runners: Runner[] = [];
+const runners = useRunners();
 
 beforeAll(async () => {
   root = await nodeDatabase(test, 'root');
@@ -45,10 +45,6 @@ beforeAll(async () => {
   await createSubscriber(leaf, root, queue, 'leaf', { root });
   await produceAndTick(root, queue, ['a', 'b']);
   await catchUp();
-});
-
-afterAll(async () => {
-  for (const runner of runners.splice(0)) await runner.stop();
 });
 
 function hostPart() {

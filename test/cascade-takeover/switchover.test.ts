@@ -5,23 +5,22 @@
  * branch in between) must see every committed event exactly once, in order, and both nodes'
  * queues must hold every event exactly once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { takeover } from '../../src/cascade/admin/takeover.js';
 import { useExtraClusters } from '../harness/clusters.js';
 import { useTestDatabase } from '../harness/database.js';
 import type { Node } from '../pgq_node/node-helpers.js';
 import {
   clusterNode,
-  createRoot,
-  createSubscriber,
-  fastTicks,
+  nodeState,
   queueData,
-  type Runner,
+  rootBranchLeaf,
   sharedNode,
   startAudit,
   startProducer,
   startTicker,
   startWorker,
+  useRunners,
   waitFor,
   withSession,
 } from './helpers.js';
@@ -35,31 +34,17 @@ const waitSeconds = stress ? 600 : 30;
 let root: Node;
 let branch: Node;
 let leaf: Node;
-const runners: Runner[] = [];
+const runners = useRunners();
 
 beforeAll(async () => {
   const [a, b] = await Promise.all([startCluster(), startCluster()]);
   root = await clusterNode(a, 'node_r');
   branch = await clusterNode(b, 'node_b');
   leaf = await sharedNode(test, 'leaf');
-  await createRoot(root, queue, 'r_worker');
-  await createSubscriber(branch, root, queue, 'branch', { worker: 'b_worker' });
-  await createSubscriber(leaf, root, queue, 'leaf', { worker: 'l_worker' });
-  await fastTicks(root, queue);
-  await fastTicks(branch, queue);
+  await rootBranchLeaf(root, branch, leaf, queue);
 });
 
-afterAll(async () => {
-  for (const runner of runners.splice(0).reverse()) await runner.stop();
-});
-
-async function nodeType(node: Node) {
-  const { rows } = await node.db.query(
-    'select node_type, provider_node from pgq_node.get_node_info($1)',
-    [queue],
-  );
-  return rows[0];
-}
+const nodeType = (node: Node) => nodeState(node, queue);
 
 describe('takeover of a live root (switchover)', () => {
   it('moves the root there and back under a steady producer; every event seen exactly once', {
