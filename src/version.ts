@@ -6,3 +6,8 @@ export const packageVersion: string = (
     version: string;
   }
 ).version;
+
+/** `-V` of the BaseScript tools: `<tool> version X, Skytools version Y`, as upstream prints it. */
+export function toolVersion(tool: string): string {
+  return `${tool} version ${packageVersion}, Skytools version ${packageVersion}`;
+}

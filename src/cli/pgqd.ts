@@ -6,32 +6,22 @@
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { SkytoolsError } from '../errors.js';
+import { controlSignal, sendControl } from '../script/control.js';
 import {
-  acquirePidfile,
-  createScriptLogger,
-  installSignalHandlers,
-  isDaemonChild,
-  type LogFormat,
-  levelFromFlags,
-  type Pidfile,
-  reportDaemonFailure,
-  reportDaemonReady,
-  signalPidfile,
-  spawnDaemon,
-} from '../script/index.js';
+  type JobContext,
+  type JobFlags,
+  loadFailure,
+  runJobProcess,
+} from '../script/job-process.js';
 import { loadPgqdSettings, Pgqd, type PgqdSettings, sampleIni } from '../ticker/index.js';
 import { packageVersion } from '../version.js';
 import { reportFailure } from './output.js';
 
-interface PgqdFlags {
-  quiet?: boolean;
-  verbose: number;
-  daemon?: boolean;
+interface PgqdFlags extends JobFlags {
   stop?: boolean;
   kill?: boolean;
   reload?: boolean;
   ini?: boolean;
-  logFormat: LogFormat;
 }
 
 const binScript = fileURLToPath(new URL('../../bin/pgqd.js', import.meta.url));
@@ -94,109 +84,52 @@ export async function runPgqd(args: string[]): Promise<number> {
   try {
     settings = loadPgqdSettings(configArg);
   } catch (error) {
-    reportDaemonFailure((error as Error).message);
-    return reportFailure('pgqd', error);
+    return loadFailure('pgqd', error);
   }
-  const control = flags.stop ? 'SIGINT' : flags.kill ? 'SIGTERM' : flags.reload ? 'SIGHUP' : null;
-  if (control) return sendControl(settings, control);
-  if (flags.daemon && !isDaemonChild()) return daemonize(settings, flags, configArg);
-  return runForeground(settings, flags);
-}
-
-function sendControl(settings: PgqdSettings, signal: NodeJS.Signals): number {
-  if (!settings.pidfile) {
-    process.stderr.write('No pidfile configured\n');
-    return 1;
+  const control = controlSignal(flags);
+  // upstream pgqd's texts.
+  if (control) {
+    return sendControl(settings.pidfile, control, {
+      noPidfile: 'No pidfile configured',
+      notRunning: 'Old process is not running',
+    });
   }
-  if (signalPidfile(settings.pidfile, signal) === 'not-running') {
-    process.stderr.write('Old process is not running\n');
-    return 1;
-  }
-  process.stdout.write(`${signal} sent\n`);
-  return 0;
-}
-
-async function daemonize(settings: PgqdSettings, flags: PgqdFlags, config: string) {
-  if (!settings.pidfile) {
-    process.stderr.write('pgqd: error: Daemon needs pidfile\n');
-    return 1;
-  }
-  const args = [config, '-d', '--log-format', flags.logFormat];
-  if (flags.quiet) args.push('-q');
-  for (let i = 0; i < flags.verbose; i++) args.push('-v');
-  try {
-    await spawnDaemon({ script: binScript, args, logfile: settings.logfile });
-    return 0;
-  } catch (error) {
-    return reportFailure('pgqd', error);
-  }
-}
-
-async function runForeground(settings: PgqdSettings, flags: PgqdFlags): Promise<number> {
-  const daemonChild = isDaemonChild();
-  const log = createScriptLogger({
-    // -q silences the console only; the logfile keeps info and above.
-    level: levelFromFlags(false, flags.verbose),
-    format: flags.logFormat,
-    logfile: settings.logfile,
-    console: !daemonChild && !flags.quiet,
+  return runJobProcess({
+    program: 'pgqd',
+    settings,
+    flags,
+    load: () => loadPgqdSettings(settings.file),
+    daemon: { script: binScript, args: [configArg] },
     syslog: settings.syslog
       ? {
           ident: settings.syslogIdent,
           facility: settings.syslogFacility,
           // Another socket than the system's (a chroot, a test's own receiver).
           socket: process.env.SKYTOOLS_SYSLOG_SOCKET,
-          onFailure: (message) => log.logger.error(message),
         }
       : undefined,
-  });
-  const daemon = new Pgqd(settings, { logger: log.logger });
-  let exitCode = 0;
-  const removeHandlers = installSignalHandlers({
-    stop(mode, signal) {
-      log.logger.info(
-        mode === 'graceful'
-          ? `Got ${signal}, stopping after the current step`
-          : `Got ${signal}, stopping at once`,
-      );
-      if (mode === 'immediate') exitCode = 1;
-      void daemon.stop({ immediate: mode === 'immediate' });
-    },
-    reload() {
-      log.logger.info('Got SIGHUP, re-reading config');
-      try {
-        settings = loadPgqdSettings(settings.file);
-      } catch (error) {
-        log.logger.error(`reload failed, keeping the old config: ${(error as Error).message}`);
-        return;
-      }
-      // logrotate moves the file away and sends SIGHUP: write to a fresh one.
-      log.reopen();
-      daemon.reload(settings);
+    stopUnit: 'step',
+    stoppedLine: 'pgqd stopped',
+    create(logger) {
+      const daemon = new Pgqd(settings, { logger });
+      return {
+        stop: (mode) => void daemon.stop({ immediate: mode === 'immediate' }),
+        reload: (fresh) => daemon.reload(fresh),
+        run: (context) => runTicker(daemon, context),
+      };
     },
   });
-  // Handlers first: `pgqd -d x.ini && pgqd -r x.ini` may signal as soon as the pidfile exists.
-  let pidfile: Pidfile | undefined;
-  try {
-    if (settings.pidfile) pidfile = acquirePidfile(settings.pidfile);
-  } catch (error) {
-    removeHandlers();
-    log.close();
-    reportDaemonFailure((error as Error).message);
-    return reportFailure('pgqd', error);
-  }
-  reportDaemonReady();
-  log.logger.info(`pgqd ${packageVersion} starting`);
+}
+
+async function runTicker(daemon: Pgqd, context: JobContext): Promise<number> {
+  context.logger.info(`pgqd ${packageVersion} starting`);
   try {
     await daemon.start();
+    return context.stoppedNow ? 1 : 0;
   } catch (error) {
-    exitCode = error instanceof SkytoolsError ? 1 : 2;
-    if (!(error instanceof SkytoolsError)) log.logger.fatal(String((error as Error).stack));
-  } finally {
-    removeHandlers();
-    pidfile?.release();
+    // The ticker has logged its own failure; only a bug's stack is left to show.
+    if (error instanceof SkytoolsError) return 1;
+    context.logger.fatal(String((error as Error).stack));
+    return 2;
   }
-  log.logger.info('pgqd stopped');
-  log.close();
-  return exitCode;
 }

@@ -5,151 +5,111 @@
  * the config and restart the worker with it.
  */
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import type { AdminSettings } from '../cascade/admin/settings.js';
 import { CascadedWorker } from '../cascade/cascaded-worker.js';
-import { SkytoolsError } from '../errors.js';
 import {
-  acquirePidfile,
-  createScriptLogger,
-  installSignalHandlers,
-  isDaemonChild,
-  type LogFormat,
-  levelFromFlags,
-  type Pidfile,
-  reportDaemonFailure,
-  reportDaemonReady,
-  spawnDaemon,
-} from '../script/index.js';
+  type JobContext,
+  type JobFlags,
+  jobFailure,
+  type ProcessJob,
+  runJobProcess,
+  type StopMode,
+} from '../script/job-process.js';
 import { packageVersion } from '../version.js';
-import { reportFailure } from './output.js';
 import { WorkerStatsLine } from './set-worker-stats.js';
 
-export interface WorkerFlags {
-  quiet?: boolean;
-  verbose: number;
-  daemon?: boolean;
-  logFormat: LogFormat;
+export interface WorkerFlags extends JobFlags {
   /** The arguments to hand to the daemon child (config, --set, --db, --queue). */
   childArgs: string[];
 }
 
 const binScript = fileURLToPath(new URL('../../bin/setadm.js', import.meta.url));
 
-export async function runWorker(
+export function runWorker(
   program: string,
   settings: AdminSettings,
   flags: WorkerFlags,
   reload: () => AdminSettings,
 ): Promise<number> {
-  if (flags.daemon && !isDaemonChild()) {
-    if (!settings.pidfile) {
-      process.stderr.write(`${program}: error: Daemon needs pidfile\n`);
-      return 1;
-    }
-    const args = [...flags.childArgs, 'worker', '-d', '--log-format', flags.logFormat];
-    if (flags.quiet) args.push('-q');
-    for (let i = 0; i < flags.verbose; i++) args.push('-v');
+  return runJobProcess({
+    program,
+    settings,
+    flags,
+    load: reload,
+    daemon: { script: binScript, args: [...flags.childArgs, 'worker'] },
+    logBase: { job: settings.jobName },
+    stopUnit: 'batch',
+    stoppedLine: `${program} worker stopped`,
+    create: (logger) => new WorkerJob(program, settings, flags, logger),
+  });
+}
+
+/** The worker, restarted with the new settings after each reload. */
+class WorkerJob implements ProcessJob<AdminSettings> {
+  #controller = new AbortController();
+  #worker: CascadedWorker | undefined;
+  #stopping: StopMode | undefined;
+  #restart = false;
+
+  constructor(
+    private readonly program: string,
+    private settings: AdminSettings,
+    private readonly flags: WorkerFlags,
+    private readonly logger: Logger,
+  ) {}
+
+  stop(mode: StopMode): void {
+    this.#stopping = this.#stopping === 'immediate' ? 'immediate' : mode;
+    this.#controller.abort();
+    // Stop now: closing the connections ends the batch in hand; it is read again later.
+    if (mode === 'immediate') void this.#worker?.close().catch(() => {});
+  }
+
+  reload(settings: AdminSettings): void {
+    this.settings = settings;
+    this.#restart = true;
+    this.#controller.abort();
+  }
+
+  async run(context: JobContext): Promise<number> {
     try {
-      await spawnDaemon({ script: binScript, args, logfile: settings.logfile });
-      return 0;
+      for (;;) {
+        this.#restart = false;
+        await this.#runOnce(this.settings);
+        if (this.#stopping !== undefined || !this.#restart) break;
+        this.#controller = new AbortController();
+        this.logger.info('restarting the worker with the new config');
+      }
+      return this.#stopping === 'immediate' ? 1 : 0;
     } catch (error) {
-      return reportFailure(program, error);
+      if (this.#stopping === 'immediate') return 1;
+      return jobFailure(this.program, this.settings.jobName, context, this.flags.quiet, error);
     }
   }
-  const log = createScriptLogger({
-    level: levelFromFlags(false, flags.verbose),
-    format: flags.logFormat,
-    logfile: settings.logfile,
-    console: !isDaemonChild() && !flags.quiet,
-    base: { job: settings.jobName },
-  });
-  const logger = log.logger;
-  let current = settings;
-  let controller = new AbortController();
-  let worker: CascadedWorker | undefined;
-  let stopping: 'graceful' | 'immediate' | undefined;
-  let restart = false;
-  const removeHandlers = installSignalHandlers({
-    stop(mode, signal) {
-      logger.info(
-        mode === 'graceful'
-          ? `Got ${signal}, stopping after the current batch`
-          : `Got ${signal}, stopping at once`,
-      );
-      stopping = stopping === 'immediate' ? 'immediate' : mode;
-      controller.abort();
-      // Stop now: closing the connections ends the batch in hand; it is read again later.
-      if (mode === 'immediate') void worker?.close().catch(() => {});
-    },
-    reload() {
-      logger.info('Got SIGHUP, re-reading config');
-      try {
-        current = reload();
-      } catch (error) {
-        logger.error(`reload failed, keeping the old config: ${(error as Error).message}`);
-        return;
-      }
-      log.reopen();
-      restart = true;
-      controller.abort();
-    },
-  });
-  let pidfile: Pidfile | undefined;
-  try {
-    if (settings.pidfile) pidfile = acquirePidfile(settings.pidfile);
-  } catch (error) {
-    removeHandlers();
-    log.close();
-    reportDaemonFailure((error as Error).message);
-    return reportFailure(program, error);
-  }
-  reportDaemonReady();
-  let exitCode = 0;
-  try {
-    for (;;) {
-      restart = false;
-      const stats = new WorkerStatsLine(
-        logger.child({ queue: current.queue }),
-        current.keepaliveStats,
-      );
-      worker = new CascadedWorker({
-        connection: current.nodeDb ?? {},
-        queue: current.queue,
-        extraConnstr: current.extraConnstr,
-        loopDelay: current.loopDelay,
-        globalWmPublishPeriod: current.globalWmPublishPeriod,
-        localWmPublishPeriod: current.localWmPublishPeriod,
-        logger,
-        applicationName: `${program} worker ${current.jobName}`,
-        onBatch: stats.onBatch,
-      });
-      logger.info(`${program} ${packageVersion} worker starting: queue ${current.queue}`);
-      stats.start();
-      try {
-        await worker.run({ signal: controller.signal });
-      } finally {
-        stats.stop();
-      }
-      if (stopping !== undefined || !restart) break;
-      controller = new AbortController();
-      logger.info('restarting the worker with the new config');
+
+  async #runOnce(current: AdminSettings): Promise<void> {
+    const stats = new WorkerStatsLine(
+      this.logger.child({ queue: current.queue }),
+      current.keepaliveStats,
+    );
+    this.#worker = new CascadedWorker({
+      connection: current.nodeDb ?? {},
+      queue: current.queue,
+      extraConnstr: current.extraConnstr,
+      loopDelay: current.loopDelay,
+      globalWmPublishPeriod: current.globalWmPublishPeriod,
+      localWmPublishPeriod: current.localWmPublishPeriod,
+      logger: this.logger,
+      applicationName: `${this.program} worker ${current.jobName}`,
+      onBatch: stats.onBatch,
+    });
+    this.logger.info(`${this.program} ${packageVersion} worker starting: queue ${current.queue}`);
+    stats.start();
+    try {
+      await this.#worker.run({ signal: this.#controller.signal });
+    } finally {
+      stats.stop();
     }
-    if (stopping === 'immediate') exitCode = 1;
-  } catch (error) {
-    exitCode = stopping === 'immediate' ? 1 : error instanceof SkytoolsError ? 1 : 2;
-    if (stopping !== 'immediate') {
-      logger.error(
-        error instanceof SkytoolsError
-          ? `Job ${current.jobName} stopped: ${error.message}`
-          : String((error as Error)?.stack ?? error),
-      );
-      if (!isDaemonChild() && flags.quiet) reportFailure(program, error);
-    }
-  } finally {
-    removeHandlers();
-    pidfile?.release();
   }
-  logger.info(`${program} worker stopped`);
-  log.close();
-  return exitCode;
 }

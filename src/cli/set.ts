@@ -9,10 +9,11 @@ import { Command, Option } from 'commander';
 import pg from 'pg';
 import { AdminSession } from '../cascade/admin/session.js';
 import { type AdminSettings, loadAdminSettings, sampleIni } from '../cascade/admin/settings.js';
-import { withOverrides } from '../consumers/sample-ini.js';
 import { SkytoolsError } from '../errors.js';
-import { acquirePidfile, type LogFormat, type Pidfile, signalPidfile } from '../script/index.js';
-import { packageVersion } from '../version.js';
+import { controlSignal, sendControl } from '../script/control.js';
+import { acquirePidfile, type LogFormat, type Pidfile } from '../script/index.js';
+import { parseOverrides, withOverrides } from '../script/overrides.js';
+import { toolVersion } from '../version.js';
 import { reportFailure } from './output.js';
 import {
   adminCommands,
@@ -89,25 +90,9 @@ export function setProgram(name: string): Command {
         .choices(['text', 'json'])
         .default('text'),
     )
-    .version(
-      `${name} version ${packageVersion}, Skytools version ${packageVersion}`,
-      '-V, --version',
-      'print the version and exit',
-    )
+    .version(toolVersion(name), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .exitOverride();
-}
-
-function parseOverrides(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
-      throw new SkytoolsError('BAD_OPTION', `--set needs KEY=VALUE, not "${pair}"`, { set: pair });
-    }
-    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
-  }
-  return out;
 }
 
 function isCommandName(word: string | undefined): boolean {
@@ -171,8 +156,8 @@ export async function runSet(args: string[], name = 'setadm'): Promise<number> {
   } catch (error) {
     return reportFailure(name, error);
   }
-  const control = flags.stop ? 'SIGINT' : flags.kill ? 'SIGTERM' : flags.reload ? 'SIGHUP' : null;
-  if (control) return sendControl(settings, control);
+  const control = controlSignal(flags);
+  if (control) return sendControl(settings.pidfile, control);
   if (commandName === undefined) {
     process.stderr.write(`${name}: error: need command, see --help for usage\n`);
     return 1;
@@ -249,18 +234,4 @@ function databaseFailure(error: unknown, queue: string, command: string): unknow
     { queue, command, sqlstate: error.code },
     { cause: error },
   );
-}
-
-// upstream's texts.
-function sendControl(settings: AdminSettings, signal: NodeJS.Signals): number {
-  if (!settings.pidfile) {
-    process.stderr.write('No pidfile in config, nothing to do\n');
-    return 1;
-  }
-  if (signalPidfile(settings.pidfile, signal) === 'not-running') {
-    process.stderr.write('No pidfile, process not running\n');
-    return 1;
-  }
-  process.stdout.write(`${signal} sent\n`);
-  return 0;
 }

@@ -11,23 +11,19 @@ import { reportFailure } from '../cli/output.js';
 import { Config } from '../config/index.js';
 import { SkytoolsError } from '../errors.js';
 import { Consumer } from '../pgq/index.js';
+import { controlSignal, sendControl } from '../script/control.js';
 import {
-  acquirePidfile,
-  createScriptLogger,
-  installSignalHandlers,
-  isDaemonChild,
-  type LogFormat,
-  levelFromFlags,
-  type Pidfile,
-  reportDaemonFailure,
-  reportDaemonReady,
-  signalPidfile,
-  spawnDaemon,
-} from '../script/index.js';
-import { packageVersion } from '../version.js';
+  type JobContext,
+  type JobFlags,
+  jobFailure,
+  loadFailure,
+  runJobProcess,
+} from '../script/job-process.js';
+import { createScriptLogger, levelFromFlags } from '../script/logger.js';
+import { parseOverrides, withOverrides } from '../script/overrides.js';
+import { packageVersion, toolVersion } from '../version.js';
 import { ConsumerJob, type ProcessorFactory, type SourceFactory } from './consumer-job.js';
 import type { JobSettings } from './job-settings.js';
-import { withOverrides } from './sample-ini.js';
 
 /** A one-shot command of one tool (e.g. `--reset`): runs instead of the job. */
 export interface ToolCommand<S extends JobSettings> {
@@ -50,16 +46,12 @@ export interface ConsumerTool<S extends JobSettings> {
   commands?: ToolCommand<S>[];
 }
 
-interface Flags {
-  quiet?: boolean;
-  verbose: number;
-  daemon?: boolean;
+interface Flags extends JobFlags {
   stop?: boolean;
   kill?: boolean;
   reload?: boolean;
   ini?: boolean;
   set: string[];
-  logFormat: LogFormat;
   register?: boolean;
   unregister?: boolean;
   [command: string]: unknown;
@@ -92,29 +84,13 @@ function program<S extends JobSettings>(tool: ConsumerTool<S>): Command {
     );
   for (const extra of tool.commands ?? []) command.option(`--${extra.flag}`, extra.description);
   return command
-    .version(
-      `${tool.name} version ${packageVersion}, Skytools version ${packageVersion}`,
-      '-V, --version',
-      'print the version and exit',
-    )
+    .version(toolVersion(tool.name), '-V, --version', 'print the version and exit')
     .addHelpText(
       'after',
       '\nSignals: SIGINT graceful stop, SIGTERM immediate stop, SIGHUP reload. Manual: docs/simple-consumer.md.',
     )
     .showHelpAfterError()
     .exitOverride();
-}
-
-function parseOverrides(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
-      throw new SkytoolsError('BAD_OPTION', `--set needs KEY=VALUE, not "${pair}"`, { set: pair });
-    }
-    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
-  }
-  return out;
 }
 
 /** Run the tool with `args` (without node and script); resolves with the exit code. */
@@ -145,35 +121,39 @@ export async function runConsumerTool<S extends JobSettings>(
   try {
     settings = load();
   } catch (error) {
-    reportDaemonFailure((error as Error).message);
-    return reportFailure(tool.name, error);
+    return loadFailure(tool.name, error);
   }
-  const control = flags.stop ? 'SIGINT' : flags.kill ? 'SIGTERM' : flags.reload ? 'SIGHUP' : null;
-  if (control) return sendControl(settings, control);
+  const control = controlSignal(flags);
+  if (control) return sendControl(settings.pidfile, control);
   const oneShot = (tool.commands ?? []).find((extra) => flags[camel(extra.flag)] === true);
   if (flags.register || flags.unregister || oneShot) {
     return runOneShot(tool, settings, flags, oneShot);
   }
-  if (flags.daemon && !isDaemonChild()) return daemonize(tool, settings, flags, configArg);
-  return runForeground(tool, settings, flags, load);
+  return runJobProcess({
+    program: tool.name,
+    settings,
+    flags,
+    load,
+    daemon: {
+      script: fileURLToPath(new URL(`../../bin/${tool.name}.js`, import.meta.url)),
+      args: [configArg, ...flags.set.flatMap((pair) => ['--set', pair])],
+    },
+    logBase: { job: settings.jobName },
+    stopUnit: 'batch',
+    stoppedLine: `${tool.name} stopped`,
+    create(logger) {
+      const job = new ConsumerJob(settings, tool.processor, logger, tool.name, tool.source);
+      return {
+        stop: (mode) => job.stop(mode === 'immediate'),
+        reload: (fresh) => job.reload(fresh),
+        run: (context) => runJob(tool, job, flags, context),
+      };
+    },
+  });
 }
 
 function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
-
-// upstream's texts; a missing process is a failure here, as for pgqd.
-function sendControl(settings: JobSettings, signal: NodeJS.Signals): number {
-  if (!settings.pidfile) {
-    process.stderr.write('No pidfile in config, nothing to do\n');
-    return 1;
-  }
-  if (signalPidfile(settings.pidfile, signal) === 'not-running') {
-    process.stderr.write('No pidfile, process not running\n');
-    return 1;
-  }
-  process.stdout.write(`${signal} sent\n`);
-  return 0;
 }
 
 async function runOneShot<S extends JobSettings>(
@@ -229,100 +209,22 @@ async function runOneShot<S extends JobSettings>(
   }
 }
 
-async function daemonize<S extends JobSettings>(
+async function runJob<S extends JobSettings>(
   tool: ConsumerTool<S>,
-  settings: S,
+  job: ConsumerJob<S>,
   flags: Flags,
-  config: string,
+  context: JobContext,
 ): Promise<number> {
-  if (!settings.pidfile) {
-    process.stderr.write(`${tool.name}: error: Daemon needs pidfile\n`);
-    return 1;
-  }
-  const args = [config, '-d', '--log-format', flags.logFormat];
-  if (flags.quiet) args.push('-q');
-  for (let i = 0; i < flags.verbose; i++) args.push('-v');
-  for (const pair of flags.set) args.push('--set', pair);
-  const script = fileURLToPath(new URL(`../../bin/${tool.name}.js`, import.meta.url));
-  try {
-    await spawnDaemon({ script, args, logfile: settings.logfile });
-    return 0;
-  } catch (error) {
-    return reportFailure(tool.name, error);
-  }
-}
-
-async function runForeground<S extends JobSettings>(
-  tool: ConsumerTool<S>,
-  settings: S,
-  flags: Flags,
-  load: () => S,
-): Promise<number> {
-  const log = createScriptLogger({
-    // -q silences the console only; the logfile keeps info and above.
-    level: levelFromFlags(false, flags.verbose),
-    format: flags.logFormat,
-    logfile: settings.logfile,
-    console: !isDaemonChild() && !flags.quiet,
-    base: { job: settings.jobName },
-  });
-  const logger = log.logger;
-  const job = new ConsumerJob(settings, tool.processor, logger, tool.name, tool.source);
-  const removeHandlers = installSignalHandlers({
-    stop(mode, signal) {
-      logger.info(
-        mode === 'graceful'
-          ? `Got ${signal}, stopping after the current batch`
-          : `Got ${signal}, stopping at once`,
-      );
-      job.stop(mode === 'immediate');
-    },
-    reload() {
-      logger.info('Got SIGHUP, re-reading config');
-      let fresh: S;
-      try {
-        fresh = load();
-      } catch (error) {
-        logger.error(`reload failed, keeping the old config: ${(error as Error).message}`);
-        return;
-      }
-      log.reopen();
-      job.reload(fresh);
-    },
-  });
-  // Handlers first: `x -d a.ini && x -r a.ini` may signal as soon as the pidfile exists.
-  let pidfile: Pidfile | undefined;
-  try {
-    if (settings.pidfile) pidfile = acquirePidfile(settings.pidfile);
-  } catch (error) {
-    removeHandlers();
-    log.close();
-    reportDaemonFailure((error as Error).message);
-    return reportFailure(tool.name, error);
-  }
-  reportDaemonReady();
+  const { settings } = job;
   const ignored = Config.load(settings.file, [settings.section]).unknownKeys(tool.keys);
-  if (ignored.length > 0) logger.warn(`unknown keys ignored: ${ignored.join(', ')}`);
-  logger.info(
+  if (ignored.length > 0) context.logger.warn(`unknown keys ignored: ${ignored.join(', ')}`);
+  context.logger.info(
     `${tool.name} ${packageVersion} starting: consumer ${settings.consumer} on queue ${settings.queue}`,
   );
-  let exitCode = 0;
   try {
     await job.run();
-    if (job.stoppedNow) exitCode = 1;
+    return context.stoppedNow ? 1 : 0;
   } catch (error) {
-    exitCode = error instanceof SkytoolsError ? 1 : 2;
-    logger.error(
-      error instanceof SkytoolsError
-        ? `Job ${job.settings.jobName} stopped: ${error.message}`
-        : String((error as Error)?.stack ?? error),
-    );
-    if (!isDaemonChild() && flags.quiet) reportFailure(tool.name, error);
-  } finally {
-    removeHandlers();
-    pidfile?.release();
+    return jobFailure(tool.name, job.settings.jobName, context, flags.quiet, error);
   }
-  logger.info(`${tool.name} stopped`);
-  log.close();
-  return exitCode;
 }
