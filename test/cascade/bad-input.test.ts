@@ -14,11 +14,12 @@ import { useTestDatabase } from '../harness/database.js';
 import {
   background,
   completedTick,
+  createChain,
   createRoot,
   createSubscriber,
   one,
   queueTop,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
   waitFor,
@@ -32,8 +33,7 @@ let owned: string | undefined;
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  branch = await sharedNode(test, 'branch', 'branch');
+  [root, branch] = await sharedNodes(test, 'root', 'branch');
 });
 
 afterAll(async () => {
@@ -81,8 +81,7 @@ describe('bad input for the cascaded worker and consumer', () => {
 
   it('a provider that does not answer: error stored, retried, and gone once it answers', async () => {
     const queue = 'unreachable';
-    await createRoot(root, queue);
-    await createSubscriber(branch, root, queue, 'branch');
+    await createChain(queue, [root, branch]);
     const port = await findFreePort();
     await branch.db.query('select * from pgq_node.register_location($1, $2, $3, false)', [
       queue,
@@ -154,8 +153,7 @@ describe('bad input for the cascaded worker and consumer', () => {
 
   it('a consumer whose target position does not fit the provider batch: Lost position', async () => {
     const queue = 'lost';
-    await createRoot(root, queue);
-    await createSubscriber(branch, root, queue, 'branch');
+    await createChain(queue, [root, branch]);
     await CascadedConsumer.register({ connection: branch.config, queue, consumer: 'app' });
     await root.db.query(`select pgq.insert_event($1, 'data', 'x')`, [queue]);
     await tickRoot(root.db, queue);

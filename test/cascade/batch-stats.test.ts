@@ -14,11 +14,10 @@ import { useTestDatabase } from '../harness/database.js';
 import {
   background,
   completedTick,
-  createRoot,
-  createSubscriber,
+  createChain,
   memoryLogger,
   queueEvents,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
   waitFor,
@@ -32,12 +31,8 @@ let leaf: TestNode;
 const closing: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  branch = await sharedNode(test, 'branch', 'branch');
-  leaf = await sharedNode(test, 'leaf', 'leaf');
-  await createRoot(root, queue);
-  await createSubscriber(branch, root, queue, 'branch');
-  await createSubscriber(leaf, branch, queue, 'leaf', { root });
+  [root, branch, leaf] = await sharedNodes(test, 'root', 'branch', 'leaf');
+  await createChain(queue, [root, branch, leaf], 'leaf');
   await leaf.db.query('create table seen (data text)');
 });
 

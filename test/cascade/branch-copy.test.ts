@@ -10,10 +10,9 @@ import { CascadedWorker } from '../../src/cascade/index.js';
 import { useTestDatabase } from '../harness/database.js';
 import {
   batches,
-  createRoot,
-  createSubscriber,
+  createChain,
   queueEvents,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
   ticks,
@@ -26,10 +25,8 @@ let branch: TestNode;
 let start: string;
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  branch = await sharedNode(test, 'branch', 'branch');
-  await createRoot(root, queue);
-  start = await createSubscriber(branch, root, queue, 'branch');
+  [root, branch] = await sharedNodes(test, 'root', 'branch');
+  start = await createChain(queue, [root, branch]);
 });
 
 const hostile = [

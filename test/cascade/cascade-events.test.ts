@@ -4,16 +4,19 @@
  * global watermark is applied on the branch; local watermarks are reported up; events that
  * break the cascade's rules stop the worker with the upstream texts, stored in cur_error.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CascadedWorker } from '../../src/cascade/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CascadedWorker } from '../../src/cascade/index.js';
 import { useTestDatabase } from '../harness/database.js';
 import {
+  createChain,
   createRoot,
   createSubscriber,
+  drain,
   one,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
+  useLoopWorkers,
 } from './helpers.js';
 
 const test = useTestDatabase();
@@ -22,39 +25,13 @@ const queue = 'Ev "q".ü x';
 let root: TestNode;
 let branch: TestNode;
 let leaf: TestNode;
-const workers: CascadedWorker[] = [];
-
-function worker(node: TestNode, name = queue) {
-  const made = new CascadedWorker({
-    connection: node.config,
-    queue: name,
-    globalWmPublishPeriod: 0,
-    localWmPublishPeriod: 0,
-  });
-  workers.push(made);
-  return made;
-}
+const { made: workers, worker: loopWorker } = useLoopWorkers();
+const worker = (node: TestNode, name = queue) => loopWorker(node, name);
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  branch = await sharedNode(test, 'branch', 'branch');
-  leaf = await sharedNode(test, 'leaf', 'leaf');
-  await createRoot(root, queue);
-  await createSubscriber(branch, root, queue, 'branch');
-  await createSubscriber(leaf, branch, queue, 'leaf', { root });
+  [root, branch, leaf] = await sharedNodes(test, 'root', 'branch', 'leaf');
+  await createChain(queue, [root, branch, leaf], 'leaf');
 });
-
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-});
-
-/** Run each node's worker until none has a batch left. */
-async function drain(...nodes: CascadedWorker[]) {
-  for (let busy = true; busy; ) {
-    busy = false;
-    for (const w of nodes) if (await w.runOnce()) busy = true;
-  }
-}
 
 async function locations(node: TestNode) {
   const { rows } = await node.db.query(

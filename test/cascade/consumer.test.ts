@@ -8,14 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CascadedConsumer } from '../../src/cascade/index.js';
 import { useTestDatabase } from '../harness/database.js';
-import {
-  createRoot,
-  createSubscriber,
-  one,
-  sharedNode,
-  type TestNode,
-  tickRoot,
-} from './helpers.js';
+import { createChain, one, sharedNodes, type TestNode, tickRoot } from './helpers.js';
 
 const test = useTestDatabase();
 const queue = 'cc';
@@ -24,10 +17,8 @@ let leaf: TestNode;
 const consumers: CascadedConsumer[] = [];
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  leaf = await sharedNode(test, 'leaf', 'leaf');
-  await createRoot(root, queue);
-  await createSubscriber(leaf, root, queue, 'leaf');
+  [root, leaf] = await sharedNodes(test, 'root', 'leaf');
+  await createChain(queue, [root, leaf], 'leaf');
   await leaf.db.query('create table applied (data text)');
 });
 

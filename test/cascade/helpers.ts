@@ -5,14 +5,17 @@
  * consumer under test then run against them.
  */
 import pg from 'pg';
+import { afterAll } from 'vitest';
+import { CascadedWorker } from '../../src/cascade/index.js';
 import { installSchemas } from '../../src/db/installer.js';
 import { quoteIdent, quoteQualified } from '../../src/db/quote.js';
 import type { Cluster } from '../../src/pg/index.js';
 import type { Logger } from '../../src/pgq/logger.js';
 import type { TestDatabase } from '../harness/database.js';
-import type { Node } from '../pgq_node/node-helpers.js';
+import { createRoot, createSubscriber, type Node } from '../pgq_node/node-helpers.js';
 
-export { createRoot, createSubscriber, one, ret } from '../pgq_node/node-helpers.js';
+export { one, ret } from '../pgq_node/node-helpers.js';
+export { createRoot, createSubscriber };
 
 export interface TestNode extends Node {
   readonly config: pg.ClientConfig;
@@ -30,6 +33,75 @@ export async function sharedNode(test: TestDatabase, name: string, suffix?: stri
   const config = test.config({ database });
   const db = await test.connect({ database });
   return { name, config, location: locationOf(config), db } satisfies TestNode;
+}
+
+/**
+ * One node per name on the run's cluster: the first in the file's own database, each other
+ * in a database of its own named after it.
+ */
+export async function sharedNodes<const Names extends readonly string[]>(
+  test: TestDatabase,
+  ...names: Names
+): Promise<{ [K in keyof Names]: TestNode }> {
+  const nodes: TestNode[] = [];
+  for (const [i, name] of names.entries()) {
+    nodes.push(await (i === 0 ? sharedNode(test, name) : sharedNode(test, name, name)));
+  }
+  return nodes as { [K in keyof Names]: TestNode };
+}
+
+/**
+ * The chain nodes[0] -> nodes[1] -> ...: the first node the root, each other a subscriber of
+ * the one before it, a branch but for the last, which is `last`. Returns the start position
+ * the first subscriber was registered at.
+ */
+export async function createChain(
+  queue: string,
+  nodes: readonly TestNode[],
+  last: 'branch' | 'leaf' = 'branch',
+): Promise<string> {
+  const [root, ...subscribers] = nodes;
+  if (root === undefined) throw new Error('a chain needs a root');
+  await createRoot(root, queue);
+  let start = '';
+  let provider = root;
+  for (const [i, node] of subscribers.entries()) {
+    const type = i === subscribers.length - 1 ? last : 'branch';
+    const at = await createSubscriber(node, provider, queue, type, { root });
+    if (i === 0) start = at;
+    provider = node;
+  }
+  return start;
+}
+
+/**
+ * Workers for loop-by-loop tests (runOnce) that publish watermarks on every loop; `made`
+ * holds them in the order made; all are closed after the file.
+ */
+export function useLoopWorkers() {
+  const made: CascadedWorker[] = [];
+  afterAll(async () => {
+    await Promise.all(made.map((w) => w.close()));
+  });
+  const worker = (node: TestNode, queue: string) => {
+    const w = new CascadedWorker({
+      connection: node.config,
+      queue,
+      globalWmPublishPeriod: 0,
+      localWmPublishPeriod: 0,
+    });
+    made.push(w);
+    return w;
+  };
+  return { made, worker };
+}
+
+/** Run each worker's loop once, round after round, until none has a batch left. */
+export async function drain(...workers: CascadedWorker[]) {
+  for (let busy = true; busy; ) {
+    busy = false;
+    for (const w of workers) if (await w.runOnce()) busy = true;
+  }
 }
 
 /** A node database on an extra cluster, with pgq and pgq_node installed by our installer. */

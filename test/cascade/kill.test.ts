@@ -13,11 +13,10 @@ import { useTestDatabase } from '../harness/database.js';
 import {
   batches,
   completedTick,
-  createRoot,
-  createSubscriber,
+  createChain,
   queueEvents,
   queueTop,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
   ticks,
@@ -39,10 +38,8 @@ let branch: TestNode;
 let start: string;
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  branch = await sharedNode(test, 'branch', 'branch');
-  await createRoot(root, queue);
-  start = await createSubscriber(branch, root, queue, 'branch');
+  [root, branch] = await sharedNodes(test, 'root', 'branch');
+  start = await createChain(queue, [root, branch]);
   for (let t = 0; t < tickCount; t++) {
     await root.db.query(
       `select pgq.insert_event($1, 'k', i::text || repeat('.', 400), $1, null, null, null)

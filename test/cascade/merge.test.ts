@@ -14,7 +14,7 @@ import {
   createSubscriber,
   one,
   queueEvents,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
 } from './helpers.js';
@@ -32,9 +32,7 @@ function worker(node: TestNode, queue: string) {
 }
 
 beforeAll(async () => {
-  p = await sharedNode(test, 'p');
-  c = await sharedNode(test, 'c', 'c');
-  d = await sharedNode(test, 'd', 'd');
+  [p, c, d] = await sharedNodes(test, 'p', 'c', 'd');
   await createRoot(p, 'part');
   await createRoot(c, 'combined');
   await createSubscriber(d, c, 'combined', 'branch');

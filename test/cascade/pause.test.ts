@@ -9,11 +9,10 @@ import { useTestDatabase } from '../harness/database.js';
 import {
   background,
   completedTick,
-  createRoot,
-  createSubscriber,
+  createChain,
   one,
   queueTop,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
   waitFor,
@@ -27,10 +26,8 @@ const seen: string[] = [];
 let runs: ReturnType<typeof background>[] = [];
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  branch = await sharedNode(test, 'branch', 'branch');
-  await createRoot(root, queue);
-  await createSubscriber(branch, root, queue, 'branch');
+  [root, branch] = await sharedNodes(test, 'root', 'branch');
+  await createChain(queue, [root, branch]);
   await CascadedConsumer.register({ connection: branch.config, queue, consumer: 'app' });
   runs = [
     background((signal) =>

@@ -12,13 +12,12 @@ import {
   background,
   batches,
   completedTick,
-  createRoot,
-  createSubscriber,
+  createChain,
   memoryLogger,
   one,
   queueEvents,
   queueTop,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
   ticks,
@@ -32,9 +31,7 @@ let leaf: TestNode;
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  branch = await sharedNode(test, 'branch', 'branch');
-  leaf = await sharedNode(test, 'leaf', 'leaf');
+  [root, branch, leaf] = await sharedNodes(test, 'root', 'branch', 'leaf');
 });
 
 afterAll(async () => {
@@ -106,9 +103,7 @@ async function position(node: TestNode, queue: string, consumer: string): Promis
 describe('provider changes under running workers', () => {
   it('change-provider of a leaf worker and a cascaded consumer from the branch to the root', async () => {
     const queue = 'moving';
-    await createRoot(root, queue);
-    await createSubscriber(branch, root, queue, 'branch');
-    await createSubscriber(leaf, branch, queue, 'leaf', { root });
+    await createChain(queue, [root, branch, leaf], 'leaf');
     await leaf.db.query('create table applied (seq bigserial, ev_id bigint, data text)');
     await CascadedConsumer.register({ connection: leaf.config, queue, consumer: 'app' });
     runWorker(branch, queue);
@@ -185,8 +180,7 @@ describe('provider changes under running workers', () => {
 
   it('switchover under running workers: the branch becomes root, the old root follows it', async () => {
     const queue = 'switching';
-    await createRoot(root, queue);
-    await createSubscriber(branch, root, queue, 'branch');
+    await createChain(queue, [root, branch]);
     const rootLog = memoryLogger();
     runWorker(root, queue, rootLog);
     runWorker(branch, queue);

@@ -8,12 +8,11 @@ import { CascadedWorker } from '../../src/cascade/index.js';
 import { useTestDatabase } from '../harness/database.js';
 import {
   completedTick,
-  createRoot,
-  createSubscriber,
+  createChain,
   one,
   queueEvents,
   queueTop,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
   waitFor,
@@ -25,10 +24,8 @@ let root: TestNode;
 let branch: TestNode;
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  branch = await sharedNode(test, 'branch', 'branch');
-  await createRoot(root, queue);
-  await createSubscriber(branch, root, queue, 'branch');
+  [root, branch] = await sharedNodes(test, 'root', 'branch');
+  await createChain(queue, [root, branch]);
   for (let t = 0; t < 10; t++) {
     await root.db.query(
       `select pgq.insert_event($1, 'data', repeat('x', 200) || i) from generate_series(1, 5000) i`,

@@ -3,16 +3,17 @@
  * global watermark at the lowest local watermark of the pair, capped by the root's global
  * watermark, instead of taking the root's value as it comes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CascadedWorker } from '../../src/cascade/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
 import {
   createRoot,
   createSubscriber,
+  drain,
   one,
-  sharedNode,
+  sharedNodes,
   type TestNode,
   tickRoot,
+  useLoopWorkers,
 } from './helpers.js';
 
 const test = useTestDatabase();
@@ -20,23 +21,11 @@ const queue = 'sq';
 let root: TestNode;
 let b1: TestNode;
 let b2: TestNode;
-const workers: CascadedWorker[] = [];
-
-function worker(node: TestNode) {
-  const made = new CascadedWorker({
-    connection: node.config,
-    queue,
-    globalWmPublishPeriod: 0,
-    localWmPublishPeriod: 0,
-  });
-  workers.push(made);
-  return made;
-}
+const { worker: loopWorker } = useLoopWorkers();
+const worker = (node: TestNode) => loopWorker(node, queue);
 
 beforeAll(async () => {
-  root = await sharedNode(test, 'root');
-  b1 = await sharedNode(test, 'b1', 'b1');
-  b2 = await sharedNode(test, 'b2', 'b2');
+  [root, b1, b2] = await sharedNodes(test, 'root', 'b1', 'b2');
   await createRoot(root, queue);
   await createSubscriber(b1, root, queue, 'branch');
   await createSubscriber(b2, root, queue, 'branch');
@@ -47,17 +36,6 @@ beforeAll(async () => {
     ]);
   }
 });
-
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-});
-
-async function drain(...nodes: CascadedWorker[]) {
-  for (let busy = true; busy; ) {
-    busy = false;
-    for (const w of nodes) if (await w.runOnce()) busy = true;
-  }
-}
 
 async function globalWatermark(node: TestNode): Promise<string> {
   return (await one(node.db, 'select * from pgq_node.get_node_info($1)', [queue])).global_watermark;

@@ -14,8 +14,7 @@ import {
   batches,
   clusterNode,
   completedTick,
-  createRoot,
-  createSubscriber,
+  createChain,
   memoryLogger,
   queueEvents,
   queueTop,
@@ -44,9 +43,7 @@ beforeAll(async () => {
   const [b, l] = await Promise.all([startCluster(), startCluster()]);
   root = await sharedNode(test, 'root');
   [branch, leaf] = await Promise.all([clusterNode(b, 'branch'), clusterNode(l, 'leaf')]);
-  await createRoot(root, queue);
-  start = await createSubscriber(branch, root, queue, 'branch');
-  await createSubscriber(leaf, branch, queue, 'leaf', { root });
+  start = await createChain(queue, [root, branch, leaf], 'leaf');
   await leaf.db.query('create table applied (seq bigserial, ev_id bigint, data text, tick bigint)');
   await CascadedConsumer.register({ connection: leaf.config, queue, consumer: 'app' });
 });
