@@ -7,7 +7,12 @@
 import { quoteLiteral } from '../../db/quote.js';
 import type { NodeInfo } from '../node-calls.js';
 import type { AdminSession } from './session.js';
-import { mergeWorkers, setMergePaused, waitMergeMatch } from './takeover-merge.js';
+import {
+  type MergeWorker,
+  mergeWorkers,
+  setMergePaused,
+  waitMergeMatch,
+} from './takeover-merge.js';
 import {
   demoteStep,
   pauseWorkerStep,
@@ -38,16 +43,17 @@ export async function switchoverRoot(
   const lastTickText = () => lastTick ?? '<last tick of demote step 2>';
 
   const steps: Step[] = [];
-  for (const merge of merges) {
-    steps.push({
-      title: `pause merge worker ${merge.worker} of ${merge.partQueue} on ${oldName}`,
-      run: () => setMergePaused(session, oldName, oldDb, merge, true),
-      manual: () =>
-        sqlOn(oldName, 'pgq_node.set_consumer_paused', [merge.partQueue, merge.worker, 'true']),
-      undo: () =>
-        sqlOn(oldName, 'pgq_node.set_consumer_paused', [merge.partQueue, merge.worker, 'false']),
-    });
-  }
+  const mergeStep = (merge: MergeWorker, paused: boolean): Step => {
+    const flag = (value: boolean) => () =>
+      sqlOn(oldName, 'pgq_node.set_consumer_paused', [merge.partQueue, merge.worker, `${value}`]);
+    return {
+      title: `${paused ? 'pause' : 'resume'} merge worker ${merge.worker} of ${merge.partQueue} on ${oldName}`,
+      run: () => setMergePaused(session, oldName, oldDb, merge, paused),
+      manual: flag(paused),
+      undo: paused ? flag(false) : undefined,
+    };
+  };
+  for (const merge of merges) steps.push(mergeStep(merge, true));
   if (merges.length > 0) {
     steps.push({
       title: `wait until the merge positions on ${newName} match ${oldName}`,
@@ -112,13 +118,6 @@ export async function switchoverRoot(
     ),
     resumeWorkerStep(session, oldName),
   );
-  for (const merge of merges) {
-    steps.push({
-      title: `resume merge worker ${merge.worker} of ${merge.partQueue} on ${oldName}`,
-      run: () => setMergePaused(session, oldName, oldDb, merge, false),
-      manual: () =>
-        sqlOn(oldName, 'pgq_node.set_consumer_paused', [merge.partQueue, merge.worker, 'false']),
-    });
-  }
+  for (const merge of merges) steps.push(mergeStep(merge, false));
   await runSteps(session, `switchover ${oldName} -> ${newName}`, steps);
 }
