@@ -1,51 +1,36 @@
 /**
  * The worker job's stats line, as every other job prints it: one `{count: N, copied: M,
  * duration: S}` INFO line per batch, and while no batch comes, `{idle: S}` every
- * `keepalive_stats` seconds (S = seconds since the last batch, or since the start), so a
- * monitor that reads the log can tell a quiet node from a dead job.
+ * `keepalive_stats` seconds (the consumer jobs' idle line, src/script/idle-stats.ts).
  */
 import type { Logger } from 'pino';
 import type { CascadedBatchStats } from '../cascade/batch-stats.js';
-import { formatStats } from '../script/index.js';
+import { formatStats, IdleStatsLine } from '../script/index.js';
 
 export class WorkerStatsLine {
-  #lastBatch = performance.now();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #idle: IdleStatsLine;
 
   constructor(
     private readonly logger: Logger,
     /** Seconds; 0 = no idle lines. */
-    private readonly keepaliveSeconds: number,
-  ) {}
+    keepaliveSeconds: number,
+  ) {
+    this.#idle = new IdleStatsLine(logger, keepaliveSeconds);
+  }
 
   /** The idle clock starts now. */
   start(): void {
-    this.#lastBatch = performance.now();
-    this.#schedule();
+    this.#idle.start();
   }
 
   readonly onBatch = (stats: CascadedBatchStats): void => {
     this.logger.info(
       formatStats({ count: stats.count, copied: stats.copied, duration: stats.duration }),
     );
-    this.#lastBatch = performance.now();
-    this.#schedule();
+    this.#idle.done();
   };
 
   stop(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #schedule(): void {
-    clearTimeout(this.#timer);
-    if (!(this.keepaliveSeconds > 0)) return;
-    this.#timer = setTimeout(() => {
-      const idle = Math.round((performance.now() - this.#lastBatch) / 1000);
-      this.logger.info(formatStats({ idle }));
-      this.#schedule();
-    }, this.keepaliveSeconds * 1000);
-    // The line must not keep a stopping process alive.
-    this.#timer.unref();
+    this.#idle.stop();
   }
 }

@@ -4,6 +4,7 @@ export {
   reportDaemonReady,
   spawnDaemon,
 } from './daemon.js';
+export { IdleStatsLine, maxKeepaliveSeconds } from './idle-stats.js';
 export {
   createScriptLogger,
   type LogFormat,
