@@ -1,6 +1,7 @@
 /**
  * A running consumer job: the library Consumer driven by upstream BaseConsumer's rules. One
- * stats line per batch (`{count: N, duration: S}`); a crash leaves the batch unfinished (it is
+ * stats line per batch (`{count: N, duration: S}`), and `{idle: S}` every keepalive_stats
+ * seconds while none comes; a crash leaves the batch unfinished (it is
  * delivered again), drops the connections and tries again after `exception_sleep`; a graceful
  * stop finishes the batch in hand, an immediate one leaves it; a reload takes effect at the next
  * batch boundary. Errors no retry can fix (no such queue, consumer not registered, another
@@ -9,7 +10,13 @@
 import type { Logger } from 'pino';
 import { SkytoolsError } from '../errors.js';
 import { type Batch, Consumer, type ConsumerOptions } from '../pgq/index.js';
-import { formatStats, type LoopOptions, ScriptLoop, StatsCounter } from '../script/index.js';
+import {
+  formatStats,
+  IdleStatsLine,
+  type LoopOptions,
+  ScriptLoop,
+  StatsCounter,
+} from '../script/index.js';
 import type { JobSettings } from './job-settings.js';
 
 export interface BatchContext {
@@ -69,6 +76,7 @@ export class ConsumerJob<S extends JobSettings> {
   readonly #now = new AbortController();
   #batchBoundary = new AbortController();
   #loop: ScriptLoop | null = null;
+  #idle: IdleStatsLine | null = null;
 
   constructor(
     settings: S,
@@ -130,20 +138,31 @@ export class ConsumerJob<S extends JobSettings> {
     try {
       await this.#loop.run(() => this.#work());
     } finally {
+      this.#idle?.stop();
       await this.#closeProcessor();
     }
     if (this.#fatal !== null) throw this.#fatal;
   }
 
   async #work(): Promise<boolean> {
+    let idleSince: number | undefined;
     if (this.#pending !== null) {
       await this.#closeProcessor();
       this.#settings = this.#pending;
       this.#pending = null;
+      // Its period and log bindings may have changed; the time of the last batch has not.
+      idleSince = this.#idle?.lastBatch;
+      this.#idle?.stop();
+      this.#idle = null;
     }
     const settings = this.#settings;
     this.#batchBoundary = new AbortController();
     const log = this.logger.child({ queue: settings.queue, consumer: settings.consumer });
+    if (this.#idle === null) {
+      this.#idle = new IdleStatsLine(log, settings.keepaliveStats);
+      this.#idle.start(idleSince);
+    }
+    const idle = this.#idle;
     this.#processor ??= this.factory(settings, log);
     const processor = this.#processor;
     const consumer = this.source(
@@ -161,19 +180,24 @@ export class ConsumerJob<S extends JobSettings> {
     try {
       await processor.prepare?.();
       for await (const batch of consumer.batches({ signal })) {
-        const started = performance.now();
-        const stats = new StatsCounter();
-        stats.put('count', 0);
-        const complete = await processor.process(batch, {
-          log,
-          stopNow: this.#now.signal,
-          stats,
-        });
-        if (!complete || this.#now.signal.aborted) return false;
-        await batch.finish();
-        stats.put('count', batch.eventCount);
-        stats.put('duration', (performance.now() - started) / 1000);
-        log.info(formatStats(stats.take() as Record<string, number>));
+        idle.busy();
+        try {
+          const started = performance.now();
+          const stats = new StatsCounter();
+          stats.put('count', 0);
+          const complete = await processor.process(batch, {
+            log,
+            stopNow: this.#now.signal,
+            stats,
+          });
+          if (!complete || this.#now.signal.aborted) return false;
+          await batch.finish();
+          stats.put('count', batch.eventCount);
+          stats.put('duration', (performance.now() - started) / 1000);
+          log.info(formatStats(stats.take() as Record<string, number>));
+        } finally {
+          idle.done();
+        }
         // The work call lasts as long as the consumer runs: each batch counts as a success.
         this.#loop?.succeeded();
         await processor.afterBatch?.();

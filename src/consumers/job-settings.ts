@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/index.js';
 import type { ConsumerOptions, RetryPolicy } from '../pgq/index.js';
+import { maxKeepaliveSeconds } from '../script/idle-stats.js';
 
 export interface JobSettings {
   readonly file: string;
@@ -24,6 +25,8 @@ export interface JobSettings {
   readonly exceptionReset: number;
   /** Seconds after which the job's connections are closed and reopened, between batches. */
   readonly connectionLifetime: number;
+  /** Seconds between `{idle: S}` stats lines while no batch comes; 0 = none. */
+  readonly keepaliveStats: number;
   /**
    * Per-event retry (retry_delay or max_retries set): a failing event goes to the retry
    * queue and the batch goes on. Null: a failure crashes the batch, as upstream.
@@ -48,6 +51,7 @@ export const jobKeys = [
   'exception_grace',
   'exception_reset',
   'connection_lifetime',
+  'keepalive_stats',
   'retry_delay',
   'max_retries',
   'dead_letter_queue',
@@ -107,6 +111,13 @@ export function loadJobSettings(cf: Config): JobSettings {
     throw cf.error('connection_lifetime', 'connection_lifetime must be above 0 seconds');
   }
   consumerOptions.connectionLifetime = connectionLifetime;
+  const keepaliveStats = cf.getSeconds('keepalive_stats', 300);
+  if (keepaliveStats > maxKeepaliveSeconds) {
+    throw cf.error(
+      'keepalive_stats',
+      `keepalive_stats must be at most ${maxKeepaliveSeconds} seconds (0: no idle lines)`,
+    );
+  }
   const retry = loadRetryPolicy(cf, queue);
   if (retry !== null) {
     consumerOptions.retryDelay = retry.retryDelay;
@@ -125,6 +136,7 @@ export function loadJobSettings(cf: Config): JobSettings {
     exceptionGrace: cf.getSeconds('exception_grace', 300),
     exceptionReset: cf.getSeconds('exception_reset', 900),
     connectionLifetime,
+    keepaliveStats,
     retry,
     queue,
     consumer,

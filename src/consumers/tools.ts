@@ -47,6 +47,9 @@ pidfile = ~/pid/%(job_name)s.pid
 
 # seconds after which the database connections are closed and reopened, between batches
 #connection_lifetime = 1200
+
+# seconds between {idle: S} stats lines while no batch comes (0: none)
+#keepalive_stats = 300
 `;
 
 const retrySample = `

@@ -167,6 +167,7 @@ describe('consumer job framework keys', () => {
       '#exception_grace = 300',
       '#exception_reset = 900',
       '#connection_lifetime = 1200',
+      '#keepalive_stats = 300',
       '#retry_delay = 60',
       '#max_retries = 5',
       '#dead_letter_queue = orders_failed',
@@ -175,6 +176,7 @@ describe('consumer job framework keys', () => {
     }
     const local = await jobs.run('simple_local_consumer', ['--ini']);
     expect(local.stdout).toContain('#connection_lifetime = 1200');
+    expect(local.stdout).toContain('#keepalive_stats = 300');
     expect(local.stdout).not.toContain('max_retries');
   });
 });

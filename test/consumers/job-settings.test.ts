@@ -34,10 +34,11 @@ function failure(keys: Record<string, string>): { message: string; file: string 
 }
 
 describe('consumer job framework keys', () => {
-  it('defaults: connection_lifetime 1200, grace 300, reset 900, no quiet errors, no per-event retry', () => {
+  it('defaults: connection_lifetime 1200, grace 300, reset 900, keepalive_stats 300, no quiet errors, no per-event retry', () => {
     const s = load({}).settings();
     expect(s).toMatchObject({
       connectionLifetime: 1200,
+      keepaliveStats: 300,
       exceptionGrace: 300,
       exceptionReset: 900,
       exceptionQuiet: [],
@@ -54,6 +55,7 @@ describe('consumer job framework keys', () => {
       exception_grace: '1min',
       exception_reset: '2h',
       connection_lifetime: '600',
+      keepalive_stats: '1min',
       retry_delay: '30s',
       max_retries: '4',
       dead_letter_queue: 'orders_failed',
@@ -63,6 +65,7 @@ describe('consumer job framework keys', () => {
       exceptionGrace: 60,
       exceptionReset: 7200,
       connectionLifetime: 600,
+      keepaliveStats: 60,
       retry: { retryDelay: 30, maxRetries: 4, deadLetterQueue: 'orders_failed' },
     });
     expect(s.consumerOptions).toMatchObject({
@@ -77,6 +80,8 @@ describe('consumer job framework keys', () => {
       maxRetries: null,
       deadLetterQueue: null,
     });
+    // 0: no idle lines.
+    expect(load({ keepalive_stats: '0' }).settings().keepaliveStats).toBe(0);
     expect(load({ max_retries: '0' }).settings().retry).toEqual({
       retryDelay: 60,
       maxRetries: 0,
@@ -101,6 +106,12 @@ describe('consumer job framework keys', () => {
     [{ exception_reset: '-5' }, 'exception_reset = "-5" is not a period in seconds'],
     [{ connection_lifetime: '0' }, 'connection_lifetime must be above 0 seconds'],
     [{ connection_lifetime: 'forever' }, 'connection_lifetime = "forever" is not a period'],
+    [{ keepalive_stats: 'often' }, 'keepalive_stats = "often" is not a period in seconds'],
+    [{ keepalive_stats: '-1' }, 'keepalive_stats = "-1" is not a period in seconds'],
+    [
+      { keepalive_stats: '30d' },
+      'keepalive_stats must be at most 2147483 seconds (0: no idle lines)',
+    ],
   ])('refuses %j naming file, section and key', (keys, text) => {
     const { message, file } = failure(keys);
     const key = Object.keys(keys).at(-1) as string;
