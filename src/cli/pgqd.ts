@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { SkytoolsError } from '../errors.js';
-import { controlSignal, sendControl } from '../script/control.js';
+import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
 import {
   type JobContext,
   type JobFlags,
@@ -17,10 +17,7 @@ import { loadPgqdSettings, Pgqd, type PgqdSettings, sampleIni } from '../ticker/
 import { packageVersion } from '../version.js';
 import { reportFailure } from './output.js';
 
-interface PgqdFlags extends JobFlags {
-  stop?: boolean;
-  kill?: boolean;
-  reload?: boolean;
+interface PgqdFlags extends JobFlags, ControlFlags {
   ini?: boolean;
 }
 

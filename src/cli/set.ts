@@ -10,8 +10,9 @@ import pg from 'pg';
 import { AdminSession } from '../cascade/admin/session.js';
 import { type AdminSettings, loadAdminSettings, sampleIni } from '../cascade/admin/settings.js';
 import { SkytoolsError } from '../errors.js';
-import { controlSignal, sendControl } from '../script/control.js';
-import { acquirePidfile, type LogFormat, type Pidfile } from '../script/index.js';
+import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
+import { acquirePidfile, type Pidfile } from '../script/index.js';
+import type { JobFlags } from '../script/job-process.js';
 import { parseOverrides, withOverrides } from '../script/overrides.js';
 import { toolVersion } from '../version.js';
 import { reportFailure } from './output.js';
@@ -24,21 +25,14 @@ import {
 } from './set-commands.js';
 import { runWorker } from './set-worker.js';
 
-interface Flags extends SetFlags {
+interface Flags extends SetFlags, JobFlags, ControlFlags {
   help?: boolean;
-  quiet?: boolean;
-  verbose: number;
-  daemon?: boolean;
-  stop?: boolean;
-  kill?: boolean;
-  reload?: boolean;
   ini?: boolean;
   set: string[];
   db?: string;
   queue?: string;
   dryRun?: boolean;
   target?: string;
-  logFormat: LogFormat;
 }
 
 const repeat = (value: string, previous: string[]) => [...previous, value];

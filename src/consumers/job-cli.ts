@@ -11,7 +11,7 @@ import { reportFailure } from '../cli/output.js';
 import { Config } from '../config/index.js';
 import { SkytoolsError } from '../errors.js';
 import { Consumer } from '../pgq/index.js';
-import { controlSignal, sendControl } from '../script/control.js';
+import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
 import {
   type JobContext,
   type JobFlags,
@@ -46,10 +46,7 @@ export interface ConsumerTool<S extends JobSettings> {
   commands?: ToolCommand<S>[];
 }
 
-interface Flags extends JobFlags {
-  stop?: boolean;
-  kill?: boolean;
-  reload?: boolean;
+interface Flags extends JobFlags, ControlFlags {
   ini?: boolean;
   set: string[];
   register?: boolean;
