@@ -1,14 +1,12 @@
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { CascadedWorker } from '../../src/cascade/cascaded-worker.js';
 import { installSchemas } from '../../src/db/installer.js';
 import { quoteIdent } from '../../src/db/quote.js';
 import { bulkInsertEvents } from '../../src/pgq/bulk-insert.js';
-import type { EventInput } from '../../src/pgq/event-input.js';
 import { comparePair, type WorkloadResult } from '../lib/compare.js';
 import type { BenchContext } from '../lib/context.js';
-import { createPlainEventTable, payload } from '../lib/fixtures.js';
+import { createPlainEventTable } from '../lib/fixtures.js';
+import { bulkEvents, plainCopy } from '../lib/plain-copy.js';
 import { timed } from '../lib/stats.js';
 
 // A CascadedWorker moving a root's events into a branch (a second database on the same
@@ -17,37 +15,8 @@ import { timed } from '../lib/stats.js';
 // every sample starts from a fresh branch node at the same tick, so all read the same batches.
 
 const queue = 'bench_cascade';
-const eventType = 'order.created';
 const perTick = 10_000;
 const worker = 'bench_branch_worker';
-
-function* events(count: number): Generator<EventInput> {
-  for (let i = 0; i < count; i++) yield { type: eventType, data: payload(i) };
-}
-
-function* copyRows(count: number, time: string): Generator<string> {
-  let chunk = '';
-  for (let i = 0; i < count; i++) {
-    chunk += `${time}\t${eventType}\t${payload(i)}\t\\N\t\\N\t\\N\t\\N\n`;
-    if (chunk.length >= 65536) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
-}
-
-async function plainCopy(client: pg.Client, count: number): Promise<void> {
-  await client.query('begin');
-  const { rows } = await client.query<{ now: string }>('select now()::text as now');
-  const stream = client.query(
-    copyFrom(
-      'copy bench.plain_event (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4) from stdin',
-    ),
-  );
-  await pipeline(copyRows(count, rows[0]?.now ?? ''), stream);
-  await client.query('commit');
-}
 
 function location(config: pg.ClientConfig): string {
   return `host=${config.host} port=${config.port} user=${config.user} dbname=${config.database}`;
@@ -87,7 +56,7 @@ async function makeRoot(root: pg.Client, rootConfig: pg.ClientConfig, count: num
   );
   const startTick = rows[0]?.t as string;
   for (let done = 0; done < count; done += perTick) {
-    await bulkInsertEvents(root, queue, events(Math.min(perTick, count - done)), { raw: true });
+    await bulkInsertEvents(root, queue, bulkEvents(Math.min(perTick, count - done)), { raw: true });
     // 10k new events are past ticker_max_count: pgq.ticker ticks (force_tick would move the
     // event sequence and make the batch look larger than it is).
     const tick = await root.query<{ id: string | null }>('select pgq.ticker($1) as id', [queue]);

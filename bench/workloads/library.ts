@@ -1,53 +1,14 @@
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { bulkInsertEvents } from '../../src/pgq/bulk-insert.js';
 import { Consumer } from '../../src/pgq/consumer.js';
-import type { EventInput } from '../../src/pgq/event-input.js';
 import { comparePair, type WorkloadResult } from '../lib/compare.js';
 import type { BenchContext } from '../lib/context.js';
-import {
-  createPlainEventTable,
-  createQueue,
-  emptyTables,
-  payload,
-  queueTables,
-} from '../lib/fixtures.js';
+import { createPlainEventTable, createQueue, emptyTables, queueTables } from '../lib/fixtures.js';
+import { bulkEvents, plainCopy } from '../lib/plain-copy.js';
 import { timed } from '../lib/stats.js';
 
 // The Node library against the same work done with `pg` directly, in the same process, so the
 // ratio shows what the library adds on the client and in its statements.
-
-const eventType = 'order.created';
-
-function* events(count: number): Generator<EventInput> {
-  for (let i = 0; i < count; i++) yield { type: eventType, data: payload(i) };
-}
-
-/** The same rows as COPY text, every column the library writes (the extras null). */
-function* copyRows(count: number, time: string): Generator<string> {
-  let chunk = '';
-  for (let i = 0; i < count; i++) {
-    chunk += `${time}\t${eventType}\t${payload(i)}\t\\N\t\\N\t\\N\t\\N\n`;
-    if (chunk.length >= 65536) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
-}
-
-async function plainCopy(client: pg.Client, count: number): Promise<void> {
-  await client.query('begin');
-  const { rows } = await client.query<{ now: string }>('select now()::text as now');
-  const stream = client.query(
-    copyFrom(
-      'copy bench.plain_event (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4) from stdin',
-    ),
-  );
-  await pipeline(copyRows(count, rows[0]?.now ?? ''), stream);
-  await client.query('commit');
-}
 
 /** bulkInsertEvents in its own transaction / COPY of the same rows into the plain table. */
 export async function produceBulk(ctx: BenchContext): Promise<WorkloadResult> {
@@ -66,7 +27,7 @@ export async function produceBulk(ctx: BenchContext): Promise<WorkloadResult> {
         repeat: ctx.repeat,
         unit: 'events/s',
         reset: () => emptyTables(admin, tables),
-        workload: rate(() => bulkInsertEvents(client, queue, events(count), { raw: true })),
+        workload: rate(() => bulkInsertEvents(client, queue, bulkEvents(count), { raw: true })),
         baseline: rate(() => plainCopy(client, count)),
         log: ctx.log,
       })),
@@ -103,7 +64,7 @@ async function fillConsumeQueue(
     if (!startTick) throw new Error('bench consume: no tick on the queue');
     for (let done = 0; done < count; done += consumeBatch) {
       const n = Math.min(consumeBatch, count - done);
-      await bulkInsertEvents(producer, consumeQueue, events(n), { raw: true });
+      await bulkInsertEvents(producer, consumeQueue, bulkEvents(n), { raw: true });
       // Not force_tick: it advances the event sequence, so the batch would look larger than a
       // block to the consumer. 10k new events are past ticker_max_count: pgq.ticker ticks.
       const tick = await admin.query<{ id: string | null }>('select pgq.ticker($1) as id', [
