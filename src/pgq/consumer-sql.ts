@@ -43,6 +43,7 @@ export const moveSql = (count: number) => `move forward ${count} in ${cursorName
 export const tryLockSql =
   "select pg_try_advisory_lock(hashtext('pgq.consumer ' || $1), hashtext($2)) as locked," +
   ' pg_backend_pid() as pid';
+export const backendPidSql = 'select pg_backend_pid() as pid';
 export const terminateSql = 'select pg_terminate_backend($1) as terminated';
 export const unlockSql =
   "select pg_advisory_unlock(hashtext('pgq.consumer ' || $1), hashtext($2)) as unlocked";

@@ -6,6 +6,7 @@ import { BlockSize } from './block-size.js';
 import { isSessionLost, openConsumerClient } from './consumer-connection.js';
 import { type ConsumerOptions, type ResolvedOptions, resolveOptions } from './consumer-options.js';
 import {
+  backendPidSql,
   lockHolderSql,
   nextBatchSql,
   subscriptionSql,
@@ -67,8 +68,12 @@ export class Consumer implements AsyncIterable<Batch> {
   #running = false;
   #saidPolling = false;
   #carefulBatch: number | null = null;
-  /** Backend pid of the session that last took our lock. */
-  #lockPid: number | null = null;
+  /**
+   * Backend pids of the last sessions this consumer opened, noted before each lock attempt:
+   * if the network drops while the lock is being taken, the reply naming the holder never
+   * arrives, yet the lingering session is still ours to end.
+   */
+  readonly #ownPids: number[] = [];
   /** performance.now() when the current session was opened (for connectionLifetime). */
   #connectedAt = 0;
   readonly #kind: ConsumerKind | undefined;
@@ -339,20 +344,22 @@ export class Consumer implements AsyncIterable<Batch> {
   async #lock(client: pg.Client): Promise<void> {
     const queue = this.options.queue;
     const consumer = this.#lockName;
+    const self = (await client.query<{ pid: number }>(backendPidSql)).rows[0]?.pid;
+    if (self !== undefined) {
+      this.#ownPids.push(self);
+      if (this.#ownPids.length > 8) this.#ownPids.shift();
+    }
     for (let attempt = 0; ; attempt++) {
       const { rows } = await client.query<{ locked: boolean; pid: number }>(tryLockSql, [
         queue,
         consumer,
       ]);
-      if (rows[0]?.locked === true) {
-        this.#lockPid = rows[0].pid;
-        return;
-      }
+      if (rows[0]?.locked === true) return;
       const holder = await client.query<{ pid: number }>(lockHolderSql, [queue, consumer]);
       const pid = holder.rows[0]?.pid;
       // After a network failure the server may not have noticed yet that our previous session
       // is gone; it still holds the lock. That one is ours to end, nobody else's.
-      if (pid !== undefined && pid === this.#lockPid && attempt < 50) {
+      if (pid !== undefined && pid !== self && this.#ownPids.includes(pid) && attempt < 50) {
         if (attempt === 0) {
           this.log.warn({ pid }, 'our previous session still holds the lock: terminating it');
           await client.query(terminateSql, [pid]);

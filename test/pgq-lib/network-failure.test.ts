@@ -3,54 +3,18 @@
  * side only, so its old backend lives on, idle, still holding the consumer's advisory lock. The
  * reconnecting consumer must recognise its own previous session, end it, and go on.
  */
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Consumer } from '../../src/pgq/consumer.js';
 import { useTestDatabase } from '../harness/database.js';
 import { makeQueue, memoryLogger, register, tick, waitFor } from './helpers.js';
+import { relay } from './relay.js';
 
 const db = useTestDatabase();
 
-/** A TCP relay to the server whose client-side sockets can be dropped. */
-function relay(host: string, port: number) {
-  const pairs: { client: net.Socket; server: net.Socket }[] = [];
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, host);
-    client.on('error', () => {});
-    upstream.on('error', () => {});
-    client.pipe(upstream);
-    upstream.pipe(client);
-    pairs.push({ client, server: upstream });
-  });
-  return {
-    listen: () =>
-      new Promise<number>((resolve) =>
-        server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
-      ),
-    /** Drop the client side of every connection so far; the server side stays open and idle. */
-    cut: () => {
-      for (const { client, server: upstream } of pairs.splice(0)) {
-        upstream.unpipe(client);
-        client.unpipe(upstream);
-        client.destroy();
-        zombies.push(upstream);
-      }
-    },
-    close: () => {
-      for (const socket of zombies) socket.destroy();
-      for (const { client, server: upstream } of pairs) {
-        client.destroy();
-        upstream.destroy();
-      }
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-const zombies: net.Socket[] = [];
-
 // In `npm run test:stress` only, for now: in two full-suite CI runs on a loaded two-core
 // machine this test once saw the ended session still listed and once hung until its timeout;
-// alone and in its folder it passes every time. The cause is not found yet.
+// alone and in its folder it passes every time. One race it could hit is fixed (a cut while
+// the lock is being taken: lock-reply-lost.test.ts); whether that was all is not known yet.
 const stress = process.env.SKYTOOLS_STRESS === '1';
 
 describe.skipIf(!stress)('network failure', () => {

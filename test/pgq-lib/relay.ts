@@ -1,0 +1,61 @@
+/**
+ * A TCP relay to the server whose client-side sockets can be dropped while the server side
+ * stays open and idle: a network failure the server does not notice.
+ */
+import net from 'node:net';
+
+export interface RelayOptions {
+  /**
+   * Cut the first connection right after it sends a message containing this text: the
+   * server runs the statement, its reply never reaches the client.
+   */
+  cutAfterSending?: string;
+}
+
+export function relay(host: string, port: number, options: RelayOptions = {}) {
+  const pairs: { client: net.Socket; server: net.Socket }[] = [];
+  const zombies: net.Socket[] = [];
+  let armed = options.cutAfterSending;
+  const cutPair = (client: net.Socket, upstream: net.Socket) => {
+    upstream.unpipe(client);
+    client.unpipe(upstream);
+    client.destroy();
+    zombies.push(upstream);
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, host);
+    client.on('error', () => {});
+    upstream.on('error', () => {});
+    upstream.pipe(client);
+    const marker = armed;
+    if (marker === undefined) {
+      client.pipe(upstream);
+    } else {
+      armed = undefined;
+      client.on('data', (chunk: Buffer) => {
+        if (client.destroyed) return;
+        upstream.write(chunk);
+        if (chunk.includes(marker)) cutPair(client, upstream);
+      });
+    }
+    pairs.push({ client, server: upstream });
+  });
+  return {
+    listen: () =>
+      new Promise<number>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+      ),
+    /** Drop the client side of every connection so far. */
+    cut: () => {
+      for (const { client, server: upstream } of pairs.splice(0)) cutPair(client, upstream);
+    },
+    close: () => {
+      for (const socket of zombies) socket.destroy();
+      for (const { client, server: upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
