@@ -43,17 +43,3 @@ export const setSubscriberWatermarkSql =
   'select * from pgq_node.set_subscriber_watermark($1, $2, $3)';
 export const tickIdEventSql =
   "select pgq.insert_event($1, 'pgq.tick-id', $2, $3, null, null, null)";
-
-/**
- * One worker per queue and database, one process per cascaded consumer: a session advisory
- * lock on (hashtext($1), hashtext($2)), with $1 a fixed prefix naming the kind, so a second
- * process (or a restarted one whose old session lingers) is refused instead of applying the
- * same batch twice.
- */
-export const nodeLockSql =
-  'select pg_try_advisory_lock(hashtext($1), hashtext($2)) as locked, pg_backend_pid() as pid';
-export const nodeLockHolderSql =
-  "select l.pid from pg_locks l where l.locktype = 'advisory' and l.objsubid = 2 and l.granted" +
-  ' and l.database = (select oid from pg_database where datname = current_database())' +
-  ' and l.classid::int8 = (hashtext($1)::int8 & 4294967295)' +
-  ' and l.objid::int8 = (hashtext($2)::int8 & 4294967295)';

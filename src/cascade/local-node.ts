@@ -5,14 +5,13 @@
  */
 import type pg from 'pg';
 import { type ConnectionSource, openConsumerClient } from '../pgq/consumer-connection.js';
-import { sleep } from '../pgq/wakeup.js';
-import { nodeLockHolderSql, nodeLockSql } from './cascade-sql.js';
+import { SessionLock } from '../pgq/session-lock.js';
 import type { CascadeError } from './node-calls.js';
 
 export class LocalNode {
   #client: pg.Client | null = null;
   #broken = false;
-  #pid: number | null = null;
+  readonly #sessionLock: SessionLock | null;
 
   constructor(
     readonly source: ConnectionSource,
@@ -22,7 +21,9 @@ export class LocalNode {
       key: [string, string];
       refusal: (pid: number | undefined) => CascadeError;
     } | null,
-  ) {}
+  ) {
+    this.#sessionLock = lock === null ? null : new SessionLock(lock.key, lock.refusal);
+  }
 
   get open(): boolean {
     return this.#client !== null && !this.#broken;
@@ -39,32 +40,12 @@ export class LocalNode {
     this.#broken = false;
     this.#client = client;
     try {
-      if (this.lock !== null) await this.#lock(client, this.lock);
+      await this.#sessionLock?.take(client);
     } catch (error) {
       await this.close();
       throw error;
     }
     return client;
-  }
-
-  async #lock(client: pg.Client, lock: NonNullable<LocalNode['lock']>): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const { rows } = await client.query<{ locked: boolean; pid: number }>(nodeLockSql, lock.key);
-      if (rows[0]?.locked === true) {
-        this.#pid = rows[0].pid;
-        return;
-      }
-      const holder = await client.query<{ pid: number }>(nodeLockHolderSql, lock.key);
-      const pid = holder.rows[0]?.pid;
-      // Our own previous session, not yet noticed gone by the server after a network failure.
-      if (pid !== undefined && pid === this.#pid && attempt < 50) {
-        if (attempt === 0) await client.query('select pg_terminate_backend($1)', [pid]);
-        await sleep(100);
-        continue;
-      }
-      if (pid === undefined && attempt < 5) continue; // released between the two queries
-      throw lock.refusal(pid);
-    }
   }
 
   /** A session for recording an error: the worker's own if healthy, else a short one. */

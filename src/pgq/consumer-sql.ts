@@ -43,15 +43,8 @@ export const moveSql = (count: number) => `move forward ${count} in ${cursorName
 export const tryLockSql =
   "select pg_try_advisory_lock(hashtext('pgq.consumer ' || $1), hashtext($2)) as locked," +
   ' pg_backend_pid() as pid';
-export const backendPidSql = 'select pg_backend_pid() as pid';
-export const terminateSql = 'select pg_terminate_backend($1) as terminated';
 export const unlockSql =
   "select pg_advisory_unlock(hashtext('pgq.consumer ' || $1), hashtext($2)) as unlocked";
-export const lockHolderSql =
-  'select l.pid from pg_locks l' +
-  " where l.locktype = 'advisory' and l.objsubid = 2 and l.granted" +
-  " and l.classid::int8 = (hashtext('pgq.consumer ' || $1)::int8 & 4294967295)" +
-  ' and l.objid::int8 = (hashtext($2)::int8 & 4294967295)';
 
 export const subscriptionSql =
   'select q.queue_id, (select true from pgq.subscription s join pgq.consumer c' +

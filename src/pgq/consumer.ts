@@ -5,17 +5,10 @@ import { Batch, type BatchInfo, type BatchSettings, tableFilterSql } from './bat
 import { BlockSize } from './block-size.js';
 import { isSessionLost, openConsumerClient } from './consumer-connection.js';
 import { type ConsumerOptions, type ResolvedOptions, resolveOptions } from './consumer-options.js';
-import {
-  backendPidSql,
-  lockHolderSql,
-  nextBatchSql,
-  subscriptionSql,
-  terminateSql,
-  tryLockSql,
-  unlockSql,
-} from './consumer-sql.js';
+import { nextBatchSql, subscriptionSql, unlockSql } from './consumer-sql.js';
 import { childLogger, type Logger, silentLogger } from './logger.js';
 import { type EventHandler, processBatch, type RunOptions } from './run-batch.js';
+import { SessionLock } from './session-lock.js';
 import { sleep, Wakeup } from './wakeup.js';
 
 /** The channel the ticker notifies after a tick that ends a non-empty batch; payload = queue. */
@@ -68,12 +61,8 @@ export class Consumer implements AsyncIterable<Batch> {
   #running = false;
   #saidPolling = false;
   #carefulBatch: number | null = null;
-  /**
-   * Backend pids of the last sessions this consumer opened, noted before each lock attempt:
-   * if the network drops while the lock is being taken, the reply naming the holder never
-   * arrives, yet the lingering session is still ours to end.
-   */
-  readonly #ownPids: number[] = [];
+  /** One process per (queue, consumer): the session lock, with our lost sessions ended. */
+  readonly #sessionLock: SessionLock;
   /** performance.now() when the current session was opened (for connectionLifetime). */
   #connectedAt = 0;
   readonly #kind: ConsumerKind | undefined;
@@ -94,6 +83,17 @@ export class Consumer implements AsyncIterable<Batch> {
       finishFunction: kind?.finishFunction,
       beforeFinish: kind?.beforeFinish,
     };
+    const lockName = kind?.lockName ?? consumer;
+    this.#sessionLock = new SessionLock(
+      [`pgq.consumer ${queue}`, lockName],
+      (pid) =>
+        new SkytoolsError(
+          'CONSUMER_LOCKED',
+          `consumer ${JSON.stringify(lockName)} on queue ${JSON.stringify(queue)} is already running in another process${pid === undefined ? '' : ` (backend pid ${pid})`}; only one may run at a time`,
+          { queue, consumer: lockName, pid },
+        ),
+      this.log,
+    );
   }
 
   /** The name locked: the consumer's, or a kind's own (a subconsumer). */
@@ -342,37 +342,7 @@ export class Consumer implements AsyncIterable<Batch> {
   }
 
   async #lock(client: pg.Client): Promise<void> {
-    const queue = this.options.queue;
-    const consumer = this.#lockName;
-    const self = (await client.query<{ pid: number }>(backendPidSql)).rows[0]?.pid;
-    if (self !== undefined) {
-      this.#ownPids.push(self);
-      if (this.#ownPids.length > 8) this.#ownPids.shift();
-    }
-    for (let attempt = 0; ; attempt++) {
-      const { rows } = await client.query<{ locked: boolean; pid: number }>(tryLockSql, [
-        queue,
-        consumer,
-      ]);
-      if (rows[0]?.locked === true) return;
-      const holder = await client.query<{ pid: number }>(lockHolderSql, [queue, consumer]);
-      const pid = holder.rows[0]?.pid;
-      // After a network failure the server may not have noticed yet that our previous session
-      // is gone; it still holds the lock. That one is ours to end, nobody else's.
-      if (pid !== undefined && pid !== self && this.#ownPids.includes(pid) && attempt < 50) {
-        if (attempt === 0) {
-          this.log.warn({ pid }, 'our previous session still holds the lock: terminating it');
-          await client.query(terminateSql, [pid]);
-        }
-        await sleep(100);
-        continue;
-      }
-      throw new SkytoolsError(
-        'CONSUMER_LOCKED',
-        `consumer ${JSON.stringify(consumer)} on queue ${JSON.stringify(queue)} is already running in another process${pid === undefined ? '' : ` (backend pid ${pid})`}; only one may run at a time`,
-        { queue, consumer, pid },
-      );
-    }
+    await this.#sessionLock.take(client);
   }
 
   /** Older than connectionLifetime: upstream's DBScript reopens such sessions between loops. */
