@@ -2,10 +2,11 @@
  * At-least-once and exactly-once under SIGKILL: a real consumer process is killed in the middle
  * of batches again and again over a stream of events, then run to the end.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
+import { type Child, spawnChild } from './child-process.js';
 import { makeQueue, register, tick, waitFor } from './helpers.js';
 
 const db = useTestDatabase();
@@ -17,35 +18,8 @@ const events = stress ? 10_000 : 2000;
 const perTick = 150;
 const kills = stress ? 20 : 6;
 
-interface Running {
-  proc: ChildProcess;
-  progress: () => number;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(queue: string, consumer: string, run: number, mode: string): Running {
-  const proc = spawn(
-    process.execPath,
-    [child, JSON.stringify(db.config()), queue, consumer, String(run), mode],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let handled = 0;
-  proc.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    const last = /progress (\d+)\n(?![\s\S]*progress)/.exec(out);
-    if (last) handled = Number(last[1]);
-  });
-  proc.stderr?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    proc.once('exit', (code) => resolve(code)),
-  );
-  return { proc, progress: () => handled, output: () => out, exited };
+function start(queue: string, consumer: string, run: number, mode: string): Child {
+  return spawnChild(child, [JSON.stringify(db.config()), queue, consumer, String(run), mode]);
 }
 
 async function setup(queue: string): Promise<void> {

@@ -9,13 +9,14 @@
  * its killed run committed. Exactly-once needs the work and the position in one transaction:
  * SerialConsumer, or Consumer with `transactional: true`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
+import { type Child, spawnChild } from './child-process.js';
 import { waitFor } from './helpers.js';
 import { makeTarget, queueEventIds, streamQueue, type Target } from './target-helpers.js';
 
@@ -30,41 +31,16 @@ const ticks = stress ? 67 : 14;
 const perTick = 150;
 const kills = stress ? 20 : 6;
 
-interface Running {
-  proc: ChildProcess;
-  progress: () => number;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(target: Target, file: string, run: number): Running {
-  const proc = spawn(
-    process.execPath,
-    [
-      child,
-      JSON.stringify(db.config()),
-      JSON.stringify(target.config),
-      'lk',
-      'local',
-      file,
-      'run',
-      String(run),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let handled = 0;
-  proc.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    const all = [...out.matchAll(/progress (\d+)\n/g)];
-    const last = all[all.length - 1];
-    if (last) handled = Number(last[1]);
-  });
-  proc.stderr?.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  return { proc, progress: () => handled, output: () => out, exited };
+function start(target: Target, file: string, run: number): Child {
+  return spawnChild(child, [
+    JSON.stringify(db.config()),
+    JSON.stringify(target.config),
+    'lk',
+    'local',
+    file,
+    'run',
+    String(run),
+  ]);
 }
 
 describe('LocalConsumer under SIGKILL', () => {

@@ -2,11 +2,12 @@
  * Shared by the RemoteConsumer and SerialConsumer tests: a target database with pgq_ext and
  * table `applied`, a queue with a stream of events, and child consumer processes to kill.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import type { TestDatabase } from '../harness/database.js';
+import { type Child, spawnChild } from './child-process.js';
 import { makeQueue, tick, waitFor } from './helpers.js';
 
 const child = fileURLToPath(new URL('./fixtures/target-child.mjs', import.meta.url));
@@ -96,45 +97,20 @@ export async function expectExactlyOnce(
   expect(rows.filter((r) => r.n !== 1)).toEqual([]);
 }
 
-export interface Child {
-  proc: ChildProcess;
-  exited: Promise<number | null>;
-  output(): string;
-  progress(): number;
-}
-
 export function spawnTargetChild(
   db: TestDatabase,
   target: Target,
   args: { queue: string; consumer: string; kind: 'remote' | 'serial'; mode: string; run: number },
 ): Child {
-  const proc = spawn(
-    process.execPath,
-    [
-      child,
-      JSON.stringify(db.config()),
-      JSON.stringify(target.config),
-      args.queue,
-      args.consumer,
-      args.kind,
-      args.mode,
-      String(args.run),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let handled = 0;
-  proc.stdout?.on('data', (c: Buffer) => {
-    out += c.toString();
-    const all = [...out.matchAll(/progress (\d+)\n/g)];
-    const last = all[all.length - 1];
-    if (last) handled = Number(last[1]);
-  });
-  proc.stderr?.on('data', (c: Buffer) => {
-    out += c.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  return { proc, exited, output: () => out, progress: () => handled };
+  return spawnChild(child, [
+    JSON.stringify(db.config()),
+    JSON.stringify(target.config),
+    args.queue,
+    args.consumer,
+    args.kind,
+    args.mode,
+    String(args.run),
+  ]);
 }
 
 /** Run children and SIGKILL each once it has handled some events, `kills` times. */
