@@ -5,10 +5,9 @@
  * session's pid before the lock attempt), end it and go on.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Consumer } from '../../src/pgq/consumer.js';
 import { useTestDatabase } from '../harness/database.js';
-import { makeQueue, memoryLogger, register, tick, waitFor } from './helpers.js';
-import { relay } from './relay.js';
+import { makeQueue, register, tick, waitFor } from './helpers.js';
+import { relay, relayedConsumer } from './relay.js';
 
 const db = useTestDatabase();
 
@@ -22,39 +21,25 @@ describe('a lock reply lost on the network', () => {
     await makeQueue(db, 'lost');
     await register(db, 'lost', 'c');
     const port = await proxy.listen();
-    const log = memoryLogger();
-    const seen: string[] = [];
-    const stop = new AbortController();
-    const consumer = new Consumer({
-      connection: db.config({ host: '127.0.0.1', port }),
-      queue: 'lost',
-      consumer: 'c',
-      loopDelay: 0.05,
+    const { log, seen, failure, stop, running } = relayedConsumer(db, port, 'lost', {
       // Long enough for the server to have run the cut session's lock statement first.
       reconnectDelay: 0.3,
       applicationName: 'lost-reply-consumer',
-      logger: log,
     });
-    let failure: unknown;
-    const running = consumer
-      .run((e) => void seen.push(e.data as string), { signal: stop.signal })
-      .catch((error: unknown) => {
-        failure = error;
-      });
     await waitFor(
-      async () => failure !== undefined || log.lines.some((l) => l.msg === 'reconnected'),
+      async () => failure() !== undefined || log.lines.some((l) => l.msg === 'reconnected'),
       'the consumer to reconnect',
     );
-    expect(failure).toBeUndefined();
+    expect(failure()).toBeUndefined();
     expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toContain(
       'our previous session still holds the lock: terminating it',
     );
     await db.query(`select pgq.insert_event('lost', 'n', 'after')`);
     await tick(db, 'lost');
-    await waitFor(async () => seen.length === 1 || failure !== undefined, 'the event');
-    stop.abort();
+    await waitFor(async () => seen.length === 1 || failure() !== undefined, 'the event');
+    stop();
     await running;
-    expect(failure).toBeUndefined();
+    expect(failure()).toBeUndefined();
     expect(seen).toEqual(['after']);
   });
 });

@@ -4,10 +4,9 @@
  * reconnecting consumer must recognise its own previous session, end it, and go on.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Consumer } from '../../src/pgq/consumer.js';
 import { useTestDatabase } from '../harness/database.js';
-import { makeQueue, memoryLogger, register, tick, waitFor } from './helpers.js';
-import { relay } from './relay.js';
+import { makeQueue, register, tick, waitFor } from './helpers.js';
+import { relay, relayedConsumer } from './relay.js';
 
 const db = useTestDatabase();
 
@@ -25,24 +24,10 @@ describe.skipIf(!stress)('network failure', () => {
     await makeQueue(db, 'net');
     await register(db, 'net', 'c');
     const port = await proxy.listen();
-    const log = memoryLogger();
-    const seen: string[] = [];
-    const stop = new AbortController();
-    const consumer = new Consumer({
-      connection: db.config({ host: '127.0.0.1', port }),
-      queue: 'net',
-      consumer: 'c',
-      loopDelay: 0.05,
+    const { log, seen, failure, stop, running } = relayedConsumer(db, port, 'net', {
       reconnectDelay: 0.05,
       applicationName: 'net-consumer',
-      logger: log,
     });
-    let failure: unknown;
-    const running = consumer
-      .run((e) => void seen.push(e.data as string), { signal: stop.signal })
-      .catch((error: unknown) => {
-        failure = error;
-      });
     const backends = async () =>
       (
         await db.query<{ pid: number }>(
@@ -53,10 +38,10 @@ describe.skipIf(!stress)('network failure', () => {
     const [old] = await backends();
     proxy.cut();
     await waitFor(
-      async () => failure !== undefined || log.lines.some((l) => l.msg === 'reconnected'),
+      async () => failure() !== undefined || log.lines.some((l) => l.msg === 'reconnected'),
       'the consumer to reconnect',
     );
-    expect(failure).toBeUndefined();
+    expect(failure()).toBeUndefined();
     // pg_terminate_backend only signals: the ended session leaves pg_stat_activity a moment later.
     await waitFor(
       async () => !(await backends()).includes(old as number),
@@ -68,7 +53,7 @@ describe.skipIf(!stress)('network failure', () => {
     await db.query(`select pgq.insert_event('net', 'n', 'after')`);
     await tick(db, 'net');
     await waitFor(async () => seen.length === 1, 'the event');
-    stop.abort();
+    stop();
     await running;
     expect(seen).toEqual(['after']);
     expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toContain(

@@ -3,6 +3,9 @@
  * stays open and idle: a network failure the server does not notice.
  */
 import net from 'node:net';
+import { Consumer } from '../../src/pgq/consumer.js';
+import type { TestDatabase } from '../harness/database.js';
+import { memoryLogger } from './helpers.js';
 
 export interface RelayOptions {
   /**
@@ -58,4 +61,31 @@ export function relay(host: string, port: number, options: RelayOptions = {}) {
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A consumer of `queue` (consumer `c`) reaching the server through a relay on `port`. */
+export function relayedConsumer(
+  db: TestDatabase,
+  port: number,
+  queue: string,
+  options: { reconnectDelay: number; applicationName: string },
+) {
+  const log = memoryLogger();
+  const seen: string[] = [];
+  const stop = new AbortController();
+  const consumer = new Consumer({
+    connection: db.config({ host: '127.0.0.1', port }),
+    queue,
+    consumer: 'c',
+    loopDelay: 0.05,
+    logger: log,
+    ...options,
+  });
+  let failure: unknown;
+  const running = consumer
+    .run((e) => void seen.push(e.data as string), { signal: stop.signal })
+    .catch((error: unknown) => {
+      failure = error;
+    });
+  return { log, seen, failure: () => failure, stop: () => stop.abort(), running };
 }
