@@ -5,6 +5,7 @@ import type { ResolvedOptions } from './consumer-options.js';
 import { withSourceClient } from './source-client.js';
 import {
   checkPgqExt,
+  noSubconsumer,
   type TargetBatch,
   TargetConsumer,
   type TargetConsumerOptions,
@@ -14,9 +15,6 @@ import {
 } from './target-consumer.js';
 
 export type RemoteConsumerOptions = TargetConsumerOptions;
-
-/** pgq_ext keys its tracking by (consumer, subconsumer); a plain consumer has subconsumer ''. */
-const noSubconsumer = '';
 
 /**
  * Upstream's RemoteConsumer: each batch is applied to another database in one transaction

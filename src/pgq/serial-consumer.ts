@@ -6,6 +6,7 @@ import type { ResolvedOptions } from './consumer-options.js';
 import { withSourceClient } from './source-client.js';
 import {
   checkPgqExt,
+  noSubconsumer,
   type TargetBatch,
   TargetConsumer,
   type TargetConsumerOptions,
@@ -16,7 +17,6 @@ import {
 
 export type SerialConsumerOptions = TargetConsumerOptions;
 
-const noSubconsumer = '';
 const getTickSql = 'select pgq_ext.get_last_tick($1, $2) as tick';
 const setTickSql = 'select pgq_ext.set_last_tick($1, $2, $3)';
 

@@ -70,6 +70,9 @@ export class TargetBatch implements AsyncIterable<Event> {
 const pgqExtSql =
   "select to_regprocedure('pgq_ext.get_last_tick(text,text)') is not null as installed";
 
+/** pgq_ext keys its tracking by (consumer, subconsumer); a plain consumer has subconsumer ''. */
+export const noSubconsumer = '';
+
 /** pgq_ext must be installed in the target: the tracking lives there. */
 export async function checkPgqExt(target: pg.Client, context: Record<string, unknown>) {
   const { rows } = await target.query<{ installed: boolean }>(pgqExtSql);
