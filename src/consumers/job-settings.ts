@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/index.js';
 import type { ConsumerOptions, RetryPolicy } from '../pgq/index.js';
-import { maxKeepaliveSeconds } from '../script/idle-stats.js';
+import { loadKeepaliveStats } from '../script/idle-stats.js';
 
 export interface JobSettings {
   readonly file: string;
@@ -111,13 +111,7 @@ export function loadJobSettings(cf: Config): JobSettings {
     throw cf.error('connection_lifetime', 'connection_lifetime must be above 0 seconds');
   }
   consumerOptions.connectionLifetime = connectionLifetime;
-  const keepaliveStats = cf.getSeconds('keepalive_stats', 300);
-  if (keepaliveStats > maxKeepaliveSeconds) {
-    throw cf.error(
-      'keepalive_stats',
-      `keepalive_stats must be at most ${maxKeepaliveSeconds} seconds (0: no idle lines)`,
-    );
-  }
+  const keepaliveStats = loadKeepaliveStats(cf);
   const retry = loadRetryPolicy(cf, queue);
   if (retry !== null) {
     consumerOptions.retryDelay = retry.retryDelay;

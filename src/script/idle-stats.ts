@@ -5,10 +5,23 @@
  * not idleness: no idle line comes while one is being processed.
  */
 import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
 import { formatStats } from './stats.js';
 
 // setTimeout fires at once for anything longer (with a warning): cap there, about 24.8 days.
 export const maxKeepaliveSeconds = Math.floor((2 ** 31 - 1) / 1000);
+
+/** `keepalive_stats` of a job section (seconds, default 300, 0 = no idle lines), checked. */
+export function loadKeepaliveStats(cf: Config): number {
+  const seconds = cf.getSeconds('keepalive_stats', 300);
+  if (seconds > maxKeepaliveSeconds) {
+    throw cf.error(
+      'keepalive_stats',
+      `keepalive_stats must be at most ${maxKeepaliveSeconds} seconds (0: no idle lines)`,
+    );
+  }
+  return seconds;
+}
 
 export class IdleStatsLine {
   #lastBatch = performance.now();

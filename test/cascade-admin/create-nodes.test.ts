@@ -310,6 +310,31 @@ describe('setadm create-root / create-branch / create-leaf', () => {
     expect(r7.code).toBe(0);
   });
 
+  it('bad numbers for the worker keys: one clear line naming the key, exit 1', async () => {
+    const viaSet = await admin.run([
+      ...cli(root, queue),
+      '--set',
+      'keepalive_stats=soon',
+      'status',
+    ]);
+    expect(viaSet).toMatchObject({
+      code: 1,
+      stderr: `setadm: error: --set keepalive_stats needs a number of seconds from 0 to 2147483, not "soon"\n`,
+    });
+    const loop = await admin.run([...cli(root, queue), '--set', 'loop_delay=-1', 'status']);
+    expect(loop.stderr).toBe(
+      'setadm: error: --set loop_delay needs a number of seconds of 0 or more, not "-1"\n',
+    );
+    const huge = admin.writeIni('huge', {
+      node_db: root.connstr,
+      queue_name: queue,
+      keepalive_stats: '9999999999',
+    });
+    const r = await admin.run([huge, 'status']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/huge\.ini.*keepalive_stats must be at most 2147483 seconds/);
+  });
+
   it('--ini prints a sample with --set merged in; --help explains each command', async () => {
     const ini = await admin.run(['--ini', '--set', 'queue_name=abc']);
     expect(ini.code).toBe(0);

@@ -5,6 +5,7 @@
  */
 import { Config } from '../../config/index.js';
 import { SkytoolsError } from '../../errors.js';
+import { loadKeepaliveStats, maxKeepaliveSeconds } from '../../script/idle-stats.js';
 
 export interface AdminSettings {
   /** The INI file, when one was given. */
@@ -88,7 +89,7 @@ export function loadAdminSettings(
     localWmPublishPeriod: cf.has('local_wm_publish_period')
       ? cf.getSeconds('local_wm_publish_period')
       : undefined,
-    keepaliveStats: cf.getSeconds('keepalive_stats', 300),
+    keepaliveStats: loadKeepaliveStats(cf),
   };
 }
 
@@ -127,11 +128,31 @@ function fromCommandLine(cli: CommandLineSettings, overrides: Record<string, str
     workerName: get('worker_name'),
     pidfile: get('pidfile'),
     logfile: get('logfile'),
-    loopDelay: get('loop_delay') === undefined ? 1 : Number(get('loop_delay')),
+    loopDelay: secondsOverride(overrides, 'loop_delay', 1, Number.POSITIVE_INFINITY),
     globalWmPublishPeriod: undefined,
     localWmPublishPeriod: undefined,
-    keepaliveStats: get('keepalive_stats') === undefined ? 300 : Number(get('keepalive_stats')),
+    keepaliveStats: secondsOverride(overrides, 'keepalive_stats', 300, maxKeepaliveSeconds),
   } satisfies AdminSettings;
+}
+
+/** A `--set KEY=SECONDS` given without an INI file: a number from 0 to `max`, else refused. */
+function secondsOverride(
+  overrides: Record<string, string>,
+  key: string,
+  fallback: number,
+  max: number,
+): number {
+  const text = overrides[key];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > max) {
+    throw new SkytoolsError(
+      'BAD_OPTION',
+      `--set ${key} needs a number of seconds${Number.isFinite(max) ? ` from 0 to ${max}` : ' of 0 or more'}, not "${text}"`,
+      { key },
+    );
+  }
+  return value;
 }
 
 export const sampleIni = `[cascade_admin]
