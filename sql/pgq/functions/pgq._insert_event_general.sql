@@ -1,6 +1,6 @@
 -- pgq._insert_event_general(queue_name text, ev_id bigint, ev_time timestamptz, ev_owner integer,
 --   ev_retry integer, ev_type text, ev_data text, ev_extra1 text, ev_extra2 text,
---   ev_extra3 text, ev_extra4 text) → bigint
+--   ev_extra3 text, ev_extra4 text, i_seq_id bigint) → bigint
 --
 -- The complete insert of one event, for every case: pgq.insert_event and
 -- pgq.insert_event_raw take a faster path of their own (see pgq._generate_insert_functions)
@@ -9,13 +9,15 @@
 -- Part of the calling transaction. Every call takes nextval of the queue's event sequence,
 -- even when ev_id is given: that is how the ticker sees new events.
 --
--- Parameters: as pgq.insert_event_raw.
+-- Parameters: as pgq.insert_event_raw; i_seq_id: the value the caller's hot path has already
+--   taken from the queue's event sequence (it is not taken twice), or NULL.
 -- Result: the event id.
 -- Errors: those of pgq._insert_target.
 -- Tables written: pgq.event_N_<cur>; the queue's event sequence.
 create or replace function pgq._insert_event_general(
   queue_name text, ev_id bigint, ev_time timestamptz, ev_owner integer, ev_retry integer,
-  ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
+  ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text,
+  i_seq_id bigint)
 returns bigint
 language plpgsql
 set search_path = pg_catalog, pg_temp
@@ -25,7 +27,7 @@ declare
   v_id bigint;
 begin
   v_target := pgq._insert_target(_insert_event_general.queue_name, 1);
-  v_id := nextval(v_target.event_seq::regclass);
+  v_id := coalesce(i_seq_id, nextval(v_target.event_seq::regclass));
   if _insert_event_general.ev_id is not null then
     v_id := _insert_event_general.ev_id;
   end if;

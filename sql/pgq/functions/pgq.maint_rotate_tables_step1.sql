@@ -8,8 +8,9 @@
 --   queue_switch_step2 (nobody will read the previous table again). The next table is locked
 --   with NOWAIT (rotation is skipped when someone, e.g. pg_dump, holds a lock on it) and
 --   truncated; it becomes current, queue_switch_step1 = this transaction, queue_switch_step2 =
---   NULL until pgq.maint_rotate_tables_step2() runs in a later transaction. Ticks from before
---   the previous step2 are deleted, except the queue's newest tick.
+--   NULL until pgq.maint_rotate_tables_step2() runs in a later transaction. The trigger on
+--   pgq.queue points insert_event's hot path at the new table in the same transaction.
+--   Ticks from before the previous step2 are deleted, except the queue's newest tick.
 -- Errors: 'queue % maint failure: step1=%, current=%', 'queue % maint failure: tick % not found'.
 -- Writes: pgq.queue, pgq.tick, the truncated data table.
 create or replace function pgq.maint_rotate_tables_step1(i_queue_name text)
@@ -78,6 +79,11 @@ begin
     return 0;
   end;
   execute 'truncate ' || v_table;
+
+  -- Held until this transaction has told every backend about the switch (the trigger on
+  -- pgq.queue rewrites the queue's slot function); step 2 waits for it, so its txid is larger
+  -- than that of any producer that did not see the switch yet.
+  perform pg_catalog.pg_advisory_xact_lock_shared(pg_catalog.hashtext('pgq.rotate_tables'));
 
   update pgq.queue
      set queue_cur_table = v_next,

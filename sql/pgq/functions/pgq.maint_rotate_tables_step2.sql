@@ -11,6 +11,9 @@ returns integer
 language plpgsql
 as $$
 begin
+  -- Wait for table switches still committing (see step 1): a producer that has not seen one
+  -- took its txid before that switch ended, so before ours.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgq.rotate_tables'));
   update pgq.queue
      set queue_switch_step2 = pg_catalog.txid_current()
    where queue_switch_step2 is null;

@@ -3,6 +3,9 @@
 -- Bring an installed schema up to date; safe to run any number of times:
 --   - pgq.subscription.sub_last_tick must be nullable (cooperative subconsumers);
 --   - pgq.queue.queue_extra_maint must exist;
+--   - pgq.queue must have the trigger queue_insert_slot, enabled ALWAYS (it keeps the slot
+--     functions of insert_event's hot path, see pgq._generate_insert_functions);
+--   - helpers of earlier revisions are dropped;
 --   - roles pgq_reader (consumers), pgq_writer (producers) and pgq_admin (member of both)
 --     must exist. Roles are cluster-wide; when the installing user may not create them (no
 --     CREATEROLE, or not allowed to grant the memberships), a NOTICE names the statements
@@ -38,6 +41,40 @@ begin
       and not attisdropped;
   if not found then
     alter table pgq.queue add column queue_extra_maint text[];
+    v_changes := v_changes + 1;
+  end if;
+
+  perform 1
+     from pg_catalog.pg_trigger
+    where tgrelid = 'pgq.queue'::pg_catalog.regclass
+      and tgname = 'queue_insert_slot'
+      and tgenabled = 'A';
+  if not found then
+    perform 1
+       from pg_catalog.pg_trigger
+      where tgrelid = 'pgq.queue'::pg_catalog.regclass
+        and tgname = 'queue_insert_slot';
+    if found then
+      drop trigger queue_insert_slot on pgq.queue;
+    end if;
+    create trigger queue_insert_slot
+      after insert or delete
+         or update of queue_id, queue_cur_table, queue_disable_insert, queue_per_tx_limit
+      on pgq.queue
+      for each row execute function pgq._queue_insert_slot_trigger();
+    alter table pgq.queue enable always trigger queue_insert_slot;
+    v_changes := v_changes + 1;
+  end if;
+
+  -- Helpers of earlier revisions that nothing calls any more.
+  if pg_catalog.to_regprocedure('pgq._insert_function_body(text,text,text,text)') is not null then
+    drop function pgq._insert_function_body(text, text, text, text);
+    v_changes := v_changes + 1;
+  end if;
+  if pg_catalog.to_regprocedure('pgq._insert_event_general(text,bigint,timestamptz,integer,'
+                                 'integer,text,text,text,text,text,text)') is not null then
+    drop function pgq._insert_event_general(text, bigint, timestamptz, integer, integer, text,
+                                            text, text, text, text, text);
     v_changes := v_changes + 1;
   end if;
 

@@ -49,11 +49,12 @@ begin
     execute format('grant execute on function %s to public', fn::regprocedure);
   end loop;
   -- Internal helpers (names starting with "_") do nothing privileged on their own; trigger
-  -- code run by the writing user calls them. Not the two that change grants or functions.
+  -- code run by the writing user calls them. Not those that change grants or functions.
   for internal in
     select p.oid::regprocedure from pg_catalog.pg_proc p
      where p.pronamespace = 'pgq'::regnamespace and p.proname like '\_%'
-       and p.proname not in ('_grant_perms_from', '_generate_insert_functions')
+       and p.proname not in ('_grant_perms_from', '_generate_insert_functions',
+                             '_write_insert_slot')
   loop
     execute format('grant execute on function %s to public', internal);
   end loop;
