@@ -6,29 +6,30 @@
 -- Called by create_queue and drop_queue in their transaction, and by the installer;
 -- serialized by an advisory lock so concurrent callers do not update the same pg_proc rows.
 --
--- What it writes:
---   - pgq._insert_slot_<queue_id>(), one per queue: a constant, the queue's slot
---     (queue_id * 65536 + queue_cur_table), or NULL unless a plain insert is allowed
---     (inserts enabled, no per-transaction limit). The trigger on pgq.queue rewrites it in the
---     same transaction as any change of those columns (pgq._queue_insert_slot_trigger).
---   - pgq._insert_slot(queue_name): the slot of a queue by name, a CASE tree over the names
---     that ends in those functions.
---   - pgq._insert_next_id(queue_name): takes the transaction's txid, then nextval of the
---     queue's event sequence.
---   - insert_event and insert_event_raw themselves.
--- All three helpers are SQL functions the planner inlines, so in the generated code the slot
--- is a constant of a cached expression plan.
+-- The generated code, per call:
+--   1. a binary search on the queue name (the first comparison also takes the transaction's
+--      txid);
+--   2. nextval of that queue's event sequence: the event id;
+--   3. the queue's current table from pgq._insert_slot_<queue_id>(), one small SQL function
+--      per queue returning the queue's slot (queue_id * 65536 + queue_cur_table), or NULL
+--      unless a plain insert is allowed (inserts enabled, no per-transaction limit). The
+--      trigger on pgq.queue rewrites it in the same transaction as any change of those columns
+--      (pgq._queue_insert_slot_trigger). The planner inlines it, so each comparison with a
+--      table's slot is a constant of a cached expression plan;
+--   4. the INSERT into that table.
+-- Anything else (an unknown queue, a NULL slot, a table the code does not know) goes to
+-- pgq._insert_event_general with the id already taken.
 --
 -- Why the slot is never stale where it matters: a change to a slot function invalidates every
 -- cached plan that inlined it, and a backend acts on invalidations whenever it takes a lock
--- it did not hold yet. The hot path takes the txid first, then nextval, whose first call in a
--- transaction locks the sequence; so the slot it reads next is as fresh as the moment after
--- its txid was taken. A table switch (maint_rotate_tables_step1) not seen then is sent after
--- that moment, and step 2, which waits for step 1 to end (an advisory lock), takes a larger
--- txid: readers look at both tables for this transaction. This is the same rule the general
--- path keeps by reading pgq.queue after taking the txid (pgq._insert_target), at no cost of a
--- read. A transaction that took ids from the queue's event sequence itself before it had a
--- txid does not get that lock at its first event; produce only through the pgq functions.
+-- it did not hold yet. The txid comes first, then nextval, whose first call in a transaction
+-- locks the sequence; so the slot read next is as fresh as the moment after the txid was
+-- taken. A table switch (maint_rotate_tables_step1) not seen then is published after that
+-- moment, and step 2, which waits for step 1 to end (an advisory lock), takes a larger txid:
+-- readers look at both tables for this transaction. This is the same rule the general path
+-- keeps by reading pgq.queue after taking the txid (pgq._insert_target), without the read. A
+-- transaction that took ids from the queue's event sequence itself before it had a txid does
+-- not get that lock at its first event; produce only through the pgq functions.
 --
 -- The generated insert_event is SECURITY DEFINER, as upstream's, but does not pin search_path:
 -- the GUC change it costs on every call was a tenth of the whole insert. It is safe without it
@@ -44,10 +45,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_names text[];
-  v_slot_calls text[];
-  v_next_ids text[];
-  v_slots bigint[];
-  v_leaves text[];
+  v_blocks text[];
   v_gone regprocedure;
   v_event_values constant text :=
     'pg_catalog.now(), pg_catalog.txid_current(), null, null, insert_event.ev_type,'
@@ -65,43 +63,13 @@ begin
                                  q.queue_per_tx_limit)
      from pgq.queue q;
 
-  -- Names in byte order: the CASE tree compares them with ~<~.
+  -- Names in byte order: the search compares them with ~<~.
   select coalesce(array_agg(q.queue_name order by q.queue_name collate "C"), '{}'),
-         coalesce(array_agg(format('pgq.%I()', '_insert_slot_' || q.queue_id::text)
-                            order by q.queue_name collate "C"), '{}'),
-         coalesce(array_agg(format('pg_catalog.nextval(%L::pg_catalog.regclass)',
-                                   pgq.quote_fqname(q.queue_event_seq))
+         coalesce(array_agg(pgq._insert_queue_block(q.queue_id, q.queue_event_seq,
+                                                    q.queue_data_pfx, q.queue_ntables)
                             order by q.queue_name collate "C"), '{}')
-    into v_names, v_slot_calls, v_next_ids
+    into v_names, v_blocks
     from pgq.queue q;
-
-  execute format($def$
-create or replace function pgq._insert_slot(queue_name text)
-returns pg_catalog.int8
-language sql
-stable
-as %L$def$,
-    'select ' || pgq._insert_name_tree(v_names, v_slot_calls, 1, cardinality(v_names)));
-
-  -- The txid comes first (the WHEN is evaluated before any branch): see above.
-  execute format($def$
-create or replace function pgq._insert_next_id(queue_name text)
-returns pg_catalog.int8
-language sql
-volatile
-as %L$def$,
-    'select case when pg_catalog.txid_current() operator(pg_catalog.<) 0 then null::pg_catalog.int8'
-    ' else ' || pgq._insert_name_tree(v_names, v_next_ids, 1, cardinality(v_names)) || ' end');
-
-  select coalesce(array_agg(s.slot order by s.slot), '{}'),
-         coalesce(array_agg(s.leaf order by s.slot), '{}')
-    into v_slots, v_leaves
-    from (select q.queue_id::bigint * 65536 + t.n as slot,
-                 format(E'insert into %s (ev_id, ev_time, ev_txid, ev_owner, ev_retry, ev_type,'
-                        ' ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)\n'
-                        '  values (%%ID%%, %%VALUES%%);\n  return %%ID%%;',
-                        pgq.quote_fqname(q.queue_data_pfx || '_' || t.n::text)) as leaf
-            from pgq.queue q, generate_series(0, q.queue_ntables - 1) t(n)) s;
 
   execute format($def$
 create or replace function pgq.insert_event(
@@ -115,9 +83,11 @@ as %L$def$,
       'pgq._insert_event_general(insert_event.queue_name, null, pg_catalog.now(), null, null,'
       ' insert_event.ev_type, insert_event.ev_data, insert_event.ev_extra1,'
       ' insert_event.ev_extra2, insert_event.ev_extra3, insert_event.ev_extra4, v_id)',
-      'insert_event',
-      replace(replace(pgq._insert_dispatch_tree(v_slots, v_leaves, 1, cardinality(v_slots)),
-                      '%VALUES%', v_event_values), '%ID%', 'v_id')));
+      pgq._insert_name_tree(
+        'insert_event.queue_name', v_names,
+        array(select replace(replace(b, '%VALUES%', v_event_values), '%ID%', 'v_id')
+                from unnest(v_blocks) with ordinality u(b, n) order by n),
+        1, cardinality(v_names), 'pg_catalog.txid_current() is not null and ')));
 
   execute format($def$
 create or replace function pgq.insert_event_raw(
@@ -131,10 +101,12 @@ as %L$def$,
       ' insert_event_raw.ev_time, insert_event_raw.ev_owner, insert_event_raw.ev_retry,'
       ' insert_event_raw.ev_type, insert_event_raw.ev_data, insert_event_raw.ev_extra1,'
       ' insert_event_raw.ev_extra2, insert_event_raw.ev_extra3, insert_event_raw.ev_extra4, v_id)',
-      'insert_event_raw',
-      replace(replace(pgq._insert_dispatch_tree(v_slots, v_leaves, 1, cardinality(v_slots)),
-                      '%VALUES%', v_raw_values),
-              '%ID%', 'coalesce(insert_event_raw.ev_id, v_id)')));
+      pgq._insert_name_tree(
+        'insert_event_raw.queue_name', v_names,
+        array(select replace(replace(b, '%VALUES%', v_raw_values),
+                             '%ID%', 'coalesce(insert_event_raw.ev_id, v_id)')
+                from unnest(v_blocks) with ordinality u(b, n) order by n),
+        1, cardinality(v_names), 'pg_catalog.txid_current() is not null and ')));
 
   -- Slot functions of dropped queues: nothing refers to them any more.
   for v_gone in
@@ -174,9 +146,8 @@ end;
 $$;
 
 -- The body of a generated insert function. p_general: the call of pgq._insert_event_general;
--- p_fn: the function's name (qualifies the parameters); p_tree: the dispatch code.
-create or replace function pgq._insert_function_source(
-  p_general text, p_fn text, p_tree text)
+-- p_tree: the search for the queue and its INSERTs.
+create or replace function pgq._insert_function_source(p_general text, p_tree text)
 returns text
 language sql
 immutable
@@ -187,52 +158,43 @@ as $$
 #variable_conflict use_column
 declare
   v_id pg_catalog.int8;
-  v_slot pg_catalog.int8;
 begin
-  v_id := pgq._insert_next_id(%2$s.queue_name);
-  v_slot := pgq._insert_slot(%2$s.queue_name);
-%3$s
+%2$s
   return %1$s;
 end;
-$body$, p_general, p_fn, p_tree)
+$body$, p_general, p_tree)
 $$;
 
--- A CASE expression over $1: the leaf of the name equal to $1 among p_names[p_lo..p_hi]
--- (sorted in byte order), else NULL. A binary search with ~<~, then a handful compared one by
--- one.
-create or replace function pgq._insert_name_tree(
-  p_names text[], p_leaves text[], p_lo integer, p_hi integer)
+-- The code for one queue once its name matched: take the event id, then the INSERT of the
+-- table whose slot pgq._insert_slot_<id>() returns. %ID% (the id) and %VALUES% (the other
+-- columns) are filled in by the caller; nothing else in the text comes from the user.
+create or replace function pgq._insert_queue_block(
+  p_queue_id integer, p_event_seq text, p_data_pfx text, p_ntables integer)
 returns text
-language plpgsql
+language sql
 immutable
 set search_path = pg_catalog, pg_temp
 as $$
-declare
-  v_mid integer;
-  v_code text := 'case';
-begin
-  if p_hi < p_lo then
-    return 'null::pg_catalog.int8';
-  end if;
-  if p_hi - p_lo < 4 then
-    for i in p_lo .. p_hi loop
-      v_code := v_code || format(' when $1 operator(pg_catalog.=) %L::pg_catalog.text then %s',
-                                 p_names[i], p_leaves[i]);
-    end loop;
-    return v_code || ' else null::pg_catalog.int8 end';
-  end if;
-  v_mid := (p_lo + p_hi + 1) / 2;
-  return format(E'case when $1 operator(pg_catalog.~<~) %L::pg_catalog.text\n then %s\n else %s end',
-                p_names[v_mid], pgq._insert_name_tree(p_names, p_leaves, p_lo, v_mid - 1),
-                pgq._insert_name_tree(p_names, p_leaves, v_mid, p_hi));
-end;
+  select format(E'v_id := pg_catalog.nextval(%L::pg_catalog.regclass);\n', pgq.quote_fqname(p_event_seq))
+      || string_agg(
+           format(E'%s pgq.%I() operator(pg_catalog.=) %s then\n'
+                  '  insert into %s (ev_id, ev_time, ev_txid, ev_owner, ev_retry, ev_type,'
+                  ' ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)\n'
+                  '  values (%%ID%%, %%VALUES%%);\n  return %%ID%%;\n',
+                  case when t.n = 0 then 'if' else 'elsif' end,
+                  '_insert_slot_' || p_queue_id::text,
+                  p_queue_id::bigint * 65536 + t.n,
+                  pgq.quote_fqname(p_data_pfx || '_' || t.n::text)),
+           '' order by t.n)
+      || 'end if;'
+    from generate_series(0, p_ntables - 1) t(n)
 $$;
 
--- Binary search on v_slot over p_slots[p_lo..p_hi] (sorted), ending in the INSERT of that
--- slot's table from p_leaves; a handful of slots at the bottom are compared one by one. A slot
--- found nowhere (NULL, or a queue newer than this code) falls through to the general path.
-create or replace function pgq._insert_dispatch_tree(
-  p_slots bigint[], p_leaves text[], p_lo integer, p_hi integer)
+-- Binary search on the parameter p_param over p_names[p_lo..p_hi] (sorted in byte order,
+-- compared with ~<~), ending in the block of the matching name; a handful of names at the
+-- bottom are compared one by one. p_first is put before the first comparison made.
+create or replace function pgq._insert_name_tree(
+  p_param text, p_names text[], p_blocks text[], p_lo integer, p_hi integer, p_first text)
 returns text
 language plpgsql
 immutable
@@ -247,15 +209,17 @@ begin
   end if;
   if p_hi - p_lo < 4 then
     for i in p_lo .. p_hi loop
-      v_code := v_code || format(E'%s v_slot operator(pg_catalog.=) %s then\n  %s\n',
+      v_code := v_code || format(E'%s %s%s operator(pg_catalog.=) %L::pg_catalog.text then\n%s\n',
                                  case when i = p_lo then 'if' else 'elsif' end,
-                                 p_slots[i], p_leaves[i]);
+                                 case when i = p_lo then p_first else '' end,
+                                 p_param, p_names[i], p_blocks[i]);
     end loop;
     return v_code || 'end if;';
   end if;
   v_mid := (p_lo + p_hi + 1) / 2;
-  return format(E'if v_slot operator(pg_catalog.<) %s then\n%s\nelse\n%s\nend if;',
-                p_slots[v_mid], pgq._insert_dispatch_tree(p_slots, p_leaves, p_lo, v_mid - 1),
-                pgq._insert_dispatch_tree(p_slots, p_leaves, v_mid, p_hi));
+  return format(E'if %s%s operator(pg_catalog.~<~) %L::pg_catalog.text then\n%s\nelse\n%s\nend if;',
+                p_first, p_param, p_names[v_mid],
+                pgq._insert_name_tree(p_param, p_names, p_blocks, p_lo, v_mid - 1, ''),
+                pgq._insert_name_tree(p_param, p_names, p_blocks, v_mid, p_hi, ''));
 end;
 $$;

@@ -67,16 +67,20 @@ begin
   end if;
 
   -- Helpers of earlier revisions that nothing calls any more.
-  if pg_catalog.to_regprocedure('pgq._insert_function_body(text,text,text,text)') is not null then
-    drop function pgq._insert_function_body(text, text, text, text);
-    v_changes := v_changes + 1;
-  end if;
-  if pg_catalog.to_regprocedure('pgq._insert_event_general(text,bigint,timestamptz,integer,'
-                                 'integer,text,text,text,text,text,text)') is not null then
-    drop function pgq._insert_event_general(text, bigint, timestamptz, integer, integer, text,
-                                            text, text, text, text, text);
-    v_changes := v_changes + 1;
-  end if;
+  foreach v_sql in array array[
+    'pgq._insert_function_body(text,text,text,text)',
+    'pgq._insert_function_source(text,text,text)',
+    'pgq._insert_dispatch_tree(bigint[],text[],integer,integer)',
+    'pgq._insert_name_tree(text[],text[],integer,integer)',
+    'pgq._insert_slot(text)',
+    'pgq._insert_next_id(text)',
+    'pgq._insert_event_general(text,bigint,timestamptz,integer,integer,text,text,text,text,text,text)'
+  ] loop
+    if pg_catalog.to_regprocedure(v_sql) is not null then
+      execute pg_catalog.format('drop function %s', pg_catalog.to_regprocedure(v_sql));
+      v_changes := v_changes + 1;
+    end if;
+  end loop;
 
   -- Roles, then pgq_admin's memberships. Each step that the current user may not do is
   -- collected for the NOTICE; a role created meanwhile by a concurrent installer counts
