@@ -131,7 +131,17 @@ describe("the hot path's slot of a queue", () => {
   });
 
   it('sends each event to its own queue when a transaction alternates queues', async () => {
-    const names = ['is_a', 'is_b', 'is|pipe', '', 'is_a ', 'ís_ü', "is'q", '%ID%', '%VALUES% $$ $def$'];
+    const names = [
+      'is_a',
+      'is_b',
+      'is|pipe',
+      '',
+      'is_a ',
+      'ís_ü',
+      "is'q",
+      '%ID%',
+      '%VALUES% $$ $def$',
+    ];
     for (const name of names) await makeQueue(db, name);
     const client = await db.connect();
     await client.query('begin');
