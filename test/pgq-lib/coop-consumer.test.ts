@@ -249,7 +249,9 @@ describe('CoopConsumer', () => {
     const running = first.run(() => {}, { signal: stop.signal });
     await waitFor(async () => {
       const { rows } = await db.query<{ n: number }>(
-        "select count(*)::int as n from pg_locks where locktype = 'advisory' and granted",
+        `select count(*)::int as n from pg_locks
+          where locktype = 'advisory' and granted
+            and database = (select oid from pg_database where datname = current_database())`,
       );
       return (rows[0]?.n ?? 0) > 0;
     }, 'the first member to lock');

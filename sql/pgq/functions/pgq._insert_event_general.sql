@@ -5,9 +5,9 @@
 -- The complete insert of one event, for every case: pgq.insert_event and
 -- pgq.insert_event_raw take a faster path of their own (see pgq._generate_insert_functions)
 -- and come here for everything else (unknown queue, inserts disabled, per-transaction limit,
--- an explicit ev_id, REPEATABLE READ or SERIALIZABLE, a queue newer than the generated code).
--- Part of the calling transaction. Every call takes nextval of the queue's event sequence,
--- even when ev_id is given: that is how the ticker sees new events.
+-- a queue or table newer than the generated code). Part of the calling transaction. Every
+-- call takes nextval of the queue's event sequence once (here, unless the hot path already
+-- did), even when ev_id is given: that is how the ticker sees new events.
 --
 -- Parameters: as pgq.insert_event_raw; i_seq_id: the value the caller's hot path has already
 --   taken from the queue's event sequence (it is not taken twice), or NULL.
