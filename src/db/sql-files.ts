@@ -16,6 +16,7 @@ export const knownSchemas = ['pgq', 'pgq_ext', 'pgq_coop', 'pgq_node', 'londiste
 export const schemaRequires: Readonly<Record<string, readonly string[]>> = {
   pgq_coop: ['pgq'],
   pgq_node: ['pgq'],
+  londiste: ['pgq', 'pgq_node'],
 };
 
 /**

@@ -42,7 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 /** Schemas every test database starts with; later schemas join this list as they land. */
-const templateSchemas = ['pgq', 'pgq_ext', 'pgq_coop', 'pgq_node'];
+const templateSchemas = ['pgq', 'pgq_ext', 'pgq_coop', 'pgq_node', 'londiste'];
 
 /** Through the real installer, so every run also installs the way users do. */
 async function installTemplateSchemas(cluster: Cluster): Promise<void> {
