@@ -76,6 +76,9 @@ export async function changeProvider(
       'select * from pgq_node.register_location($1, $2, $3, false)',
       [queue, t.node, location ?? null],
     );
+    if (!session.dryRun) {
+      await waitForTick(session, t, newProvider, providerDb, lastTick, options.timeoutSeconds);
+    }
     await subscribe(session, t, newProvider, providerDb, lastTick);
     await session.change(
       t.node,
@@ -154,6 +157,46 @@ async function checkProvider(
     }
     type = up.node_type;
     name = up.provider_node;
+  }
+}
+
+/**
+ * A new provider that is itself behind the target (it was moved, or is catching up) has no
+ * tick to register the target at yet: wait until it has copied that tick, as it will once its
+ * own worker runs, rather than fail with "tick not found".
+ */
+async function waitForTick(
+  session: AdminSession,
+  t: Target,
+  newProvider: string,
+  providerDb: pg.Client,
+  lastTick: string,
+  timeoutSeconds = 60,
+): Promise<void> {
+  const goal = BigInt(lastTick);
+  const started = Date.now();
+  let told = false;
+  for (;;) {
+    const { rows } = await providerDb.query<{ last_tick_id: string | null }>(
+      'select last_tick_id::text from pgq.get_queue_info($1)',
+      [session.queue],
+    );
+    const at = BigInt(rows[0]?.last_tick_id ?? '0');
+    if (at >= goal) return;
+    if (!told) {
+      session.out.info(
+        `${t.node}: waiting for ${newProvider} to reach tick ${goal} (at ${at}) before moving ${t.consumer} there`,
+      );
+      told = true;
+    }
+    if (timeoutSeconds > 0 && Date.now() - started >= timeoutSeconds * 1000) {
+      throw new CascadeError(
+        'WAIT_TIMEOUT',
+        `${newProvider} did not reach tick ${goal} within ${timeoutSeconds} s (at tick ${at}), so ${t.consumer} of node ${t.node} cannot move there; is ${newProvider}'s worker running?`,
+        { queue: session.queue, node: t.node, provider: newProvider, tick: String(at) },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
