@@ -40,14 +40,24 @@ describe('execute_start and execute_finish', () => {
     ).toEqual({ ret_code: 200, ret_note: 'Execute finished: ddl "1".sql' });
     await root.query('commit');
     expect(await queueEvents(root, 'rq')).toEqual([
-      { ev_type: 'EXECUTE', ev_data: sql, ev_extra1: 'ddl "1".sql', ev_extra2: 'Local-Table=public.x' },
+      {
+        ev_type: 'EXECUTE',
+        ev_data: sql,
+        ev_extra1: 'ddl "1".sql',
+        ev_extra2: 'Local-Table=public.x',
+      },
     ]);
     const row = await one(
       root,
       'select queue_name, execute_sql, execute_attrs, execute_time <= now() as past from londiste.applied_execute where execute_file = $1',
       ['ddl "1".sql'],
     );
-    expect(row).toEqual({ queue_name: 'rq', execute_sql: sql, execute_attrs: 'Local-Table=public.x', past: true });
+    expect(row).toEqual({
+      queue_name: 'rq',
+      execute_sql: sql,
+      execute_attrs: 'Local-Table=public.x',
+      past: true,
+    });
   });
 
   it('a file already applied is skipped, whoever asks', async () => {
@@ -61,9 +71,11 @@ describe('execute_start and execute_finish', () => {
         ]),
       ).toEqual({ ret_code: 201, ret_note: 'EXECUTE: "ddl "1".sql" already applied, skipping' });
     }
-    const row = await one(root, 'select execute_sql from londiste.applied_execute where execute_file = $1', [
-      'ddl "1".sql',
-    ]);
+    const row = await one(
+      root,
+      'select execute_sql from londiste.applied_execute where execute_file = $1',
+      ['ddl "1".sql'],
+    );
     expect(row.execute_sql).toContain('Tbl ü');
   });
 
@@ -76,18 +88,30 @@ describe('execute_start and execute_finish', () => {
       await ret(root, `select * from londiste.execute_start('rq', 'plain.sql', 'select 1', true)`),
     ).toEqual({ ret_code: 200, ret_note: 'Executing: plain.sql' });
     expect(
-      (await one(root, `select execute_attrs from londiste.applied_execute where execute_file = 'plain.sql'`))
-        .execute_attrs,
+      (
+        await one(
+          root,
+          `select execute_attrs from londiste.applied_execute where execute_file = 'plain.sql'`,
+        )
+      ).execute_attrs,
     ).toBeNull();
   });
 
   it('on a replica: the admin command is refused, the replay runs and sends nothing', async () => {
     expect(
-      await ret(branch, `select * from londiste.execute_start('bq', 'r.sql', 'select 1', true, null)`),
+      await ret(
+        branch,
+        `select * from londiste.execute_start('bq', 'r.sql', 'select 1', true, null)`,
+      ),
     ).toEqual({ ret_code: 401, ret_note: 'Node is not root node: bq' });
-    expect((await one(branch, 'select count(*)::int as n from londiste.applied_execute')).n).toBe(0);
+    expect((await one(branch, 'select count(*)::int as n from londiste.applied_execute')).n).toBe(
+      0,
+    );
     expect(
-      await ret(branch, `select * from londiste.execute_start('bq', 'r.sql', 'select 1', false, 'a=b')`),
+      await ret(
+        branch,
+        `select * from londiste.execute_start('bq', 'r.sql', 'select 1', false, 'a=b')`,
+      ),
     ).toEqual({ ret_code: 200, ret_note: 'Executing: r.sql' });
     expect(await ret(branch, `select * from londiste.execute_finish('bq', 'r.sql')`)).toEqual({
       ret_code: 200,
@@ -98,16 +122,23 @@ describe('execute_start and execute_finish', () => {
 
   it('bad input: unknown queue raises as upstream, NULL file or SQL violate the table', async () => {
     expect(
-      await failure(root, `select * from londiste.execute_start('nosuchq', 'x.sql', 'select 1', true)`),
+      await failure(
+        root,
+        `select * from londiste.execute_start('nosuchq', 'x.sql', 'select 1', true)`,
+      ),
     ).toEqual({ code: 'P0001', message: 'queue does not exist: nosuchq' });
-    expect(await failure(root, `select * from londiste.execute_finish('nosuchq', 'plain.sql')`)).toEqual({
+    expect(
+      await failure(root, `select * from londiste.execute_finish('nosuchq', 'plain.sql')`),
+    ).toEqual({
       code: 'P0001',
       message: 'queue does not exist: nosuchq',
     });
     expect(
       await failure(root, `select * from londiste.execute_start('rq', null, 'select 1', true)`),
     ).toMatchObject({ code: '23502' });
-    expect(await failure(root, `select * from londiste.execute_start('rq', 'n.sql', null, true)`)).toMatchObject({
+    expect(
+      await failure(root, `select * from londiste.execute_start('rq', 'n.sql', null, true)`),
+    ).toMatchObject({
       code: '23502',
     });
     expect(await ret(root, `select * from londiste.execute_finish('rq', null)`)).toEqual({
@@ -119,7 +150,9 @@ describe('execute_start and execute_finish', () => {
 
 describe('root_notify_change', () => {
   it('sends an event from the root only', async () => {
-    expect((await one(root, `select londiste.root_notify_change('rq', 'my.ev', 'päyload') as r`)).r).toBe(1);
+    expect(
+      (await one(root, `select londiste.root_notify_change('rq', 'my.ev', 'päyload') as r`)).r,
+    ).toBe(1);
     expect((await queueEvents(root, 'rq')).at(-1)).toEqual({
       ev_type: 'my.ev',
       ev_data: 'päyload',
@@ -144,14 +177,17 @@ describe('periodic_maintenance', () => {
     await root.query(`update londiste.applied_execute set execute_time = now() - interval '3 months' + interval '1 minute'
                        where execute_file = 'ddl "1".sql'`);
     expect((await one(root, 'select londiste.periodic_maintenance() as r')).r).toBe(0);
-    const { rows } = await root.query('select execute_file from londiste.applied_execute order by 1');
+    const { rows } = await root.query(
+      'select execute_file from londiste.applied_execute order by 1',
+    );
     expect(rows.map((r) => r.execute_file)).toEqual(['ddl "1".sql']);
   });
 });
 
 describe('set_session_replication_role', () => {
   it('sets the three values for the session or the transaction', async () => {
-    const role = async () => (await one(root, 'show session_replication_role')).session_replication_role;
+    const role = async () =>
+      (await one(root, 'show session_replication_role')).session_replication_role;
     await root.query(`select londiste.set_session_replication_role('replica', false)`);
     expect(await role()).toBe('replica');
     await root.query('begin');
@@ -177,13 +213,20 @@ describe('set_session_replication_role', () => {
     try {
       const client = await db.connect({ user: writer });
       await client.query(`select londiste.set_session_replication_role('replica', false)`);
-      expect((await one(client, 'show session_replication_role')).session_replication_role).toBe('replica');
-      expect(await failure(client, `set session_replication_role = 'origin'`)).toMatchObject({ code: '42501' });
+      expect((await one(client, 'show session_replication_role')).session_replication_role).toBe(
+        'replica',
+      );
+      expect(await failure(client, `set session_replication_role = 'origin'`)).toMatchObject({
+        code: '42501',
+      });
       await client.end();
       const stranger = await db.connect({ user: other });
       expect(
         await failure(stranger, `select londiste.set_session_replication_role('replica', false)`),
-      ).toEqual({ code: '42501', message: 'permission denied for function set_session_replication_role' });
+      ).toEqual({
+        code: '42501',
+        message: 'permission denied for function set_session_replication_role',
+      });
       await stranger.end();
     } finally {
       await root.query(`drop role "${writer}"`);

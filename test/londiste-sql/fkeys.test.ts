@@ -77,12 +77,22 @@ describe('find_table_fkeys', () => {
 
 describe('drop, then restore', () => {
   it('drop_table_fkey saves and drops; only by the stored name of the table the key is on', async () => {
-    expect((await one(c, `select londiste.drop_table_fkey('child', 'child_r1_fkey') as r`)).r).toBe(0);
-    expect((await one(c, `select londiste.drop_table_fkey('public.ref1', 'child_r1_fkey') as r`)).r).toBe(0);
-    expect((await one(c, `select londiste.drop_table_fkey('public.child', 'nosuch') as r`)).r).toBe(0);
+    expect((await one(c, `select londiste.drop_table_fkey('child', 'child_r1_fkey') as r`)).r).toBe(
+      0,
+    );
+    expect(
+      (await one(c, `select londiste.drop_table_fkey('public.ref1', 'child_r1_fkey') as r`)).r,
+    ).toBe(0);
+    expect((await one(c, `select londiste.drop_table_fkey('public.child', 'nosuch') as r`)).r).toBe(
+      0,
+    );
     expect((await one(c, `select londiste.drop_table_fkey('public.nosuch', 'x') as r`)).r).toBe(0);
-    expect((await one(c, `select londiste.drop_table_fkey('public.child', 'child_r1_fkey') as r`)).r).toBe(1);
-    expect((await one(c, `select londiste.drop_table_fkey('Sch ü.Ref.2', 'Fk Odd') as r`)).r).toBe(1);
+    expect(
+      (await one(c, `select londiste.drop_table_fkey('public.child', 'child_r1_fkey') as r`)).r,
+    ).toBe(1);
+    expect((await one(c, `select londiste.drop_table_fkey('Sch ü.Ref.2', 'Fk Odd') as r`)).r).toBe(
+      1,
+    );
     expect(await constraints()).toEqual(['child_r2', 'selfref_parent_fkey']);
     expect(await fkeys('select * from londiste.pending_fkeys order by 1, 3')).toEqual([
       'Sch ü.Ref.2 -> public.ref1: Fk Odd',
@@ -97,8 +107,12 @@ describe('drop, then restore', () => {
     ]);
     expect(await fkeys(`select * from londiste.get_table_pending_fkeys('child')`)).toEqual([]);
     // The same key again while one is pending: the table's key stays.
-    await c.query('alter table public.child add constraint child_r1_fkey foreign key (r1) references public.ref1');
-    expect(await failure(c, `select londiste.drop_table_fkey('public.child', 'child_r1_fkey')`)).toEqual({
+    await c.query(
+      'alter table public.child add constraint child_r1_fkey foreign key (r1) references public.ref1',
+    );
+    expect(
+      await failure(c, `select londiste.drop_table_fkey('public.child', 'child_r1_fkey')`),
+    ).toEqual({
       code: '23505',
       message: 'duplicate key value violates unique constraint "pending_fkeys_pkey"',
     });
@@ -106,19 +120,24 @@ describe('drop, then restore', () => {
   });
 
   it('non-lazy restore runs the definition and forgets it', async () => {
-    expect((await one(c, `select londiste.restore_table_fkey('public.child', 'child_r1_fkey') as r`)).r).toBe('');
+    expect(
+      (await one(c, `select londiste.restore_table_fkey('public.child', 'child_r1_fkey') as r`)).r,
+    ).toBe('');
     expect(await constraints()).toEqual(['child_r1_fkey', 'child_r2', 'selfref_parent_fkey']);
     const def = await one(
       c,
       `select pg_get_constraintdef(oid) as d from pg_constraint where conname = 'child_r1_fkey'`,
     );
     expect(def.d).toBe('FOREIGN KEY (r1) REFERENCES ref1(id) DEFERRABLE INITIALLY DEFERRED');
-    expect((await one(c, `select londiste.restore_table_fkey('public.child', 'child_r1_fkey') as r`)).r).toBe('');
+    expect(
+      (await one(c, `select londiste.restore_table_fkey('public.child', 'child_r1_fkey') as r`)).r,
+    ).toBe('');
   });
 
   it('lazy restore hands out NOT VALID, then VALIDATE until valid, then forgets', async () => {
     const step = async () =>
-      (await one(c, `select londiste.restore_table_fkey('Sch ü.Ref.2', 'Fk Odd', true) as r`)).r as string;
+      (await one(c, `select londiste.restore_table_fkey('Sch ü.Ref.2', 'Fk Odd', true) as r`))
+        .r as string;
     const first = await step();
     expect(first).toBe(
       'alter table only "Sch ü"."Ref.2" add constraint "Fk Odd" FOREIGN KEY (r1) REFERENCES ref1(id) ON DELETE CASCADE not valid',
@@ -137,9 +156,13 @@ describe('drop, then restore', () => {
 
   it('a pending key of a table dropped meanwhile fails to restore with the server error', async () => {
     await c.query('create table public.gone (id int primary key, r int references public.ref1)');
-    expect((await one(c, `select londiste.drop_table_fkey('public.gone', 'gone_r_fkey') as r`)).r).toBe(1);
+    expect(
+      (await one(c, `select londiste.drop_table_fkey('public.gone', 'gone_r_fkey') as r`)).r,
+    ).toBe(1);
     await c.query('drop table public.gone');
-    expect(await failure(c, `select londiste.restore_table_fkey('public.gone', 'gone_r_fkey')`)).toEqual({
+    expect(
+      await failure(c, `select londiste.restore_table_fkey('public.gone', 'gone_r_fkey')`),
+    ).toEqual({
       code: '42P01',
       message: 'relation "public.gone" does not exist',
     });
@@ -153,7 +176,12 @@ describe('get_valid_pending_fkeys', () => {
     (await c.query('select fkey_name from londiste.get_valid_pending_fkeys($1)', [queue])).rows.map(
       (r) => r.fkey_name,
     );
-  const setState = (queue: string, table: string, state: string | null, snapshot: string | null = null) =>
+  const setState = (
+    queue: string,
+    table: string,
+    state: string | null,
+    snapshot: string | null = null,
+  ) =>
     c.query(
       `insert into londiste.table_info (queue_name, table_name, local, merge_state, custom_snapshot)
        values ($1, $2, true, $3, $4)
@@ -185,7 +213,9 @@ describe('get_valid_pending_fkeys', () => {
   });
 
   it('a table not local here does not count; its destination name does', async () => {
-    await c.query(`update londiste.table_info set local = false where table_name = 'public.orders'`);
+    await c.query(
+      `update londiste.table_info set local = false where table_name = 'public.orders'`,
+    );
     expect(await valid('part_a')).toEqual(['self_fk']);
     await c.query(`update londiste.table_info set local = true where table_name = 'public.orders'`);
     // lines comes through zz into public.lines_dest: the key on public.lines is not it.
@@ -193,7 +223,9 @@ describe('get_valid_pending_fkeys', () => {
                    values ('zz', 'public.lines', true, 'ok', 'public.lines_dest')`);
     expect(await valid('part_a')).toEqual(['self_fk', 'orders_fk']);
     expect(await valid('zz')).toEqual([]);
-    await c.query(`update londiste.table_info set dest_table = null where table_name = 'public.lines'`);
+    await c.query(
+      `update londiste.table_info set dest_table = null where table_name = 'public.lines'`,
+    );
     // lines (zz) -> orders (part_a): the first queue by name is responsible.
     expect(await valid('part_a')).toEqual(['self_fk', 'lines_fk', 'orders_fk']);
     expect(await valid('zz')).toEqual([]);

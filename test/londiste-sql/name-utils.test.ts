@@ -144,7 +144,10 @@ describe('version, upgrade_schema and who may call what', () => {
     try {
       const client = await db.connect({ user: nobody });
       expect(
-        await one(client, `select londiste.make_fqname('x') as a, londiste.find_column_types('t1') as b`),
+        await one(
+          client,
+          `select londiste.make_fqname('x') as a, londiste.find_column_types('t1') as b`,
+        ),
       ).toEqual({ a: 'public.x', b: 'kvv' });
       expect(await failure(client, `select londiste.periodic_maintenance()`)).toEqual({
         code: '42501',

@@ -54,7 +54,9 @@ beforeAll(async () => {
 
 describe('create_partition', () => {
   it('creates the child with structure, owner, check range, grants, triggers and rules', async () => {
-    expect(await create('Ev ü.Log', 'Ev ü.Log_2024_05_06', 'id', 'ts', '2024-05-06 13:45:00+00', 'day')).toBe(1);
+    expect(
+      await create('Ev ü.Log', 'Ev ü.Log_2024_05_06', 'id', 'ts', '2024-05-06 13:45:00+00', 'day'),
+    ).toBe(1);
     const t = '"Ev ü"."Log_2024_05_06"';
     const rel = await one(
       c,
@@ -65,10 +67,18 @@ describe('create_partition', () => {
          from pg_class c where oid = $1::regclass`,
       [t],
     );
-    expect(rel).toMatchObject({ owner, parents: ['"Ev ü"."Log"'], indexes: 3, comment: 'the value' });
+    expect(rel).toMatchObject({
+      owner,
+      parents: ['"Ev ü"."Log"'],
+      indexes: 3,
+      comment: 'the value',
+    });
     // The owner's privileges (all of this server's: MAINTAIN since 17) with grant option.
-    const parentAcl: string[] = (await one(c, `select relacl::text[] as a from pg_class where oid = '"Ev ü"."Log"'::regclass`)).a;
-    const ownerPrivileges = parentAcl.find((e) => e.startsWith(`${owner}=`))?.split(/[=/]/)[1] ?? 'none';
+    const parentAcl: string[] = (
+      await one(c, `select relacl::text[] as a from pg_class where oid = '"Ev ü"."Log"'::regclass`)
+    ).a;
+    const ownerPrivileges =
+      parentAcl.find((e) => e.startsWith(`${owner}=`))?.split(/[=/]/)[1] ?? 'none';
     expect([...rel.acl].sort()).toEqual(
       [
         `${owner}=${ownerPrivileges.replace(/(.)/g, '$1*')}/${owner}`,
@@ -94,30 +104,52 @@ describe('create_partition', () => {
     expect(triggers[3].def).toBe(
       `CREATE TRIGGER t_rep AFTER DELETE ON "Ev ü"."Log_2024_05_06" FOR EACH ROW WHEN ((old.id > 0)) EXECUTE FUNCTION "Ev ü".trg()`,
     );
-    const rule = await one(c, `select rulename, pg_get_ruledef(oid) as def from pg_rewrite where ev_class = $1::regclass`, [t]);
+    const rule = await one(
+      c,
+      `select rulename, pg_get_ruledef(oid) as def from pg_rewrite where ev_class = $1::regclass`,
+      [t],
+    );
     expect(rule.rulename).toBe('No del');
     expect(rule.def.replace(/\s+/g, ' ')).toBe(
       'CREATE RULE "No del" AS ON DELETE TO "Ev ü"."Log_2024_05_06" WHERE (old.id < 0) DO INSTEAD NOTHING;',
     );
     // Rows go where the check lets them.
-    await c.query(`insert into "Ev ü"."Log_2024_05_06" (id, ts) values (1, '2024-05-06 23:59:59+00')`);
+    await c.query(
+      `insert into "Ev ü"."Log_2024_05_06" (id, ts) values (1, '2024-05-06 23:59:59+00')`,
+    );
     expect(
-      await failure(c, `insert into "Ev ü"."Log_2024_05_06" (id, ts) values (2, '2024-05-07 00:00:00+00')`),
+      await failure(
+        c,
+        `insert into "Ev ü"."Log_2024_05_06" (id, ts) values (2, '2024-05-07 00:00:00+00')`,
+      ),
     ).toMatchObject({ code: '23514' });
   });
 
   it('an existing partition gives 0 and is left alone', async () => {
-    expect(await create('Ev ü.Log', 'Ev ü.Log_2024_05_06', 'id', 'ts', '2024-06-01 00:00:00+00', 'month')).toBe(0);
+    expect(
+      await create(
+        'Ev ü.Log',
+        'Ev ü.Log_2024_05_06',
+        'id',
+        'ts',
+        '2024-06-01 00:00:00+00',
+        'month',
+      ),
+    ).toBe(0);
     expect((await checks('"Ev ü"."Log_2024_05_06"'))[0]).toContain("'2024-05-06 00:00:00+00'");
   });
 
   it('periods, columns without time zone or dates, another schema, no partition field', async () => {
     await c.query(`create table public."Plain" ("Ts" timestamp, d date)`);
-    expect(await create('Plain', 'Ev ü.Plain_2024', null, 'Ts', '2024-05-06 13:45:00+00', 'year')).toBe(1);
+    expect(
+      await create('Plain', 'Ev ü.Plain_2024', null, 'Ts', '2024-05-06 13:45:00+00', 'year'),
+    ).toBe(1);
     expect(await checks('"Ev ü"."Plain_2024"')).toEqual([
       `Plain_2024_Ts_check: CHECK ((("Ts" >= '2024-01-01 00:00:00'::timestamp without time zone) AND ("Ts" < '2025-01-01 00:00:00'::timestamp without time zone)))`,
     ]);
-    expect(await create('public.Plain', 'Plain_2024_05', null, 'd', '2024-05-06 13:45:00+00', 'month')).toBe(1);
+    expect(
+      await create('public.Plain', 'Plain_2024_05', null, 'd', '2024-05-06 13:45:00+00', 'month'),
+    ).toBe(1);
     expect(await checks('"Plain_2024_05"')).toEqual([
       `Plain_2024_05_d_check: CHECK (((d >= '2024-05-01'::date) AND (d < '2024-06-01'::date)))`,
     ]);
@@ -131,16 +163,39 @@ describe('create_partition', () => {
 
   it('bad input: one line each, nothing created', async () => {
     const cases: [unknown[], { code: string; message: string }][] = [
-      [[null, 'x_1', null, 'ts', '2024-01-01', 'day'], { code: 'P0001', message: 'need table and part' }],
-      [['Plain', null, null, 'ts', '2024-01-01', 'day'], { code: 'P0001', message: 'need table and part' }],
-      [['public.nosuch', 'nosuch_1', null, 'ts', '2024-01-01', 'day'], { code: '42P01', message: 'relation "public.nosuch" does not exist' }],
-      [['Plain', 'Plain_daily', null, 'Ts', '2024-01-01', 'daily'], { code: '22023', message: 'unit "daily" not recognized for type timestamp with time zone' }],
-      [['Plain', 'Plain_nocol', null, 'nocol', '2024-01-01', 'day'], { code: '42703', message: 'column "nocol" does not exist' }],
-      [['Plain', 'nosch.Plain_1', null, 'Ts', '2024-01-01', 'day'], { code: '3F000', message: 'schema "nosch" does not exist' }],
-      [['Plain', 'Plain_nulltime', null, 'Ts', null, 'day'], { code: '22004', message: 'query string argument of EXECUTE is null' }],
+      [
+        [null, 'x_1', null, 'ts', '2024-01-01', 'day'],
+        { code: 'P0001', message: 'need table and part' },
+      ],
+      [
+        ['Plain', null, null, 'ts', '2024-01-01', 'day'],
+        { code: 'P0001', message: 'need table and part' },
+      ],
+      [
+        ['public.nosuch', 'nosuch_1', null, 'ts', '2024-01-01', 'day'],
+        { code: '42P01', message: 'relation "public.nosuch" does not exist' },
+      ],
+      [
+        ['Plain', 'Plain_daily', null, 'Ts', '2024-01-01', 'daily'],
+        { code: '22023', message: 'unit "daily" not recognized for type timestamp with time zone' },
+      ],
+      [
+        ['Plain', 'Plain_nocol', null, 'nocol', '2024-01-01', 'day'],
+        { code: '42703', message: 'column "nocol" does not exist' },
+      ],
+      [
+        ['Plain', 'nosch.Plain_1', null, 'Ts', '2024-01-01', 'day'],
+        { code: '3F000', message: 'schema "nosch" does not exist' },
+      ],
+      [
+        ['Plain', 'Plain_nulltime', null, 'Ts', null, 'day'],
+        { code: '22004', message: 'query string argument of EXECUTE is null' },
+      ],
     ];
     for (const [args, error] of cases) {
-      expect(await failure(c, 'select londiste.create_partition($1, $2, $3, $4, $5, $6)', args)).toEqual(error);
+      expect(
+        await failure(c, 'select londiste.create_partition($1, $2, $3, $4, $5, $6)', args),
+      ).toEqual(error);
     }
     const { rows } = await c.query(
       `select relname from pg_class where relname in ('x_1', 'nosuch_1', 'Plain_daily', 'Plain_nocol', 'Plain_nulltime')`,
@@ -153,7 +208,10 @@ describe('create_partition', () => {
     await c.query('begin');
     expect(await create('Plain', 'Plain_race', null, 'Ts', '2024-05-06', 'day')).toBe(1);
     const pid = (await one(other, 'select pg_backend_pid() as p')).p;
-    const second = one(other, `select londiste.create_partition('Plain', 'Plain_race', null, 'Ts', '2024-05-06', 'day') as r`);
+    const second = one(
+      other,
+      `select londiste.create_partition('Plain', 'Plain_race', null, 'Ts', '2024-05-06', 'day') as r`,
+    );
     // Wait until the second session is blocked on londiste.table_info's lock.
     for (;;) {
       const w = await one(
@@ -217,7 +275,9 @@ describe('obsolete partitions', () => {
     );
     expect(edge).toEqual({ keep: false, drop: true, no_retention: false });
     for (const bad of ['week', 'HOUR', '', null]) {
-      expect(await failure(c, `select londiste.is_obsolete_partition('x_2020', '1 month', $1)`, [bad])).toEqual({
+      expect(
+        await failure(c, `select londiste.is_obsolete_partition('x_2020', '1 month', $1)`, [bad]),
+      ).toEqual({
         code: 'P0001',
         message: `not supported i_partition_period: ${bad ?? '<NULL>'}`,
       });
@@ -226,9 +286,12 @@ describe('obsolete partitions', () => {
 
   it('list_obsolete_partitions finds tables named <parent>_<date> in the schema, quoted', async () => {
     const list = async (parent: string | null, period: string) =>
-      (await c.query(`select * from londiste.list_obsolete_partitions($1, '1 month', $2) as l(p)`, [parent, period])).rows.map(
-        (r) => r.p,
-      );
+      (
+        await c.query(
+          `select * from londiste.list_obsolete_partitions($1, '1 month', $2) as l(p)`,
+          [parent, period],
+        )
+      ).rows.map((r) => r.p);
     expect(await list('ob', 'year')).toEqual(['public.ob_2020']);
     expect(await list('public.ob', 'month')).toEqual(['public.ob_2020_01', 'public.ob_2020_13']);
     expect(await list('public.ob', 'daily')).toEqual(['public.ob_2020_01_15']);
@@ -238,25 +301,43 @@ describe('obsolete partitions', () => {
     expect(await list('public.nosuch', 'year')).toEqual([]);
     // The parent's name is matched literally (upstream reads it as a regular expression).
     expect(await list('public.we(ird', 'year')).toEqual(['public."we(ird_2011"']);
-    expect(await failure(c, `select * from londiste.list_obsolete_partitions('nosuch', '1 month', 'week')`)).toEqual({
+    expect(
+      await failure(
+        c,
+        `select * from londiste.list_obsolete_partitions('nosuch', '1 month', 'week')`,
+      ),
+    ).toEqual({
       code: 'P0001',
       message: 'not supported i_partition_period: week',
     });
-    expect(await failure(c, `select * from londiste.list_obsolete_partitions(null, '1 month', 'year')`)).toMatchObject({
+    expect(
+      await failure(c, `select * from londiste.list_obsolete_partitions(null, '1 month', 'year')`),
+    ).toMatchObject({
       code: '22004',
     });
   });
 
   it('drop_obsolete_partitions drops and names them; a dependent view stops it whole', async () => {
     await c.query('create view public.ob_v as select * from public.ob_2020');
-    expect(await failure(c, `select * from londiste.drop_obsolete_partitions('public.ob', '1 month', 'month')`))
-      .toBeNull();
-    expect(await failure(c, `select * from londiste.drop_obsolete_partitions('public.ob', '1 month', 'year')`)).toEqual({
+    expect(
+      await failure(
+        c,
+        `select * from londiste.drop_obsolete_partitions('public.ob', '1 month', 'month')`,
+      ),
+    ).toBeNull();
+    expect(
+      await failure(
+        c,
+        `select * from londiste.drop_obsolete_partitions('public.ob', '1 month', 'year')`,
+      ),
+    ).toEqual({
       code: '2BP01',
       message: 'cannot drop table ob_2020 because other objects depend on it',
     });
     await c.query('drop view public.ob_v');
-    const { rows } = await c.query(`select * from londiste.drop_obsolete_partitions('Ev ü.Big', '1 month', 'year') as d(p)`);
+    const { rows } = await c.query(
+      `select * from londiste.drop_obsolete_partitions('Ev ü.Big', '1 month', 'year') as d(p)`,
+    );
     expect(rows.map((r) => r.p)).toEqual(['"Ev ü"."Big_2010"', '"Ev ü"."Big_2011"']);
     const left = await c.query(
       `select relname from pg_class where relname ~ '^(ob|Big)_' and relkind in ('r', 'p', 'v') order by 1`,

@@ -49,7 +49,9 @@ describe('pgqd and londiste', () => {
       30_000,
     );
     expect(row.v).toBe('55000');
-    const updates = (await queueEvents(root, 'seqq')).filter((e) => e.ev_type === 'londiste.update-seq');
+    const updates = (await queueEvents(root, 'seqq')).filter(
+      (e) => e.ev_type === 'londiste.update-seq',
+    );
     expect(updates.map((e) => [e.ev_data, e.ev_extra1])).toEqual([
       ['30001', 'public.Order Ids'],
       ['55000', 'public.Order Ids'],

@@ -15,10 +15,10 @@ let branch: pg.Client;
 
 const seqRow = (client: pg.Client, queue: string, name: string) =>
   client
-    .query('select local, last_value::int8 as v from londiste.seq_info where queue_name = $1 and seq_name = $2', [
-      queue,
-      name,
-    ])
+    .query(
+      'select local, last_value::int8 as v from londiste.seq_info where queue_name = $1 and seq_name = $2',
+      [queue, name],
+    )
     .then((r) => r.rows[0] ?? null);
 
 beforeAll(async () => {
@@ -182,9 +182,10 @@ describe('sequences on a replica', () => {
       ret_code: 404,
       ret_note: 'Unknown sequence: public.s1',
     });
-    expect(await ret(branch, `select * from londiste.global_update_seq('bq', 's1', 100)`)).toEqual(
-      { ret_code: 200, ret_note: 'Sequence updated' },
-    );
+    expect(await ret(branch, `select * from londiste.global_update_seq('bq', 's1', 100)`)).toEqual({
+      ret_code: 200,
+      ret_note: 'Sequence updated',
+    });
     expect(await seqRow(branch, 'bq', 'public.s1')).toEqual({ local: false, v: '100' });
     // Not local yet: the sequence itself is untouched.
     expect((await one(branch, 'select last_value from public.s1')).last_value).toBe('500');
@@ -223,11 +224,13 @@ describe('sequences on a replica', () => {
       ret_code: 400,
       ret_note: 'Sequence not found: public.gone',
     });
-    expect(await ret(branch, `select * from londiste.global_update_seq('nope', 's1', 7)`)).toEqual(
-      { ret_code: 404, ret_note: 'Set not found: nope' },
-    );
-    expect(await failure(branch, `select * from londiste.global_update_seq('bq', 's1', null)`))
-      .toMatchObject({ code: '23502' });
+    expect(await ret(branch, `select * from londiste.global_update_seq('nope', 's1', 7)`)).toEqual({
+      ret_code: 404,
+      ret_note: 'Set not found: nope',
+    });
+    expect(
+      await failure(branch, `select * from londiste.global_update_seq('bq', 's1', null)`),
+    ).toMatchObject({ code: '23502' });
     expect(await seqRow(branch, 'bq', 'public.s1')).toEqual({ local: true, v: '900' });
   });
 
@@ -248,7 +251,9 @@ describe('sequences on a replica', () => {
     expect(await seqRow(branch, 'bq', 'public.s1')).toBeNull();
     const { rows } = await branch.query(`select * from londiste.get_seq_list('bq')`);
     expect(rows.map((r) => r.seq_name)).toEqual(['Other Sch.Mixed.Seq', 'public.gone']);
-    const { rows: events } = await branch.query('select count(*)::int as n from pgq.event_template');
+    const { rows: events } = await branch.query(
+      'select count(*)::int as n from pgq.event_template',
+    );
     expect(events[0].n).toBe(0);
   });
 });
