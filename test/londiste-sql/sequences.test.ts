@@ -126,6 +126,37 @@ describe('sequences on the root', () => {
     expect(rows[0].n).toBe(3);
   });
 
+  it('two checks at once (pgqd and the root worker) publish a position once', async () => {
+    const other = await db.connect();
+    const published = (await seqRow(root, 'rq', 'public.s1'))?.v;
+    await root.query(`select setval('public.s1', $1)`, [Number(published) - 5000]);
+    const before = (await queueEvents(root, 'rq')).length;
+    await root.query('begin');
+    await ret(root, `select * from londiste.root_check_seqs('rq')`);
+    const pid = (await one(other, 'select pg_backend_pid() as p')).p;
+    const second = ret(other, `select * from londiste.root_check_seqs('rq')`);
+    for (;;) {
+      const waiting = await one(
+        root,
+        'select wait_event_type from pg_stat_activity where pid = $1',
+        [pid],
+      );
+      if (waiting.wait_event_type === 'Lock') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await root.query('commit');
+    expect(await second).toEqual({ ret_code: 100, ret_note: 'Sequences updated' });
+    const added = (await queueEvents(root, 'rq')).slice(before);
+    expect(added).toEqual([
+      {
+        ev_type: 'londiste.update-seq',
+        ev_data: String(Number(published) - 5000 + 30000),
+        ev_extra1: 'public.s1',
+        ev_extra2: null,
+      },
+    ]);
+  });
+
   it('a registered sequence that was dropped stops root_check_seqs with a line naming it', async () => {
     await root.query('create sequence public.doomed');
     await ret(root, `select * from londiste.local_add_seq('rq', 'doomed')`);
