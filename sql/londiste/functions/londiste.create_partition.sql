@@ -34,7 +34,7 @@ declare
   v_parent_name text;
   v_part_q text;
   v_part oid;
-  v_owner name;
+  v_owner oid;
   v_start timestamptz;
   v_end timestamptz;
   v_check text;
@@ -84,9 +84,10 @@ begin
     execute v_check;
   end if;
 
-  select c.relowner::regrole::name into v_owner from pg_catalog.pg_class c where c.oid = v_parent;
-  if v_owner <> (select c.relowner::regrole::name from pg_catalog.pg_class c where c.oid = v_part) then
-    execute pg_catalog.format('alter table %s owner to %I', v_part_q, v_owner);
+  select c.relowner into v_owner from pg_catalog.pg_class c where c.oid = v_parent;
+  if v_owner <> (select c.relowner from pg_catalog.pg_class c where c.oid = v_part) then
+    execute pg_catalog.format('alter table %s owner to %I', v_part_q,
+                              pg_catalog.pg_get_userbyid(v_owner));
   end if;
 
   for v_grant in
@@ -100,7 +101,7 @@ begin
     execute pg_catalog.format('grant %s on %s to %s%s',
                               v_grant.privilege_type, v_part_q,
                               case when v_grant.grantee = 0 then 'public'
-                                   else pg_catalog.quote_ident(v_grant.grantee::regrole::text) end,
+                                   else pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(v_grant.grantee)) end,
                               case when v_grant.grantable then ' with grant option' else '' end);
   end loop;
 
