@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
 import { makeQueue, type Queryable } from './consumer-helpers.js';
 import { usePrivateDatabase } from './private-cluster.js';
@@ -33,6 +33,12 @@ async function runPlan(target: Queryable, ops: Op[]): Promise<void> {
 }
 
 describe('pgq.maint_operations', () => {
+  // The template's londiste brings periodic_maintenance; these cases start without it (the
+  // last one installs stand-ins whose calls are recorded).
+  beforeAll(async () => {
+    await db.query('drop schema londiste cascade');
+  });
+
   it('lists nothing for queues that need no maintenance', async () => {
     await makeQueue(db, 'mo_idle');
     expect(await operations(db)).toEqual([]);

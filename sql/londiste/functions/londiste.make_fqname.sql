@@ -7,6 +7,7 @@
 create or replace function londiste.make_fqname(i_name text)
 returns text
 language sql
+strict
 immutable
 as $$
   select case when pg_catalog.strpos(i_name, '.') > 0 then i_name

@@ -7,6 +7,7 @@
 create or replace function londiste.quote_fqname(i_name text)
 returns text
 language sql
+strict
 immutable
 as $$
   select pg_catalog.quote_ident(s.schema_part) || '.' || pg_catalog.quote_ident(s.name_part)

@@ -9,6 +9,7 @@ create or replace function londiste.split_fqname(
   out schema_part text,
   out name_part text)
 language plpgsql
+strict
 immutable
 as $$
 declare

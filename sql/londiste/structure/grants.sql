@@ -1,5 +1,6 @@
 -- Privileges of schema londiste, declared in one place. Re-runnable.
--- PUBLIC may call version() and skytools_version(). londiste_reader (and pgq_admin, which
+-- PUBLIC may call version(), skytools_version() and the name helpers (as upstream: they read
+-- only the catalog). londiste_reader (and pgq_admin, which
 -- manages nodes) read the tables and get the functions that only read; londiste_writer (a
 -- member of pgq_admin) and pgq_admin get every function. Grants to a role are skipped when
 -- the role does not exist (see structure/roles.sql).
@@ -11,7 +12,11 @@ revoke all on londiste.table_info, londiste.seq_info, londiste.applied_execute,
 
 do $grants$
 declare
-  public_functions text[] := array['londiste.version()', 'londiste.skytools_version()'];
+  public_functions text[] := array['londiste.version()', 'londiste.skytools_version()',
+    'londiste.find_column_types(text)', 'londiste.find_rel_oid(text,text)',
+    'londiste.find_seq_oid(text)', 'londiste.find_table_oid(text)',
+    'londiste.find_table_fkeys(text)', 'londiste.make_fqname(text)',
+    'londiste.quote_fqname(text)', 'londiste.split_fqname(text)'];
   -- Functions that only read: everything whose name says so, and the name helpers.
   reader_pattern text := '^(get_|find_|local_show_missing$|is_|quote_fqname$|make_fqname$|split_fqname$|version$|skytools_version$|_coordinate_copy$|list_obsolete_partitions$)';
   public_fn text;
