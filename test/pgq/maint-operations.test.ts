@@ -102,8 +102,7 @@ describe('pgq.maint_operations', () => {
     await makeQueue(db, 'mo_root');
     await makeQueue(db, 'mo_branch');
     await makeQueue(db, 'mo_root_noseq');
-    // The template's real pgq_node and londiste make way for stand-ins whose calls are recorded.
-    await db.query('drop schema londiste cascade');
+    // The template's real pgq_node makes way for a stand-in whose calls are recorded.
     await db.query('drop schema pgq_node cascade');
     // Only the schema and table: no function of that name yet, nothing listed.
     await db.query('create schema pgq_node');
