@@ -22,7 +22,6 @@
 -- Result: 200 'Table added: <name>', 200 'Table added with no triggers: <name>',
 --   200 'Table already added: <name>', where <name> is schema.table, followed by
 --   (schema.dest) when the destination differs;
---   301 'Table added: <name>, but londiste trigger is not first: <trigger>';
 --   400 'No such set: <queue>', 'Primary key missing on table: <name>';
 --   404 'Table does not exist: <name>', 'Table not available on queue: <name>';
 --   405 'Cannot use merge-all and no-merge together',
@@ -60,7 +59,6 @@ declare
   tbl record;
   new_state text;
   other record;
-  first_trigger name;
 begin
   foreach arg in array coalesce(i_trg_args, '{}') loop
     case arg
