@@ -191,10 +191,7 @@ export const registrationSteps: Step[] = [
   ['select * from londiste._coordinate_copy($1, $2)', ['p1', null]],
   // states, attributes, struct
   ['select * from londiste.local_set_table_state($1, $2, $3, $4)', ['bq', 't1', '1:2:', 'in-copy']],
-  [
-    'select * from londiste.local_set_table_state($1, $2, $3, $4)',
-    ['bq', 'public.t1', null, null],
-  ],
+  ['select * from londiste.local_set_table_state($1, $2, $3, $4)', ['bq', 'public.t1', null, null]],
   [
     'select * from londiste.local_set_table_state($1, $2, $3, $4)',
     ['bq', 'public.zz', '1:2:', 'ok'],
@@ -292,12 +289,16 @@ export const triggerSteps: Step[] = [
   ct('public.c1', ['tgflags=Z'], 'public.c1', 'q4'),
   ct('public.c1', ['tgflags=bl'], 'public.c1', 'q5'),
   ['create table c2 (id int primary key, v text)'],
-  ['create trigger foo before insert on c2 for each row execute procedure pgq.logutriga($$x$$, $$SKIP$$)'],
+  [
+    'create trigger foo before insert on c2 for each row execute procedure pgq.logutriga($$x$$, $$SKIP$$)',
+  ],
   ct('public.c2', []),
   ct('public.c2', ['tgflags=B']),
   ct('public.c2', ['tgflags=AS'], 'public.c2', 'q6'),
   ct('public.c2', ['tgflags=BS', 'backup'], 'public.c2', 'q7'),
-  ['create trigger bar before insert on c2 for each row execute procedure pgq.sqltriga($$y$$, $$SKIP$$)'],
+  [
+    'create trigger bar before insert on c2 for each row execute procedure pgq.sqltriga($$y$$, $$SKIP$$)',
+  ],
   ct('public.c2', ['tgflags=BS'], 'public.c2', 'q8'),
   ct('public.c2', ['tgflags=AS'], 'public.c2', 'q9'),
   ['create table c3 (id int primary key, v text)'],
