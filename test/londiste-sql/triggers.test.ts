@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
-import { createRoot, one, readEvents, triggerDefs } from './helpers.js';
+import { createRoot, createSubscriber, one, readEvents, triggerDefs } from './helpers.js';
 
 const test = useTestDatabase();
 let db: pg.Client;
@@ -200,10 +200,7 @@ describe('the triggers emit what replicas apply', () => {
   });
 
   it('a leaf table refuses local writes (deny); replay with session_replication_role = replica is not stopped', async () => {
-    await db.query(
-      `select * from pgq_node.register_location('lq', 'up', 'dbname=up', false), pgq_node.register_location('lq', 'me', 'dbname=me', false)`,
-    );
-    await db.query(`select * from pgq_node.create_node('lq', 'leaf', 'me', 'w', 'up', 1, null)`);
+    await createSubscriber(db, 'lq', 'leaf');
     await db.query(`create table leaf_t (id int primary key)`);
     await db.query(`select * from londiste.global_add_table('lq', 'leaf_t')`);
     expect(
@@ -216,13 +213,7 @@ describe('the triggers emit what replicas apply', () => {
       `Table 'public.leaf_t' to queue 'lq': change not allowed (INSERT)`,
     );
     await db.query('begin');
-    await db
-      .query(`select londiste.set_session_replication_role('replica', true)`)
-      .catch(async () => {
-        await db.query('rollback');
-        await db.query('begin');
-        await db.query(`set local session_replication_role = 'replica'`);
-      });
+    await db.query(`set local session_replication_role = 'replica'`);
     await db.query('insert into leaf_t values (1)');
     await db.query('commit');
     expect((await one(db, 'select count(*)::int as n from leaf_t')).n).toBe(1);
