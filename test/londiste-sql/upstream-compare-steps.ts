@@ -28,11 +28,19 @@
  */
 export type Step = [sql: string, params?: unknown[]];
 
-const triggers = `select tgrelid::regclass::text as rel, tgname, pg_get_triggerdef(oid) as def
-  from pg_trigger where not tgisinternal order by 1, 2`;
-const tables = 'select * from londiste.table_info order by queue_name, table_name';
-const events = `select ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4
-  from pgq.event_template order by ev_id`;
+const triggers: Step = [
+  `select tgrelid::regclass::text as rel, tgname, pg_get_triggerdef(oid) as def
+  from pg_trigger
+ where not tgisinternal
+   -- our pgq keeps a trigger of its own on pgq.queue; upstream's C pgq has none
+   and tgrelid not in (select oid from pg_class where relnamespace = 'pgq'::regnamespace)
+ order by 1, 2`,
+];
+const tables: Step = ['select * from londiste.table_info order by queue_name, table_name'];
+const events: Step = [
+  `select ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4
+  from pgq.event_template order by ev_id`,
+];
 const list = (q: string): Step => ['select * from londiste.get_table_list($1)', [q]];
 const add = (q: string, t: string, ...rest: unknown[]): Step => {
   const args = [q, t, ...rest];
@@ -262,6 +270,16 @@ export const registrationSteps: Step[] = [
   ['select londiste.drop_table_triggers($1, $2)', ['cq', 'public.nosuch']],
   ['select londiste.drop_table_triggers($1, $2)', ['nosuch', 'public.m2']],
   ['select londiste.drop_table_triggers($1, $2)', ['rq', 'src1']],
+  ['select londiste.drop_table_triggers($1, $2)', ['rq', 'public.first1']],
+  ['select * from londiste.local_remove_table($1, $2)', ['lq', 't2']],
+  ['select * from londiste.local_remove_table($1, $2)', ['rq', 'src1']],
+  ['create table d2 (id int primary key)'],
+  ['create table d3 (id int primary key)'],
+  add('rq', 's2', null, null, 'd2'),
+  add('rq', 's3', null, null, 'd3'),
+  ['select londiste.drop_table_triggers($1, $2)', ['rq', 'public.d2']],
+  ['select londiste.drop_table_triggers($1, $2)', ['rq', 'public.s3']],
+  [`delete from londiste.table_info where table_name = 'public.s2'`],
   tables,
   events,
   triggers,

@@ -4,7 +4,8 @@
 -- (_londiste_<queue>), its SKIP form (zzz__londiste_<queue>) and the truncate trigger
 -- (_londiste_<queue>_truncate), on the destination table when the table has one. Other
 -- triggers, and other queues' triggers, stay. A table the queue does not know, or a table
--- that no longer exists, is left alone.
+-- that no longer exists, is left alone. The name must be given as stored (schema.table),
+-- as upstream.
 --
 -- Tables written: none (drops triggers on the user's table).
 create or replace function londiste.drop_table_triggers(
@@ -22,7 +23,7 @@ begin
   select coalesce(t.dest_table, t.table_name) into target
     from londiste.table_info t
    where t.queue_name = i_queue_name
-     and t.table_name = londiste.make_fqname(i_table_name);
+     and t.table_name = i_table_name;
   if not found then
     return;
   end if;
