@@ -21,6 +21,10 @@
  * - local_change_handler, local_set_table_state / _attrs / _struct, get_table_list,
  *   _coordinate_copy (lead, wait-copy, wait-replay, copy_pos), local_show_missing on root
  *   and elsewhere, is_replica_func, drop_table_triggers;
+ * - special arguments on root and branch (skip, tgflags with S, no_triggers, virtual_table),
+ *   a merge leaf whose combined queue is a branch, a merge leaf with a destination table, a
+ *   table whose key a merged copy dropped, local_show_missing with sequences, temp and
+ *   unlogged tables and a materialized view, NULL inputs to every function;
  * - create_trigger: every tgflags letter and combination, SKIP/skip arguments, an existing
  *   SKIP trigger renamed, 403 and 405, 201 for no_triggers/virtual_table, drop and re-create
  *   on changed arguments, ev_extra1 for a destination table, 'deny' on leaves, the truncate
@@ -290,6 +294,104 @@ export const registrationSteps: Step[] = [
       londiste.is_replica_func('ft'::regproc) d, londiste.is_replica_func(0) e,
       londiste.is_replica_func(null) f`,
   ],
+];
+
+export const edgeSteps: Step[] = [
+  add('rq', 't1', ['skip']),
+  add('rq', 't2', ['tgflags=BIS', 'expect_sync']),
+  add('rq', 't3', [], 'a=1'),
+  add('rq', 't3', [], null),
+  add('rq', 't3', null, 'a=1'),
+  ['select * from londiste.global_add_table($1, $2)', ['bq', 't1']],
+  ['select * from londiste.global_add_table($1, $2)', ['bq', 'vt']],
+  ['select * from londiste.global_add_table($1, $2)', ['bq', 'nt']],
+  ['select * from londiste.global_add_table($1, $2)', ['bq', 'nopk']],
+  ['create table nt (id int primary key)'],
+  add('bq', 't1', ['skip', 'no_triggers']),
+  add('bq', 'vt', ['virtual_table']),
+  add('bq', 'nt', ['no_triggers', 'expect_sync']),
+  add('bq', 'nopk', ['virtual_table']),
+  list('bq'),
+  [
+    'select * from londiste.local_change_handler($1, $2, $3, $4)',
+    ['bq', 'public.vt', [], 'handler=vtable'],
+  ],
+  [
+    'select * from londiste.local_change_handler($1, $2, $3, $4)',
+    ['bq', 'public.nt', ['virtual_table'], null],
+  ],
+  [
+    'select * from londiste.local_change_handler($1, $2, $3, $4)',
+    ['rq', 'public.t1', ['tgflags=BS'], null],
+  ],
+  ['select * from londiste.local_change_handler($1, $2, $3, $4)', [null, null, null, null]],
+  // a merge leaf whose combined queue is a branch: 'ok' at once, no multiple-sources refusal
+  [`select * from pgq_node.register_location('cb', 'm', 'dbname=m', false)`],
+  [`select * from pgq_node.register_location('cb', 'top', 'dbname=top', false)`],
+  [`select * from pgq_node.create_node('cb', 'branch', 'm', 'w', 'top', 1, null)`],
+  [`select * from pgq_node.register_location('p3', 'm', 'dbname=m', false)`],
+  [`select * from pgq_node.register_location('p3', 'r3', 'dbname=r3', false)`],
+  [`select * from pgq_node.create_node('p3', 'leaf', 'm', 'w3', 'r3', 1, 'cb')`],
+  [`select * from pgq_node.register_location('p4', 'm', 'dbname=m', false)`],
+  [`select * from pgq_node.register_location('p4', 'r4', 'dbname=r4', false)`],
+  [`select * from pgq_node.create_node('p4', 'leaf', 'm', 'w4', 'r4', 1, 'cb')`],
+  ['create table mb (id int primary key)'],
+  ['select * from londiste.global_add_table($1, $2)', ['p3', 'mb']],
+  ['select * from londiste.global_add_table($1, $2)', ['p4', 'mb']],
+  add('p4', 'mb', ['no_merge']),
+  add('p3', 'mb'),
+  list('p3'),
+  list('p4'),
+  list('cb'),
+  // a merge leaf: destination table, and a table without key whose key a copy dropped
+  ['create table md (id int primary key)'],
+  ['create table mk (id int)'],
+  ['select * from londiste.global_add_table($1, $2)', ['p1', 'ms']],
+  ['select * from londiste.global_add_table($1, $2)', ['p2', 'ms']],
+  add('p1', 'ms', ['merge_all'], null, 'md'),
+  ['select * from londiste.global_add_table($1, $2)', ['p1', 'mk']],
+  ['select * from londiste.global_add_table($1, $2)', ['p2', 'mk']],
+  add('p1', 'mk', ['no_merge']),
+  [
+    `update londiste.table_info set local = true, merge_state = 'in-copy', dropped_ddl = 'x' where queue_name = 'p1' and table_name = 'public.mk'`,
+  ],
+  add('p2', 'mk', ['no_merge']),
+  add('rq', 'mk'),
+  list('p1'),
+  list('p2'),
+  list('cq'),
+  // sequences and other kinds in local_show_missing
+  [
+    `insert into londiste.seq_info (queue_name, seq_name, local, last_value) values ('rq', 'public.s1', true, 1), ('bq', 'public.s1', false, 1)`,
+  ],
+  ['create sequence s2'],
+  ['create temp table tmp1 (id int)'],
+  ['create unlogged table ul (id int primary key)'],
+  ['create materialized view mv as select 1'],
+  ['select * from londiste.local_show_missing($1)', ['rq']],
+  ['select * from londiste.local_show_missing($1)', ['bq']],
+  ['select * from londiste.local_show_missing($1)', [null]],
+  // NULL and unknown inputs everywhere
+  list('nosuch'),
+  ['select * from londiste.get_table_list($1)', [null]],
+  ['select * from londiste.global_add_table($1, $2)', [null, 't1']],
+  ['select * from londiste.global_add_table($1, $2)', ['bq', null]],
+  ['select * from londiste.global_remove_table($1, $2)', [null, 't1']],
+  ['select * from londiste.local_remove_table($1, $2)', ['rq', null]],
+  ['select * from londiste.local_set_table_state($1, $2, $3, $4)', [null, null, null, null]],
+  ['select * from londiste.local_set_table_attrs($1, $2, $3)', [null, null, null]],
+  ['select * from londiste.local_set_table_struct($1, $2, $3)', [null, null, null]],
+  ['select * from londiste._coordinate_copy($1, $2)', [null, 'x']],
+  ['select londiste.drop_table_triggers($1, $2)', [null, 'x']],
+  [
+    'select * from londiste.create_trigger($1, $2, $3, $4, $5)',
+    ['rq', null, [], 'public.t1', 'root'],
+  ],
+  add('rq', 't1', [null]),
+  add('rq', 't1', ['tgflags=']),
+  tables,
+  events,
+  triggers,
 ];
 
 export const triggerSteps: Step[] = [

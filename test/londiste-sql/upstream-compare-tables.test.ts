@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
 import {
+  edgeSteps,
   registrationSteps,
   type Step,
   setupSteps,
@@ -34,6 +35,7 @@ describe('londiste tables and triggers against upstream londiste 3.8', () => {
   it.each([
     ['registration, states, removal, merge leaves, copy coordination', 'reg', registrationSteps],
     ['create_trigger flags, SKIP, deny, destination tables, quoting', 'trg', triggerSteps],
+    ['special arguments, combined branch, missing objects, NULL inputs', 'edge', edgeSteps],
   ] as const)('%s: the same results, codes, notes and errors', async (_title, name, script) => {
     const { rows } = await test.query(
       `select 1 from pg_available_extensions where name = 'londiste'`,

@@ -199,8 +199,8 @@ begin
        where t.queue_name = other.queue_name and t.table_name = other.table_name;
     end loop;
 
-    -- The combined queue (when this database is its root) carries the table too.
-    if combined_type = 'root' and not exists (
+    -- The combined queue carries the table too.
+    if node.combined_queue is not null and not exists (
          select 1 from londiste.table_info t
           where t.queue_name = node.combined_queue and t.table_name = fq_name and t.local) then
       select f.ret_code, f.ret_note into ret_code, ret_note

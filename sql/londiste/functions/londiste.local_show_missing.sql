@@ -1,9 +1,10 @@
 -- londiste.local_show_missing(i_queue_name text) → setof (obj_kind text, obj_name text)
 --
--- What could still be replicated here (missing). On the root: the tables ('r') and
--- sequences ('S') of the database outside the system and SkyTools schemas that this
--- queue does not replicate yet. On other nodes: the tables and sequences of the set that
--- are not local here.
+-- What could still be replicated here (missing). On the root: the tables ('r') of the
+-- database outside the system and SkyTools schemas that this queue does not replicate yet
+-- (a local table's destination counts as replicated), and every sequence ('S') there:
+-- upstream lists registered sequences too, and tools rely on its output. On other nodes:
+-- the tables and sequences of the set that are not local here.
 --
 -- Tables written: none.
 create or replace function londiste.local_show_missing(
@@ -29,9 +30,6 @@ begin
                           where c.relkind = 'r' and t.queue_name = i_queue_name and t.local
                             and coalesce(t.dest_table, t.table_name)
                                 = n.nspname || '.' || c.relname)
-         and not exists (select 1 from londiste.seq_info s
-                          where c.relkind = 'S' and s.queue_name = i_queue_name and s.local
-                            and s.seq_name = n.nspname || '.' || c.relname)
        order by 1, 2;
   else
     return query
