@@ -371,6 +371,31 @@ export const edgeSteps: Step[] = [
   ['select * from londiste.local_show_missing($1)', ['rq']],
   ['select * from londiste.local_show_missing($1)', ['bq']],
   ['select * from londiste.local_show_missing($1)', [null]],
+  // events from the root only
+  ['select londiste.root_notify_change($1, $2, $3)', ['rq', 'londiste.x', 'data']],
+  ['select londiste.root_notify_change($1, $2, $3)', ['bq', 'londiste.x', 'data']],
+  ['select londiste.root_notify_change($1, $2, $3)', ['nosuch', 'londiste.x', 'data']],
+  ['select londiste.root_notify_change($1, $2, $3)', [null, 'londiste.x', 'data']],
+  // a late source: the others copied without dropping DDL, so the lead does not drop it
+  ['create table ml (id int primary key)'],
+  ['select * from londiste.global_add_table($1, $2)', ['p1', 'ml']],
+  ['select * from londiste.global_add_table($1, $2)', ['p2', 'ml']],
+  add('p2', 'ml', ['merge_all']),
+  [
+    'select * from londiste.local_set_table_state($1, $2, $3, $4)',
+    ['p2', 'ml', '1:1:', 'catching-up'],
+  ],
+  ['select * from londiste.local_set_table_state($1, $2, $3, $4)', ['p1', 'ml', null, 'in-copy']],
+  ['select * from londiste._coordinate_copy($1, $2)', ['p1', 'public.ml']],
+  ['select * from londiste._coordinate_copy($1, $2)', ['p2', 'public.ml']],
+  ['select * from londiste.local_set_table_state($1, $2, $3, $4)', ['p2', 'ml', null, 'ok']],
+  ['select * from londiste._coordinate_copy($1, $2)', ['p1', 'public.ml']],
+  [
+    'select * from londiste.local_set_table_state($1, $2, $3, $4)',
+    ['p2', 'ml', null, 'wanna-sync:5'],
+  ],
+  ['select * from londiste.get_table_list($1)', ['p1']],
+  ['select * from londiste.get_table_list($1)', ['p2']],
   // NULL and unknown inputs everywhere
   list('nosuch'),
   ['select * from londiste.get_table_list($1)', [null]],
