@@ -54,6 +54,7 @@ declare
   fq_name text := londiste.make_fqname(i_table_name);
   dest text := londiste.make_fqname(coalesce(i_dest_table, i_table_name));
   label text;
+  dest_oid oid;
   node record;
   combined_type text;
   tbl record;
@@ -87,17 +88,17 @@ begin
   label := case when dest = fq_name then fq_name else fq_name || '(' || dest || ')' end;
 
   if not virtual_table then
-    if pg_catalog.to_regclass(londiste.quote_fqname(dest)) is null
-       or not exists (select 1 from pg_catalog.pg_class c
-                       where c.oid = pg_catalog.to_regclass(londiste.quote_fqname(dest))
-                         and c.relkind = 'r') then
+    -- Plain tables only, as upstream (no views, no partitioned parents).
+    select c.oid into dest_oid
+      from pg_catalog.pg_class c
+     where c.oid = pg_catalog.to_regclass(londiste.quote_fqname(dest)) and c.relkind = 'r';
+    if dest_oid is null then
       ret_code := 404;
       ret_note := 'Table does not exist: ' || label;
       return;
     end if;
     if not exists (select 1 from pg_catalog.pg_index i
-                    where i.indrelid = pg_catalog.to_regclass(londiste.quote_fqname(dest))
-                      and i.indisprimary)
+                    where i.indrelid = dest_oid and i.indisprimary)
        -- A merged table whose key another source's copy dropped for now.
        and not exists (
          select 1
