@@ -1,8 +1,8 @@
 /**
- * docs/londiste-sql-rest.md: the "Sequences, step by step in SQL" example runs as written and
- * gives what the page says.
+ * docs/londiste-sql.md: its examples run as written and give what the page says.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -10,18 +10,59 @@ import { useTestDatabase } from '../harness/database.js';
 
 const db = useTestDatabase();
 const doc = readFileSync(
-  fileURLToPath(new URL('../../docs/londiste-sql-rest.md', import.meta.url)),
+  fileURLToPath(new URL('../../docs/londiste-sql.md', import.meta.url)),
   'utf8',
 );
 
-describe('docs/londiste-sql-rest.md', () => {
+/** The first SQL block after a heading of the page. */
+function example(heading: string): string {
+  const section = doc.slice(doc.indexOf(heading));
+  return /```sql\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+}
+
+/** psql from PATH, else Debian's (which .ci/run installs with PostgreSQL 15). */
+function psqlBinary(): string {
+  const found = spawnSync('psql', ['--version'], { stdio: 'ignore' });
+  if (found.status === 0) return 'psql';
+  const debian = '/usr/lib/postgresql/15/bin/psql';
+  if (existsSync(debian)) return debian;
+  throw new Error('psql is needed to run the docs example: install postgresql-client');
+}
+
+describe('docs/londiste-sql.md', () => {
+  it('runs the "replicated table in plain SQL" example as written', () => {
+    const sql = example('### A replicated table in plain SQL');
+    expect(sql).toContain('londiste.local_add_table');
+    const run = spawnSync(psqlBinary(), [db.url, '-v', 'ON_ERROR_STOP=1', '-X', '-At'], {
+      input: sql,
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout.split('\n')).toEqual([
+      '200|Location registered',
+      '200|Node "n_root" initialized for queue "shop" with type "root"',
+      'CREATE TABLE',
+      '200|Table added: public.orders',
+      'public.orders|t|ok',
+      'INSERT 0 1',
+      'UPDATE 1',
+      'londiste.add-table|public.orders||',
+      'I:id|id=1&item=tea|public.orders|',
+      'U:id|id=1&item=green+tea|public.orders|id=1&item=tea',
+      '',
+    ]);
+  });
+
   it('runs the sequences example as written', async () => {
-    const section = doc.slice(doc.indexOf('### Sequences, step by step in SQL'));
-    const example = /```sql\n([\s\S]*?)```/.exec(section)?.[1];
-    expect(example).toContain('londiste.local_add_seq');
-    const client = await db.connect();
+    const sql = example('### Sequences, step by step in SQL');
+    expect(sql).toContain('londiste.local_add_seq');
+    // Its own database: the first example made queue "shop" in the file's database.
+    const client = await db.connect({
+      database: await db.createDatabase('seqs', { template: db.cluster.templateDatabase }),
+    });
     // One simple-protocol call: every statement's result, in order.
-    const results = (await client.query(example ?? '')) as unknown as pg.QueryResult[];
+    const results = (await client.query(sql)) as unknown as pg.QueryResult[];
     const selects = results.filter((r) => r.command === 'SELECT').map((r) => r.rows);
     expect(selects).toEqual([
       [{ ret_code: 200, ret_note: 'Location registered' }],
@@ -44,6 +85,6 @@ describe('docs/londiste-sql-rest.md', () => {
       [{ ret_code: 200, ret_note: 'Sequence added: public.copy_ids' }],
       [{ last_value: '55000' }],
     ]);
-    expect(section).toContain('The last query prints `55000`.');
+    expect(doc).toContain('The last query prints `55000`.');
   });
 });

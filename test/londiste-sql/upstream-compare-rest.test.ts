@@ -40,7 +40,7 @@
  *   i_partition_period: P' (checked first), names by suffix, list by name in the parent's
  *   schema (tables and partitioned tables, not views or temp), quoted output in name order,
  *   plain DROP TABLE.
- * Differences kept on purpose (not compared here, documented in docs/londiste-sql-rest.md):
+ * Differences kept on purpose (not compared here, documented in docs/londiste-sql.md):
  * find_column_types marks the primary key columns (upstream marks as many leading columns);
  * find_rel_oid(.., 'r') also finds partitioned tables; list_obsolete_partitions matches the
  * parent's name literally (upstream reads it as a regular expression).

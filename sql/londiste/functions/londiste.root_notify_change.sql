@@ -1,12 +1,10 @@
 -- londiste.root_notify_change(i_queue_name text, i_ev_type text, i_ev_data text) → int4
 --
--- Send a set change (londiste.add-table, londiste.remove-seq, ...) from the root to every
--- node, as an event in the queue.
+-- Tell every node of the set about a change made on the root (a table or sequence added to
+-- or removed from the set): an event of the given type in the root's queue.
 --
--- Result: 1.
--- Errors: 'only root node can send events' on other nodes; an unknown queue raises
---   (pgq_node.is_root_node).
--- Tables written: pgq event tables.
+-- Result: 1. Raises 'only root node can send events' on any other node (or an unknown queue).
+-- Tables written: the queue's event table (through pgq.insert_event).
 create or replace function londiste.root_notify_change(
   i_queue_name text,
   i_ev_type text,
@@ -15,9 +13,9 @@ returns int4
 language plpgsql
 as $$
 begin
-  if not pgq_node.is_root_node(i_queue_name) then
+  if not coalesce(pgq_node.is_root_node(i_queue_name), false) then
     raise exception 'only root node can send events'
-      using detail = pg_catalog.format('queue %s: this node is not its root', i_queue_name),
+      using detail = pg_catalog.format('queue: %s, event: %s', i_queue_name, i_ev_type),
             hint = 'run the change on the root node';
   end if;
   perform pgq.insert_event(i_queue_name, i_ev_type, i_ev_data);
