@@ -22,8 +22,8 @@ describe('a lock reply lost on the network', () => {
     await register(db, 'lost', 'c');
     const port = await proxy.listen();
     const { log, seen, failure, stop, running } = relayedConsumer(db, port, 'lost', {
-      // Long enough for the server to have run the cut session's lock statement first.
-      reconnectDelay: 0.3,
+      // The relay lets the new session in only after the cut one's lock statement has run.
+      reconnectDelay: 0.05,
       applicationName: 'lost-reply-consumer',
     });
     await waitFor(

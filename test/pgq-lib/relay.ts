@@ -10,7 +10,8 @@ import { memoryLogger } from './helpers.js';
 export interface RelayOptions {
   /**
    * Cut the first connection right after it sends a message containing this text: the
-   * server runs the statement, its reply never reaches the client.
+   * server runs the statement, its reply never reaches the client. Later connections reach
+   * the server only once it has replied, so the statement has run before anything else.
    */
   cutAfterSending?: string;
 }
@@ -19,6 +20,8 @@ export function relay(host: string, port: number, options: RelayOptions = {}) {
   const pairs: { client: net.Socket; server: net.Socket }[] = [];
   const zombies: net.Socket[] = [];
   let armed = options.cutAfterSending;
+  /** Resolved once the server replied on the connection cut after the marker. */
+  let replied: Promise<void> = Promise.resolve();
   const cutPair = (client: net.Socket, upstream: net.Socket) => {
     upstream.unpipe(client);
     client.unpipe(upstream);
@@ -26,8 +29,12 @@ export function relay(host: string, port: number, options: RelayOptions = {}) {
     zombies.push(upstream);
   };
   const server = net.createServer((client) => {
-    const upstream = net.connect(port, host);
     client.on('error', () => {});
+    // Until connected upstream the client's bytes wait in its socket (nothing reads them).
+    void replied.then(() => connectUpstream(client));
+  });
+  const connectUpstream = (client: net.Socket) => {
+    const upstream = net.connect(port, host);
     upstream.on('error', () => {});
     upstream.pipe(client);
     const marker = armed;
@@ -38,11 +45,17 @@ export function relay(host: string, port: number, options: RelayOptions = {}) {
       client.on('data', (chunk: Buffer) => {
         if (client.destroyed) return;
         upstream.write(chunk);
-        if (chunk.includes(marker)) cutPair(client, upstream);
+        if (!chunk.includes(marker)) return;
+        cutPair(client, upstream);
+        // The client sends one statement at a time: what comes now is the marker's reply.
+        replied = new Promise((resolve) => {
+          upstream.once('data', () => resolve());
+          upstream.resume();
+        });
       });
     }
     pairs.push({ client, server: upstream });
-  });
+  };
   return {
     listen: () =>
       new Promise<number>((resolve) =>
