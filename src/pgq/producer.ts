@@ -74,7 +74,9 @@ export class ProduceError extends SkytoolsError {
 /** The server's or driver's words for a failed insert, without our prefix. */
 function reason(error: SkytoolsError): string {
   const cause = error.cause;
-  return cause instanceof Error && !(cause instanceof SkytoolsError) ? cause.message : error.message;
+  return cause instanceof Error && !(cause instanceof SkytoolsError)
+    ? cause.message
+    : error.message;
 }
 
 /**
