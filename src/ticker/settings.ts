@@ -3,7 +3,7 @@
  * low-latency policy, reconnect backoff and fail-fast exit. Everything is checked at load, so
  * a bad file fails at start (or is refused on reload) with the file, section and key named.
  */
-import { Config } from '../config/index.js';
+import { Config, refuseUnknownKeys } from '../config/index.js';
 import { parseConnString } from '../db/connstring.js';
 import { SkytoolsError } from '../errors.js';
 import { syslogFacilities } from '../script/syslog.js';
@@ -57,6 +57,7 @@ export const pgqdDefaults = {
   exit_after_failures: '0',
 } as const;
 
+// Every key of upstream's [pgqd] plus ours; job_name is the built-in every section has.
 const knownKeys = [...Object.keys(pgqdDefaults), 'job_name'];
 
 export function loadPgqdSettings(file: string): PgqdSettings {
@@ -64,13 +65,7 @@ export function loadPgqdSettings(file: string): PgqdSettings {
 }
 
 export function settingsFromConfig(cf: Config): PgqdSettings {
-  const unknown = cf.unknownKeys(knownKeys);
-  if (unknown.length > 0) {
-    throw cf.error(
-      unknown[0] as string,
-      `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`,
-    );
-  }
+  refuseUnknownKeys(cf, knownKeys);
   const file = (key: string) => cf.getFile(key, '') || undefined;
   const period = (key: keyof typeof pgqdDefaults, min: number) => {
     const value = cf.getSeconds(key, Number(pgqdDefaults[key]));
