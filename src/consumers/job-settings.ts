@@ -3,12 +3,7 @@
  * BaseConsumer), checked at load so a bad file fails at start, or is refused on reload,
  * with file, section and key named.
  */
-import {
-  baseConsumerKeys,
-  baseScriptKeys,
-  type Config,
-  dbScriptKeys,
-} from '../config/index.js';
+import { baseConsumerKeys, baseScriptKeys, type Config, dbScriptKeys } from '../config/index.js';
 import type { ConsumerOptions, RetryPolicy } from '../pgq/index.js';
 import { loadKeepaliveStats } from '../script/idle-stats.js';
 
