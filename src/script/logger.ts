@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { fileError } from './file-errors.js';
 import { type SyslogOptions, startSyslog } from './syslog.js';
 
 export type LogFormat = 'text' | 'json';
@@ -50,8 +51,9 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
   const file = options.logfile;
   let fd: number | undefined;
   const open = () => {
-    if (file) fd = openSync(file, 'a');
+    if (file) fd = openLogfile(file);
   };
+  // At start a logfile that cannot be opened stops the job with one line (LOGFILE_UNWRITABLE).
   open();
   const syslog = options.syslog ? startSyslog(options.syslog) : undefined;
   const destination = {
@@ -76,7 +78,13 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
     reopen() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
-      open();
+      try {
+        open();
+      } catch (error) {
+        // After a rotation into a directory that is gone the job keeps running: the console
+        // (and syslog) still get every line, and the next SIGHUP tries again.
+        logger.error(`${(error as Error).message}; logging to the console only`);
+      }
     },
     close() {
       if (fd !== undefined) closeSync(fd);
@@ -84,6 +92,15 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
       syslog?.close();
     },
   };
+}
+
+/** Open `file` for appending, or a typed error naming it and why (`directory ... does not exist`). */
+export function openLogfile(file: string): number {
+  try {
+    return openSync(file, 'a');
+  } catch (error) {
+    throw fileError('LOGFILE_UNWRITABLE', 'open logfile', file, error);
+  }
 }
 
 /** A text line without time and pid, which syslog adds itself. */
