@@ -28,12 +28,7 @@ export function fileProblem(file: string, error: unknown): string {
 }
 
 /** `cannot open logfile /x/y.log: directory /x does not exist` as a typed error. */
-export function fileError(
-  code: string,
-  what: string,
-  file: string,
-  error: unknown,
-): SkytoolsError {
+export function fileError(code: string, what: string, file: string, error: unknown): SkytoolsError {
   return new SkytoolsError(
     code,
     `cannot ${what} ${file}: ${fileProblem(file, error)}`,

@@ -9,12 +9,7 @@ import type { Logger } from 'pino';
 import { reportFailure } from '../cli/output.js';
 import { SkytoolsError } from '../errors.js';
 import { isDaemonChild, reportDaemonFailure, reportDaemonReady, spawnDaemon } from './daemon.js';
-import {
-  createScriptLogger,
-  type LogFormat,
-  levelFromFlags,
-  type ScriptLogger,
-} from './logger.js';
+import { createScriptLogger, type LogFormat, levelFromFlags, type ScriptLogger } from './logger.js';
 import { acquirePidfile, type Pidfile } from './pidfile.js';
 import { installSignalHandlers } from './signals.js';
 import type { SyslogOptions } from './syslog.js';
@@ -108,12 +103,21 @@ async function runForeground<S extends JobFiles>(options: JobProcessOptions<S>):
         ...options.syslog,
         onFailure: (message) => log.logger.error(message),
       },
+      // The operator's end of the pipe is gone (`pgqd x.ini | head`): stop as on SIGINT,
+      // so the pidfile is removed; the logfile says why.
+      onConsoleLost: (error) => {
+        log.logger.warn(
+          `console closed (${error.code ?? error.message}), stopping after the current ${options.stopUnit}`,
+        );
+        job?.stop('graceful');
+      },
     });
   } catch (error) {
     return loadFailure(program, error);
   }
   const logger = log.logger;
-  const job = options.create(logger);
+  let job: ProcessJob<S> | undefined;
+  job = options.create(logger);
   let stoppedNow = false;
   const removeHandlers = installSignalHandlers({
     stop(mode, signal) {

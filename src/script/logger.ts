@@ -24,6 +24,8 @@ export interface LogOptions {
   base?: Record<string, unknown>;
   /** Also send every line to syslog (`syslog = 1`). */
   syslog?: SyslogOptions | undefined;
+  /** stderr failed (a closed pipe): console output stops, then this is called once. */
+  onConsoleLost?: (error: NodeJS.ErrnoException) => void;
 }
 
 export interface ScriptLogger {
@@ -56,11 +58,20 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
   // At start a logfile that cannot be opened stops the job with one line (LOGFILE_UNWRITABLE).
   open();
   const syslog = options.syslog ? startSyslog(options.syslog) : undefined;
+  // stderr closed under us (`pgqd x.ini 2>&1 | head`): an EPIPE 'error' event without a
+  // listener would end the process with a stack and leave the pidfile behind.
+  let consoleOpen = options.console !== false;
+  const onConsoleError = (error: NodeJS.ErrnoException) => {
+    if (!consoleOpen) return;
+    consoleOpen = false;
+    options.onConsoleLost?.(error);
+  };
+  if (consoleOpen) process.stderr.on('error', onConsoleError);
   const destination = {
     write(line: string) {
       const out = format === 'json' ? line : textLine(line);
       if (fd !== undefined) writeSync(fd, out);
-      if (options.console !== false) process.stderr.write(out);
+      if (consoleOpen) process.stderr.write(out);
       // Syslog stamps time, host and pid itself: it gets the line without our prefix.
       if (syslog) syslog.write(Number(JSON.parse(line).level), syslogText(line));
     },
@@ -89,6 +100,8 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
     close() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
+      // Once the console is lost the listener stays: later writes (the exit line) fail too.
+      if (consoleOpen) process.stderr.off('error', onConsoleError);
       syslog?.close();
     },
   };
