@@ -118,10 +118,10 @@ export function settingsFromConfig(cf: Config): PgqdSettings {
 
 /** `pgqd --ini`: a commented sample config with every key and its default. */
 export const sampleIni = `[pgqd]
-# where to log (default: stderr only)
+# where to log (default: stderr only); the directory must exist
 #logfile = ~/log/pgqd.log
 
-# pidfile, needed by -d, -s, -k and -r
+# pidfile, needed by -d, -s, -k and -r; the directory must exist
 #pidfile = ~/pid/pgqd.pid
 
 ## how to connect: libpq key=value string (or URL) without dbname;
@@ -134,7 +134,8 @@ export const sampleIni = `[pgqd]
 ## manage only these databases (comma-separated); default: every database with pgq
 #database_list =
 
-## accepted for compatibility with upstream configs; pgqd logs to logfile/stderr only
+## 1: also send every line to the local syslog (through the logger command) under this
+## ident and facility; default 0 (upstream: 1), stderr and logfile are enough under a supervisor
 #syslog = 0
 #syslog_ident = pgqd
 #syslog_facility = daemon

@@ -183,9 +183,10 @@ queue_name = myqueue
 ## the worker's pgq consumer name on its provider (default: job_name)
 #worker_name = node1_worker
 
-## the worker's pidfile and log; admin commands lock <pidfile>.admin
-pidfile = ~/pid/%(job_name)s.pid
-logfile = ~/log/%(job_name)s.log
+## the worker's pidfile (needed by worker -d, -s, -k, -r; admin commands lock
+## <pidfile>.admin) and log besides stderr; their directories must exist
+#pidfile = ~/pid/%(job_name)s.pid
+#logfile = ~/log/%(job_name)s.log
 
 ## worker: seconds to sleep without a batch; watermark periods (seconds)
 #loop_delay = 1
