@@ -1,8 +1,8 @@
 export * from './cascade/index.js';
 export { quoteIdent, quoteLiteral, quoteQualified } from './db/quote.js';
 export { SkytoolsError } from './errors.js';
-export * from './pg/index.js';
 export * from './pgq/index.js';
+export { type StopOnSignalsOptions, stopOnSignals } from './script/stop-on-signals.js';
 export {
   Pgqd,
   type PgqdOptions,

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import pg from 'pg';
 import { AdminSession } from '../cascade/admin/session.js';
 import { type AdminSettings, loadAdminSettings, sampleIni } from '../cascade/admin/settings.js';
+import { describeUnknownKey } from '../config/index.js';
 import { SkytoolsError } from '../errors.js';
 import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
 import { acquirePidfile, type Pidfile } from '../script/index.js';
@@ -149,6 +150,10 @@ export async function runSet(args: string[], name = 'setadm'): Promise<number> {
     settings = load();
   } catch (error) {
     return reportFailure(name, error);
+  }
+  // Once per run, not on reload; upstream's files with keys of other tools still work.
+  for (const unknown of settings.unknownKeys) {
+    process.stderr.write(`${name}: warning: ${describeUnknownKey(unknown)} ignored\n`);
   }
   const control = controlSignal(flags);
   if (control) return sendControl(settings.pidfile, control);

@@ -98,10 +98,16 @@ export class Config {
     return [...(this.sections.get(this.section)?.keys() ?? [])];
   }
 
-  /** Keys of the main section that `known` does not list: report them, upstream ignores them. */
+  /** Keys of the main section that `known` does not list (see `known-keys.ts`). */
   unknownKeys(known: Iterable<string>): string[] {
     const allowed = new Set([...known, 'config_format']);
     return this.ownKeys().filter((key) => !allowed.has(key));
+  }
+
+  /** Where a key of the main section was written (an `%include`d file keeps its own name). */
+  keyLocation(key: string): { file: string; line: number } | undefined {
+    const raw = this.sections.get(this.section)?.get(key.toLowerCase());
+    return raw === undefined ? undefined : { file: raw.file, line: raw.line };
   }
 
   has(key: string): boolean {

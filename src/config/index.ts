@@ -1,3 +1,15 @@
 export { Config, type ConfigOptions } from './config.js';
 export { ConfigError } from './errors.js';
 export { expandHome, parseIni, readIniFile } from './ini.js';
+export {
+  baseConsumerKeys,
+  baseScriptKeys,
+  cascadedWorkerKeys,
+  closeMatch,
+  dbScriptKeys,
+  describeUnknownKey,
+  findUnknownKeys,
+  refuseUnknownKeys,
+  type UnknownKey,
+  warnUnknownKeys,
+} from './known-keys.js';

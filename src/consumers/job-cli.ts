@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { reportFailure } from '../cli/output.js';
-import { Config } from '../config/index.js';
+import { Config, warnUnknownKeys } from '../config/index.js';
 import { SkytoolsError } from '../errors.js';
 import { Consumer } from '../pgq/index.js';
 import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
@@ -213,8 +213,9 @@ async function runJob<S extends JobSettings>(
   context: JobContext,
 ): Promise<number> {
   const { settings } = job;
-  const ignored = Config.load(settings.file, [settings.section]).unknownKeys(tool.keys);
-  if (ignored.length > 0) context.logger.warn(`unknown keys ignored: ${ignored.join(', ')}`);
+  warnUnknownKeys(Config.load(settings.file, [settings.section]), tool.keys, (line) =>
+    context.logger.warn(line),
+  );
   context.logger.info(
     `${tool.name} ${packageVersion} starting: consumer ${settings.consumer} on queue ${settings.queue}`,
   );

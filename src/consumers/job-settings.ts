@@ -3,7 +3,7 @@
  * BaseConsumer), checked at load so a bad file fails at start, or is refused on reload,
  * with file, section and key named.
  */
-import type { Config } from '../config/index.js';
+import { baseConsumerKeys, baseScriptKeys, type Config, dbScriptKeys } from '../config/index.js';
 import type { ConsumerOptions, RetryPolicy } from '../pgq/index.js';
 import { loadKeepaliveStats } from '../script/idle-stats.js';
 
@@ -40,35 +40,21 @@ export interface JobSettings {
   readonly consumerOptions: Partial<ConsumerOptions>;
 }
 
-/** Keys of the common part; a tool adds its own before warning about unknown ones. */
+/**
+ * Keys of the common part: upstream's BaseScript, DBScript and BaseConsumer keys (all of them,
+ * read or not, so upstream's files raise no warning), the database keys, and ours. A tool adds
+ * its own before unknown ones are reported.
+ */
 export const jobKeys = [
-  'job_name',
-  'pidfile',
-  'logfile',
-  'loop_delay',
-  'exception_sleep',
-  'exception_quiet',
-  'exception_grace',
-  'exception_reset',
-  'connection_lifetime',
-  'keepalive_stats',
+  ...baseScriptKeys,
+  ...dbScriptKeys,
+  ...baseConsumerKeys,
+  'db',
+  'src_db',
+  // ours: per-event retry
   'retry_delay',
   'max_retries',
   'dead_letter_queue',
-  'queue_name',
-  'pgq_queue_name',
-  'consumer_name',
-  'pgq_consumer_id',
-  'db',
-  'src_db',
-  'table_filter',
-  'pgq_lazy_fetch',
-  'pgq_batch_collect_events',
-  'pgq_batch_collect_interval',
-  'pgq_keep_lag',
-  'use_skylog',
-  'log_size',
-  'log_count',
 ];
 
 /** The first of `keys` the section has (upstream names with their compat aliases). */

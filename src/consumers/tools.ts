@@ -31,8 +31,10 @@ dst_query = insert into order_log (order_id, ev_id) values (%%(id)s, %%(pgq.ev_i
 # only events of these tables (ev_extra1)
 #table_filter = public.orders
 
-logfile = ~/log/%(job_name)s.log
-pidfile = ~/pid/%(job_name)s.pid
+# where to log besides stderr, and the pidfile (needed by -d, -s, -k, -r); their
+# directories must exist
+#logfile = ~/log/%(job_name)s.log
+#pidfile = ~/pid/%(job_name)s.pid
 
 # seconds between polls when no tick notification arrives
 #loop_delay = 1
@@ -77,8 +79,8 @@ export const simpleLocalConsumerTool: ConsumerTool<SimpleLocalConsumerSettings> 
   description:
     "simple_consumer with the position also kept in local_tracking_file (upstream's LocalConsumer).",
   sampleIni: `[simple_local_consumer]\n${commonSample}
-# tick of the last batch done; its directory must exist
-local_tracking_file = ~/state/%(job_name)s.tick
+# tick of the last batch done; its directory must exist (default here: beside this file)
+local_tracking_file = %(config_dir)s/%(job_name)s.tick
 `,
   keys: simpleLocalConsumerKeys,
   load: loadSimpleLocalConsumerSettings,

@@ -20,7 +20,7 @@ export {
 } from './local-consumer.js';
 export type { PositionSync } from './local-position.js';
 export type { Logger } from './logger.js';
-export { insertEvent, Producer, type ProducerOptions } from './producer.js';
+export { insertEvent, ProduceError, Producer, type ProducerOptions } from './producer.js';
 export { RemoteConsumer, type RemoteConsumerOptions } from './remote-consumer.js';
 export {
   type EventHandler,

@@ -5,8 +5,9 @@
  * -s x.ini` always finds the pidfile.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { SkytoolsError } from '../errors.js';
+import { openLogfile } from './logger.js';
 
 const childMarker = 'SKYTOOLS_DAEMON_CHILD';
 
@@ -22,7 +23,7 @@ export interface DaemonOptions {
 
 /** Start the detached child and wait for its word; resolves with the child's pid. */
 export function spawnDaemon(options: DaemonOptions): Promise<number> {
-  const out = options.logfile ? openSync(options.logfile, 'a') : 'ignore';
+  const out = options.logfile ? openLogfile(options.logfile) : 'ignore';
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, [options.script, ...options.args], {

@@ -23,4 +23,5 @@ export {
 export { installSignalHandlers, type SignalHandlers } from './signals.js';
 export { abortableSleep } from './sleep.js';
 export { formatStats, StatsCounter } from './stats.js';
+export { type StopOnSignalsOptions, stopOnSignals } from './stop-on-signals.js';
 export { type SyslogOptions, type SyslogWriter, startSyslog, syslogFacilities } from './syslog.js';

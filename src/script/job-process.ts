@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { reportFailure } from '../cli/output.js';
 import { SkytoolsError } from '../errors.js';
 import { isDaemonChild, reportDaemonFailure, reportDaemonReady, spawnDaemon } from './daemon.js';
-import { createScriptLogger, type LogFormat, levelFromFlags } from './logger.js';
+import { createScriptLogger, type LogFormat, levelFromFlags, type ScriptLogger } from './logger.js';
 import { acquirePidfile, type Pidfile } from './pidfile.js';
 import { installSignalHandlers } from './signals.js';
 import type { SyslogOptions } from './syslog.js';
@@ -90,20 +90,34 @@ async function daemonize<S extends JobFiles>(options: JobProcessOptions<S>): Pro
 
 async function runForeground<S extends JobFiles>(options: JobProcessOptions<S>): Promise<number> {
   const { program, settings, flags } = options;
-  const log = createScriptLogger({
-    // -q silences the console only; the logfile keeps info and above.
-    level: levelFromFlags(false, flags.verbose),
-    format: flags.logFormat,
-    logfile: settings.logfile,
-    console: !isDaemonChild() && !flags.quiet,
-    base: options.logBase,
-    syslog: options.syslog && {
-      ...options.syslog,
-      onFailure: (message) => log.logger.error(message),
-    },
-  });
+  let log: ScriptLogger;
+  try {
+    log = createScriptLogger({
+      // -q silences the console only; the logfile keeps info and above.
+      level: levelFromFlags(false, flags.verbose),
+      format: flags.logFormat,
+      logfile: settings.logfile,
+      console: !isDaemonChild() && !flags.quiet,
+      base: options.logBase,
+      syslog: options.syslog && {
+        ...options.syslog,
+        onFailure: (message) => log.logger.error(message),
+      },
+      // The operator's end of the pipe is gone (`pgqd x.ini | head`): stop as on SIGINT,
+      // so the pidfile is removed; the logfile says why.
+      onConsoleLost: (error) => {
+        log.logger.warn(
+          `console closed (${error.code ?? error.message}), stopping after the current ${options.stopUnit}`,
+        );
+        job?.stop('graceful');
+      },
+    });
+  } catch (error) {
+    return loadFailure(program, error);
+  }
   const logger = log.logger;
-  const job = options.create(logger);
+  let job: ProcessJob<S> | undefined;
+  job = options.create(logger);
   let stoppedNow = false;
   const removeHandlers = installSignalHandlers({
     stop(mode, signal) {

@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import { fileError } from './file-errors.js';
 import { type SyslogOptions, startSyslog } from './syslog.js';
 
 export type LogFormat = 'text' | 'json';
@@ -23,6 +24,8 @@ export interface LogOptions {
   base?: Record<string, unknown>;
   /** Also send every line to syslog (`syslog = 1`). */
   syslog?: SyslogOptions | undefined;
+  /** stderr failed (a closed pipe): console output stops, then this is called once. */
+  onConsoleLost?: (error: NodeJS.ErrnoException) => void;
 }
 
 export interface ScriptLogger {
@@ -50,15 +53,25 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
   const file = options.logfile;
   let fd: number | undefined;
   const open = () => {
-    if (file) fd = openSync(file, 'a');
+    if (file) fd = openLogfile(file);
   };
+  // At start a logfile that cannot be opened stops the job with one line (LOGFILE_UNWRITABLE).
   open();
   const syslog = options.syslog ? startSyslog(options.syslog) : undefined;
+  // stderr closed under us (`pgqd x.ini 2>&1 | head`): an EPIPE 'error' event without a
+  // listener would end the process with a stack and leave the pidfile behind.
+  let consoleOpen = options.console !== false;
+  const onConsoleError = (error: NodeJS.ErrnoException) => {
+    if (!consoleOpen) return;
+    consoleOpen = false;
+    options.onConsoleLost?.(error);
+  };
+  if (consoleOpen) process.stderr.on('error', onConsoleError);
   const destination = {
     write(line: string) {
       const out = format === 'json' ? line : textLine(line);
       if (fd !== undefined) writeSync(fd, out);
-      if (options.console !== false) process.stderr.write(out);
+      if (consoleOpen) process.stderr.write(out);
       // Syslog stamps time, host and pid itself: it gets the line without our prefix.
       if (syslog) syslog.write(Number(JSON.parse(line).level), syslogText(line));
     },
@@ -76,14 +89,31 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
     reopen() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
-      open();
+      try {
+        open();
+      } catch (error) {
+        // After a rotation into a directory that is gone the job keeps running: the console
+        // (and syslog) still get every line, and the next SIGHUP tries again.
+        logger.error(`${(error as Error).message}; logging to the console only`);
+      }
     },
     close() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
+      // Once the console is lost the listener stays: later writes (the exit line) fail too.
+      if (consoleOpen) process.stderr.off('error', onConsoleError);
       syslog?.close();
     },
   };
+}
+
+/** Open `file` for appending, or a typed error naming it and why (`directory ... does not exist`). */
+export function openLogfile(file: string): number {
+  try {
+    return openSync(file, 'a');
+  } catch (error) {
+    throw fileError('LOGFILE_UNWRITABLE', 'open logfile', file, error);
+  }
 }
 
 /** A text line without time and pid, which syslog adds itself. */

@@ -6,6 +6,7 @@
  */
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { SkytoolsError } from '../errors.js';
+import { fileError } from './file-errors.js';
 
 export interface Pidfile {
   readonly file: string;
@@ -21,9 +22,7 @@ export function readPidfile(file: string): number | null {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new SkytoolsError('PIDFILE_UNREADABLE', `cannot read pidfile ${file}: ${error}`, {
-      pidfile: file,
-    });
+    throw fileError('PIDFILE_UNREADABLE', 'read pidfile', file, error);
   }
   const pid = Number.parseInt(text.trim(), 10);
   return Number.isInteger(pid) && pid > 0 ? pid : null;
@@ -45,9 +44,7 @@ export function acquirePidfile(file: string, pid = process.pid): Pidfile {
   try {
     writeFileSync(temp, `${pid}\n`);
   } catch (error) {
-    throw new SkytoolsError('PIDFILE_UNWRITABLE', `cannot write pidfile ${file}: ${error}`, {
-      pidfile: file,
-    });
+    throw fileError('PIDFILE_UNWRITABLE', 'write pidfile', file, error);
   }
   try {
     for (let attempt = 0; ; attempt++) {
@@ -56,9 +53,7 @@ export function acquirePidfile(file: string, pid = process.pid): Pidfile {
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) {
-          throw new SkytoolsError('PIDFILE_UNWRITABLE', `cannot write pidfile ${file}: ${error}`, {
-            pidfile: file,
-          });
+          throw fileError('PIDFILE_UNWRITABLE', 'write pidfile', file, error);
         }
         const other = readPidfile(file);
         if (other !== null && other !== pid && processAlive(other)) {

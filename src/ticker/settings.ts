@@ -3,7 +3,7 @@
  * low-latency policy, reconnect backoff and fail-fast exit. Everything is checked at load, so
  * a bad file fails at start (or is refused on reload) with the file, section and key named.
  */
-import { Config } from '../config/index.js';
+import { Config, refuseUnknownKeys } from '../config/index.js';
 import { parseConnString } from '../db/connstring.js';
 import { SkytoolsError } from '../errors.js';
 import { syslogFacilities } from '../script/syslog.js';
@@ -57,6 +57,7 @@ export const pgqdDefaults = {
   exit_after_failures: '0',
 } as const;
 
+// Every key of upstream's [pgqd] plus ours; job_name is the built-in every section has.
 const knownKeys = [...Object.keys(pgqdDefaults), 'job_name'];
 
 export function loadPgqdSettings(file: string): PgqdSettings {
@@ -64,13 +65,7 @@ export function loadPgqdSettings(file: string): PgqdSettings {
 }
 
 export function settingsFromConfig(cf: Config): PgqdSettings {
-  const unknown = cf.unknownKeys(knownKeys);
-  if (unknown.length > 0) {
-    throw cf.error(
-      unknown[0] as string,
-      `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`,
-    );
-  }
+  refuseUnknownKeys(cf, knownKeys);
   const file = (key: string) => cf.getFile(key, '') || undefined;
   const period = (key: keyof typeof pgqdDefaults, min: number) => {
     const value = cf.getSeconds(key, Number(pgqdDefaults[key]));
@@ -123,10 +118,10 @@ export function settingsFromConfig(cf: Config): PgqdSettings {
 
 /** `pgqd --ini`: a commented sample config with every key and its default. */
 export const sampleIni = `[pgqd]
-# where to log (default: stderr only)
+# where to log (default: stderr only); the directory must exist
 #logfile = ~/log/pgqd.log
 
-# pidfile, needed by -d, -s, -k and -r
+# pidfile, needed by -d, -s, -k and -r; the directory must exist
 #pidfile = ~/pid/pgqd.pid
 
 ## how to connect: libpq key=value string (or URL) without dbname;
@@ -139,7 +134,8 @@ export const sampleIni = `[pgqd]
 ## manage only these databases (comma-separated); default: every database with pgq
 #database_list =
 
-## accepted for compatibility with upstream configs; pgqd logs to logfile/stderr only
+## 1: also send every line to the local syslog (through the logger command) under this
+## ident and facility; default 0 (upstream: 1), stderr and logfile are enough under a supervisor
 #syslog = 0
 #syslog_ident = pgqd
 #syslog_facility = daemon

@@ -203,3 +203,16 @@ describe('bad files', () => {
     );
   });
 });
+
+describe('closeMatch', () => {
+  it('suggests the nearest known key for a typo, nothing for an unrelated word', async () => {
+    const { closeMatch } = await import('../../src/config/index.js');
+    const known = ['ticker_period', 'loop_delay', 'node_name', 'db'];
+    expect(closeMatch('tikcer_period', known)).toBe('ticker_period');
+    expect(closeMatch('loop_dealy', known)).toBe('loop_delay');
+    expect(closeMatch('node_nam', known)).toBe('node_name');
+    expect(closeMatch('dbb', known)).toBe('db');
+    expect(closeMatch('colour', known)).toBeUndefined();
+    expect(closeMatch('x', known)).toBeUndefined();
+  });
+});

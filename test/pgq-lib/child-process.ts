@@ -11,8 +11,15 @@ export interface Child {
   progress(): number;
 }
 
-export function spawnChild(script: string, args: string[]): Child {
-  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnChild(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Child {
+  const proc = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   let handled = 0;
   proc.stdout?.on('data', (chunk: Buffer) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SkytoolsError } from '../../src/errors.js';
-import { insertEvent, Producer } from '../../src/pgq/producer.js';
+import { insertEvent, ProduceError, Producer } from '../../src/pgq/producer.js';
 import { expectPgError } from '../harness/assertions.js';
 import { useTestDatabase } from '../harness/database.js';
 import { consumeAllSql, inTransaction, makeQueue, register, tick } from './helpers.js';
@@ -116,7 +116,55 @@ describe('Producer on a pool (fire and forget)', () => {
     expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
-  it('survives an onError callback that throws', async () => {
+  it('rejects flush with the queue and the count when sends failed and no onError is given', async () => {
+    const pool = db.pool({ max: 2 });
+    const producer = new Producer(pool, 'missing queue');
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      producer.send({ type: 'a', data: 1 });
+      producer.send({ type: 'b', data: 2 });
+      const error = await producer.flush().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ProduceError);
+      expect(error).toMatchObject({
+        code: 'PRODUCE_FAILED',
+        message: '2 events not inserted into queue missing queue: No such queue',
+        context: { queue: 'missing queue', failed: 2 },
+        queue: 'missing queue',
+      });
+      expect((error as ProduceError).events.map((e) => e.type).sort()).toEqual(['a', 'b']);
+      // A flush was waiting: the rejection reports it, no process warning besides.
+      expect(warnings).toEqual([]);
+      // Reported once: the next flush has nothing left to say.
+      await producer.flush();
+      expect(producer.failedCount).toBe(0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('warns on the process when a send fails while nobody flushes, and still rejects the next flush', async () => {
+    const pool = db.pool({ max: 1 });
+    const producer = new Producer(pool, 'missing queue');
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    producer.send({ type: 't', data: 1 });
+    const warning = await warned;
+    expect(warning.name).toBe('ProduceWarning');
+    expect(warning.message).toBe(
+      'cannot insert event into queue missing queue: No such queue (reported by the next flush())',
+    );
+    expect(producer.failedCount).toBe(1);
+    await expect(producer.flush()).rejects.toMatchObject({
+      code: 'PRODUCE_FAILED',
+      context: { queue: 'missing queue', failed: 1 },
+    });
+  });
+
+  it('reports the event to flush when the onError callback throws', async () => {
     const pool = db.pool({ max: 1 });
     let called = 0;
     const producer = new Producer(pool, 'missing queue', {
@@ -126,7 +174,10 @@ describe('Producer on a pool (fire and forget)', () => {
       },
     });
     producer.send({ type: 't', data: 1 });
-    await producer.flush();
+    await expect(producer.flush()).rejects.toMatchObject({
+      code: 'PRODUCE_FAILED',
+      message: expect.stringContaining('(and onError threw: callback bug)'),
+    });
     expect(called).toBe(1);
   });
 

@@ -118,7 +118,9 @@ describe('bad configs: one clear error, exit 1', () => {
     const config = pgqd.writeConfig('unknown', { base_connstr: base, tikcer_period: 1 });
     const result = await pgqd.run([config]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`pgqd: error: ${config}:9: [pgqd] unknown key "tikcer_period"`);
+    expect(result.stderr).toBe(
+      `pgqd: error: ${config}:9: [pgqd] unknown key "tikcer_period" (did you mean "ticker_period"?)`,
+    );
   });
 
   it('bad connection string', async () => {

@@ -3,7 +3,15 @@
  * the job-name section, see decisions.md), with `--set` overrides, or no file at all when
  * the operator gives `--db` and `--queue`. Command-line switches win over the file.
  */
-import { Config } from '../../config/index.js';
+import {
+  baseConsumerKeys,
+  baseScriptKeys,
+  Config,
+  cascadedWorkerKeys,
+  dbScriptKeys,
+  findUnknownKeys,
+  type UnknownKey,
+} from '../../config/index.js';
 import { SkytoolsError } from '../../errors.js';
 import { loadKeepaliveStats, maxKeepaliveSeconds } from '../../script/idle-stats.js';
 
@@ -27,27 +35,26 @@ export interface AdminSettings {
   localWmPublishPeriod: number | undefined;
   /** worker: seconds between `{idle: S}` stats lines while no batch comes; 0 = none. */
   keepaliveStats: number;
+  /** Keys of the file's section that setadm does not know: warned about, then ignored. */
+  unknownKeys: readonly UnknownKey[];
 }
 
 export const serviceName = 'cascade_admin';
 
-/** Keys setadm reads; others in the section are reported as ignored. */
+/**
+ * Keys setadm knows: upstream's BaseScript, DBScript, CascadeAdmin and (for `worker`) its
+ * CascadedWorker with the consumer keys, read or not, so an upstream file raises no warning.
+ */
 export const adminKeys = [
-  'job_name',
+  ...baseScriptKeys,
+  ...dbScriptKeys,
+  ...baseConsumerKeys,
+  ...cascadedWorkerKeys,
   'node_db',
-  'queue_name',
   'node_name',
   'public_node_location',
   'initial_provider_location',
-  'remote_extra_connstr',
   'worker_name',
-  'pidfile',
-  'logfile',
-  'loop_delay',
-  'global_wm_publish_period',
-  'local_wm_publish_period',
-  'keepalive_stats',
-  'use_skylog',
 ];
 
 export interface CommandLineSettings {
@@ -90,6 +97,7 @@ export function loadAdminSettings(
       ? cf.getSeconds('local_wm_publish_period')
       : undefined,
     keepaliveStats: loadKeepaliveStats(cf),
+    unknownKeys: findUnknownKeys(cf, adminKeys),
   };
 }
 
@@ -132,6 +140,7 @@ function fromCommandLine(cli: CommandLineSettings, overrides: Record<string, str
     globalWmPublishPeriod: undefined,
     localWmPublishPeriod: undefined,
     keepaliveStats: secondsOverride(overrides, 'keepalive_stats', 300, maxKeepaliveSeconds),
+    unknownKeys: [],
   } satisfies AdminSettings;
 }
 
@@ -174,9 +183,10 @@ queue_name = myqueue
 ## the worker's pgq consumer name on its provider (default: job_name)
 #worker_name = node1_worker
 
-## the worker's pidfile and log; admin commands lock <pidfile>.admin
-pidfile = ~/pid/%(job_name)s.pid
-logfile = ~/log/%(job_name)s.log
+## the worker's pidfile (needed by worker -d, -s, -k, -r; admin commands lock
+## <pidfile>.admin) and log besides stderr; their directories must exist
+#pidfile = ~/pid/%(job_name)s.pid
+#logfile = ~/log/%(job_name)s.log
 
 ## worker: seconds to sleep without a batch; watermark periods (seconds)
 #loop_delay = 1
