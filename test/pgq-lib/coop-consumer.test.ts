@@ -140,7 +140,9 @@ describe('CoopConsumer', () => {
     victim.proc.kill('SIGKILL');
     await victim.exited;
 
-    const siblings = ['b', 'c', 'd'].map((s) => member(queue, s, { subconsumerTimeout: 1 }));
+    // Long enough that a live sibling's batch, slowed down on a loaded machine, is never taken
+    // for dead (its member would then fail to finish it); the victim's batch is older anyway.
+    const siblings = ['b', 'c', 'd'].map((s) => member(queue, s, { subconsumerTimeout: 5 }));
     const stop = new AbortController();
     const total = 10 * 30;
     const runs = siblings.map((m) =>
