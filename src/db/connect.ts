@@ -168,7 +168,7 @@ function connectFailed(error: unknown, label: string, purpose?: string): Skytool
   return new SkytoolsError(
     'CONNECT_FAILED',
     `cannot connect to ${where}: ${(error as Error).message}`,
-    { server: label },
+    error instanceof pg.DatabaseError ? { server: label, sqlstate: error.code } : { server: label },
     { cause: error },
   );
 }

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { openClient as openSession } from '../db/connect.js';
 import { type ConnectionConfig, parseConnString } from '../db/connstring.js';
+import { SkytoolsError } from '../errors.js';
 
 export function databaseConfig(base: string, database: string): ConnectionConfig {
   return { ...parseConnString(base), database };
@@ -20,9 +21,16 @@ export function hostLabel(config: pg.ClientConfig): string {
 }
 
 /** pgqd's session to one database: named `pgqd` unless base_connstr names it; 30 s to connect. */
-export function openClient(config: ConnectionConfig): Promise<pg.Client> {
-  return openSession(config, {
-    applicationName: config.application_name ?? 'pgqd',
-    defaultConnectTimeout: 30,
-  });
+export async function openClient(config: ConnectionConfig): Promise<pg.Client> {
+  try {
+    return await openSession(config, {
+      applicationName: config.application_name ?? 'pgqd',
+      defaultConnectTimeout: 30,
+    });
+  } catch (error) {
+    // pgqd's log lines name host and database already, and it acts on the server's
+    // SQLSTATE (3D000: the database is gone), so it gets the driver's error itself.
+    if (error instanceof SkytoolsError && error.code === 'CONNECT_FAILED') throw error.cause;
+    throw error;
+  }
 }
