@@ -36,14 +36,12 @@ interface ClientInternals {
 export function watchLink(client: pg.Client, settings: LinkWatchSettings): void {
   const inner = client as unknown as ClientInternals;
   const stream = inner.connection.stream;
-  let received = 0;
+  // Counted by the socket, not by a 'data' listener: pg-copy-streams takes over the stream
+  // and insists on being its only reader.
+  const received = () => stream.bytesRead;
   let silentSince = performance.now();
   let seen = 0;
   let probing = false;
-  const onData = (chunk: Buffer) => {
-    received += chunk.length;
-  };
-  stream.on('data', onData);
   const busy = () => inner._activeQuery != null || inner._queryQueue.length > 0;
   const kill = (reason: string) => {
     const silent = Math.round((performance.now() - silentSince) / 1000);
@@ -56,16 +54,16 @@ export function watchLink(client: pg.Client, settings: LinkWatchSettings): void 
   };
   const probe = async () => {
     probing = true;
-    const before = received;
+    const before = received();
     const verdict = await askServer(settings, inner.processID);
     probing = false;
-    if (received !== before || !busy()) return;
+    if (received() !== before || !busy()) return;
     if (verdict === null) silentSince = performance.now();
     else kill(verdict);
   };
   const tick = () => {
-    if (!busy() || received !== seen) {
-      seen = received;
+    if (!busy() || received() !== seen) {
+      seen = received();
       silentSince = performance.now();
       return;
     }
@@ -73,10 +71,7 @@ export function watchLink(client: pg.Client, settings: LinkWatchSettings): void 
   };
   const timer = setInterval(tick, Math.max(100, Math.min(1000, settings.silenceMs / 4)));
   timer.unref();
-  stream.once('close', () => {
-    clearInterval(timer);
-    stream.off('data', onData);
-  });
+  stream.once('close', () => clearInterval(timer));
 }
 
 /** Null when the backend is running a query (a long one); else why the link is dead. */
