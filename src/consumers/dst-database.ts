@@ -3,8 +3,8 @@
  * use and dropped after a failure (the job opens a fresh one when it tries again), or once it
  * is older than `lifetimeSeconds` (upstream's connection_lifetime).
  */
-import pg from 'pg';
-import { describeConnection, parseConnString } from '../db/connstring.js';
+import type pg from 'pg';
+import { openClient } from '../db/connect.js';
 import { SkytoolsError } from '../errors.js';
 import type { DstQuery } from './dst-query.js';
 
@@ -56,25 +56,15 @@ export class DstDatabase {
   }
 
   async #open(): Promise<pg.Client> {
-    const config = parseConnString(this.connstr);
-    const client = new pg.Client({ ...config, application_name: this.applicationName });
-    // A failure of the idle connection must not crash the process; the next query reports it.
-    client.on('error', () => {});
-    client.on('end', () => {
-      if (this.#client === client) this.#client = null;
+    let opened: pg.Client | null = null;
+    opened = await openClient(this.connstr, {
+      applicationName: this.applicationName,
+      purpose: 'dst_db',
+      onBroken: () => {
+        if (opened !== null && this.#client === opened) this.#client = null;
+      },
     });
-    try {
-      await client.connect();
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw new SkytoolsError(
-        'CONNECT_FAILED',
-        `cannot connect to dst_db (${describeConnection(config)}): ${(error as Error).message}`,
-        { server: describeConnection(config) },
-        { cause: error },
-      );
-    }
-    return client;
+    return opened;
   }
 
   async close(): Promise<void> {

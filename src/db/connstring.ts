@@ -1,27 +1,82 @@
 import type { ClientConfig } from 'pg';
 import { SkytoolsError } from '../errors.js';
 
+/** libpq's TLS modes (`sslmode`). */
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
 /**
- * Parse a connection string as libpq does: a URL (`postgresql://...`, handed to pg as is) or
- * `key=value` pairs separated by spaces, values optionally single-quoted, `\'` and `\\` escaped.
- * SkyTools INI files and node locations use the second form, which pg cannot read itself.
- * Whatever the string leaves out comes from the libpq environment (PGHOST, PGPORT, PGUSER,
- * PGDATABASE, PGPASSWORD, PGPASSFILE), which pg reads on connect.
+ * The libpq keywords `pg` has no setting for, as parsed; the opener (`openClient` in
+ * `connect.ts`) turns them into TLS options, socket keepalive and the dead-link check.
+ * Durations are kept in libpq's units: seconds, but `tcpUserTimeout` in milliseconds.
  */
-export function parseConnString(text: string): ClientConfig {
+export interface LinkKeywords {
+  /** The address to connect to; `host` then names the server for TLS checks and labels. */
+  hostaddr?: string;
+  sslmode?: SslMode;
+  sslrootcert?: string;
+  sslcert?: string;
+  sslkey?: string;
+  sslpassword?: string;
+  keepalives?: boolean;
+  keepalivesIdle?: number;
+  keepalivesInterval?: number;
+  keepalivesCount?: number;
+  tcpUserTimeout?: number;
+  fallbackApplicationName?: string;
+}
+
+/** pg client settings plus the libpq keywords pg cannot take itself. */
+export interface ConnectionConfig extends ClientConfig {
+  libpq?: LinkKeywords;
+}
+
+/**
+ * Parse a connection string as libpq does: a URL (`postgresql://user:pw@host:port/db?key=value`)
+ * or `key=value` pairs separated by spaces, values optionally single-quoted, `\'` and `\\`
+ * escaped. SkyTools INI files and node locations use the second form, which pg cannot read
+ * itself; URLs are read here too, so that one mapping of keywords serves both.
+ * Whatever the string leaves out comes from the libpq environment (PGHOST, PGPORT, PGUSER,
+ * PGDATABASE, PGPASSWORD, PGPASSFILE, PGAPPNAME), which pg reads on connect.
+ */
+export function parseConnString(text: string): ConnectionConfig {
   const trimmed = text.trim();
-  if (/^postgres(ql)?:\/\//.test(trimmed)) return { connectionString: trimmed };
-  const config: ClientConfig & Record<string, unknown> = {};
-  for (const [key, value] of tokenize(trimmed)) applyKey(config, key, value, text);
+  const config: ConnectionConfig & Record<string, unknown> = {};
+  const pairs = /^postgres(ql)?:\/\//.test(trimmed) ? urlPairs(trimmed, text) : tokenize(trimmed);
+  for (const [key, value] of pairs) applyKey(config, key, value, text);
   return config;
+}
+
+function badConnstring(why: string, text: string): SkytoolsError {
+  return new SkytoolsError('BAD_CONNSTRING', `invalid connection string: ${why}`, {
+    connstring: redact(text),
+  });
+}
+
+/** The keywords a URL stands for; query parameters are keywords as in key=value strings. */
+function urlPairs(url: string, text: string): [string, string][] {
+  let parsed: URL;
+  try {
+    // A URL class cannot read an empty host (`postgresql:///db`): give it a placeholder.
+    parsed = new URL(url.replace(/^(postgres(?:ql)?:\/\/)(?=[/?]|$)/, '$1__nohost__'));
+  } catch {
+    throw badConnstring('malformed URL (several hosts are not supported)', text);
+  }
+  const pairs: [string, string][] = [];
+  const host = decodeURIComponent(parsed.hostname).replace(/^\[(.*)\]$/, '$1');
+  if (host !== '' && host !== '__nohost__') pairs.push(['host', host]);
+  if (parsed.port !== '') pairs.push(['port', parsed.port]);
+  if (parsed.username !== '') pairs.push(['user', decodeURIComponent(parsed.username)]);
+  if (parsed.password !== '') pairs.push(['password', decodeURIComponent(parsed.password)]);
+  const dbname = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (dbname !== '') pairs.push(['dbname', dbname]);
+  for (const [key, value] of parsed.searchParams) pairs.push([key, value]);
+  return pairs;
 }
 
 function* tokenize(text: string): Generator<[string, string]> {
   let i = 0;
   const fail = (why: string): never => {
-    throw new SkytoolsError('BAD_CONNSTRING', `invalid connection string: ${why}`, {
-      connstring: redact(text),
-    });
+    throw badConnstring(why, text);
   };
   while (i < text.length) {
     while (/\s/.test(text[i] ?? '')) i++;
@@ -62,22 +117,35 @@ function* tokenize(text: string): Generator<[string, string]> {
   }
 }
 
-function applyKey(config: Record<string, unknown>, key: string, value: string, text: string): void {
+export const sslModes: readonly string[] = [
+  'disable',
+  'allow',
+  'prefer',
+  'require',
+  'verify-ca',
+  'verify-full',
+] satisfies SslMode[];
+
+function applyKey(config: ConnectionConfig, key: string, value: string, text: string): void {
+  const libpq = (): LinkKeywords => {
+    config.libpq ??= {};
+    return config.libpq;
+  };
+  const count = (min: number): number => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
+      throw badConnstring(`${key} "${value}" is not a whole number >= ${min}`, text);
+    }
+    return Number(value);
+  };
   switch (key) {
     case 'host':
-    case 'hostaddr':
       config.host = value;
       return;
+    case 'hostaddr':
+      libpq().hostaddr = value;
+      return;
     case 'port':
-      if (!/^\d+$/.test(value)) {
-        throw new SkytoolsError(
-          'BAD_CONNSTRING',
-          `invalid connection string: port "${value}" is not a number`,
-          {
-            connstring: redact(text),
-          },
-        );
-      }
+      if (!/^\d+$/.test(value)) throw badConnstring(`port "${value}" is not a number`, text);
       config.port = Number(value);
       return;
     case 'dbname':
@@ -90,25 +158,46 @@ function applyKey(config: Record<string, unknown>, key: string, value: string, t
       config[key] = value;
       return;
     case 'connect_timeout':
-      config.connectionTimeoutMillis = Number(value) * 1000;
+      // libpq: 0 waits forever, and anything below 2 s counts as 2 s.
+      config.connectionTimeoutMillis = count(0) === 0 ? 0 : Math.max(count(0), 2) * 1000;
       return;
     case 'sslmode':
-      if (value === 'disable' || value === 'allow' || value === 'prefer') return;
-      config.ssl = value === 'require' ? { rejectUnauthorized: false } : true;
+      if (!sslModes.includes(value)) {
+        throw badConnstring(`sslmode "${value}" is not one of ${sslModes.join(', ')}`, text);
+      }
+      libpq().sslmode = value as SslMode;
+      return;
+    case 'sslrootcert':
+    case 'sslcert':
+    case 'sslkey':
+    case 'sslpassword':
+      libpq()[key] = value;
+      return;
+    case 'keepalives':
+      libpq().keepalives = count(0) !== 0;
+      return;
+    case 'keepalives_idle':
+      libpq().keepalivesIdle = count(1);
+      return;
+    case 'keepalives_interval':
+      libpq().keepalivesInterval = count(1);
+      return;
+    case 'keepalives_count':
+      libpq().keepalivesCount = count(1);
+      return;
+    case 'tcp_user_timeout':
+      libpq().tcpUserTimeout = count(0);
+      return;
+    case 'fallback_application_name':
+      libpq().fallbackApplicationName = value;
       return;
     case 'passfile':
-    case 'fallback_application_name':
-    case 'keepalives':
     case 'target_session_attrs':
-      return; // accepted for compatibility; pg has no equivalent or reads it elsewhere
+    case 'sslcompression':
+    case 'gssencmode':
+      return; // accepted for compatibility; see docs/connections.md
     default:
-      throw new SkytoolsError(
-        'BAD_CONNSTRING',
-        `invalid connection string: unknown keyword "${key}"`,
-        {
-          connstring: redact(text),
-        },
-      );
+      throw badConnstring(`unknown keyword "${key}"`, text);
   }
 }
 

@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
+import { openPool } from '../db/connect.js';
 import { Consumer } from '../pgq/consumer.js';
 import type { Event } from '../pgq/event.js';
 import type { HandlerContext } from '../pgq/run-batch.js';
@@ -59,7 +60,7 @@ export async function runFlow(
   stopNow.addEventListener('abort', stopProducing, { once: true });
   if (control.signal?.aborted || stopNow.aborted) produce.abort();
 
-  const pool = new pg.Pool({ ...target.config, max: 4, application_name: 'skytools-demo' });
+  const pool = openPool(target.config, { applicationName: 'skytools-demo', max: 4 });
   pool.on('error', () => {}); // an idle client killed by the server is replaced on next use
   const ticker = new Pgqd(
     pgqdSettings({ baseConnstr: target.baseConnstr, databaseList: [objects.database] }),

@@ -45,6 +45,12 @@ export interface ClusterInitOptions {
   settings?: Record<string, string>;
   /** Progress messages (one line each); default: silent. */
   log?: (message: string) => void;
+  /**
+   * Start the server inside this network namespace (`ip netns`; root only), for tests that
+   * drop packets between client and server. Set `listen_addresses` to the namespace's address.
+   * Not kept in the cluster's metadata: a cluster opened later starts outside it.
+   */
+  netns?: string;
 }
 
 export interface ClusterOpenOptions {
@@ -84,6 +90,7 @@ export class Cluster implements AsyncDisposable {
   private readonly account: OsAccount | null;
   private readonly log: (message: string) => void;
   private readonly throwaway: boolean;
+  private netns: string | undefined;
 
   private constructor(
     dir: string,
@@ -186,6 +193,7 @@ export class Cluster implements AsyncDisposable {
       }
       const meta = Cluster.newMetadata(options, port, bins, account);
       const cluster = new Cluster(dir, meta, bins, account, log, throwaway);
+      cluster.netns = options.netns;
       await cluster.initdb();
       return cluster;
     } catch (error) {
@@ -398,7 +406,16 @@ export class Cluster implements AsyncDisposable {
     const logOffset = existsSync(this.paths.logFile) ? statSync(this.paths.logFile).size : 0;
     const args = ['start', '-D', this.paths.dataDir, '-l', this.paths.logFile, '-w'];
     args.push('-t', String(startTimeoutSeconds), '-s');
-    const result = await runAs(this.account, path.join(this.bins.dir, 'pg_ctl'), args, this.dir);
+    const pgCtl = path.join(this.bins.dir, 'pg_ctl');
+    const result =
+      this.netns === undefined
+        ? await runAs(this.account, pgCtl, args, this.dir)
+        : await runAs(
+            null,
+            'ip',
+            ['netns', 'exec', this.netns, ...asAccount(this.account), pgCtl, ...args],
+            this.dir,
+          );
     if (result.code === 0 && this.status().state === 'running') return null;
     const logTail = existsSync(this.paths.logFile)
       ? readFileSync(this.paths.logFile, 'utf8').slice(logOffset)
@@ -450,6 +467,12 @@ function portInUse(port: number, dir: string): ClusterError {
     `port ${port} on ${loopback} is already in use by another program; choose another with --port`,
     { port, dir },
   );
+}
+
+/** `setpriv` arguments that run the rest of a command line as `account` (entering a netns needs root first). */
+function asAccount(account: OsAccount | null): string[] {
+  if (account === null) return [];
+  return ['setpriv', `--reuid=${account.uid}`, `--regid=${account.gid}`, '--init-groups'];
 }
 
 function lastLine(text: string): string {

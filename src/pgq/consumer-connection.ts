@@ -1,43 +1,19 @@
-import pg from 'pg';
-import { describeConnection, parseConnString } from '../db/connstring.js';
-import { SkytoolsError } from '../errors.js';
+import type pg from 'pg';
+import { type ConnectionSource, openClient } from '../db/connect.js';
 
-/** Where a consumer connects: a libpq key=value string or URL, or pg client settings. */
-export type ConnectionSource = string | pg.ClientConfig;
+export type { ConnectionSource };
 
 /**
  * The consumer's own session (it holds the advisory lock and LISTENs, so it cannot come from
- * a pool), with TCP keepalive so a silently dead server is noticed. `onBroken` is called once
- * when the connection fails or ends.
+ * a pool), opened by the one opener of `src/db` (keepalive and the dead-link check on).
+ * `onBroken` is called once when the connection fails or ends.
  */
-export async function openConsumerClient(
+export function openConsumerClient(
   source: ConnectionSource,
   applicationName: string,
   onBroken: () => void,
 ): Promise<pg.Client> {
-  const config = typeof source === 'string' ? parseConnString(source) : source;
-  const client = new pg.Client({ ...config, application_name: applicationName, keepAlive: true });
-  let broken = false;
-  const mark = () => {
-    if (broken) return;
-    broken = true;
-    onBroken();
-  };
-  // An idle connection's failure must not crash the process: it is noticed here instead.
-  client.on('error', mark);
-  client.on('end', mark);
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw new SkytoolsError(
-      'CONNECT_FAILED',
-      `cannot connect to ${describeConnection(config)}: ${(error as Error).message}`,
-      { server: describeConnection(config) },
-      { cause: error },
-    );
-  }
-  return client;
+  return openClient(source, { applicationName, onBroken });
 }
 
 // SQLSTATEs that mean the session is gone: connection exceptions (class 08), administrator or

@@ -2,17 +2,13 @@
  * Connections of pgqd: `base_connstr` with the database added, one client per database,
  * with TCP keepalive so a vanished server is noticed, and a label for logs.
  */
-import pg from 'pg';
-import { parseConnString } from '../db/connstring.js';
+import type pg from 'pg';
+import { openClient as openSession } from '../db/connect.js';
+import { type ConnectionConfig, parseConnString } from '../db/connstring.js';
+import { SkytoolsError } from '../errors.js';
 
-export function databaseConfig(base: string, database: string): pg.ClientConfig {
-  const parsed = parseConnString(base);
-  if (parsed.connectionString) {
-    const url = new URL(parsed.connectionString);
-    url.pathname = `/${encodeURIComponent(database)}`;
-    return { connectionString: url.toString() };
-  }
-  return { ...parsed, database };
+export function databaseConfig(base: string, database: string): ConnectionConfig {
+  return { ...parseConnString(base), database };
 }
 
 /** `host:port` as pg will use it (libpq environment included), for log lines. */
@@ -24,20 +20,17 @@ export function hostLabel(config: pg.ClientConfig): string {
   return `${config.host ?? process.env.PGHOST ?? 'localhost'}:${config.port ?? process.env.PGPORT ?? 5432}`;
 }
 
-export async function openClient(config: pg.ClientConfig): Promise<pg.Client> {
-  const client = new pg.Client({
-    application_name: 'pgqd',
-    keepAlive: true,
-    connectionTimeoutMillis: 30_000,
-    ...config,
-  });
-  // An idle connection that dies must not crash the daemon: the next query reports it.
-  client.on('error', () => {});
+/** pgqd's session to one database: named `pgqd` unless base_connstr names it; 30 s to connect. */
+export async function openClient(config: ConnectionConfig): Promise<pg.Client> {
   try {
-    await client.connect();
+    return await openSession(config, {
+      applicationName: config.application_name ?? 'pgqd',
+      defaultConnectTimeout: 30,
+    });
   } catch (error) {
-    await client.end().catch(() => {});
+    // pgqd's log lines name host and database already, and it acts on the server's
+    // SQLSTATE (3D000: the database is gone), so it gets the driver's error itself.
+    if (error instanceof SkytoolsError && error.code === 'CONNECT_FAILED') throw error.cause;
     throw error;
   }
-  return client;
 }

@@ -26,10 +26,25 @@ describe('parseConnString', () => {
     });
   });
 
-  it('passes URLs to pg unchanged', () => {
-    expect(parseConnString(' postgresql://u@h:5/d?sslmode=disable ')).toEqual({
-      connectionString: 'postgresql://u@h:5/d?sslmode=disable',
+  it('reads URLs into the same keywords, query parameters included', () => {
+    expect(
+      parseConnString(' postgresql://u%40x:p%2Fw@h:5/my%20db?sslmode=disable&keepalives_idle=7 '),
+    ).toEqual({
+      host: 'h',
+      port: 5,
+      user: 'u@x',
+      password: 'p/w',
+      database: 'my db',
+      libpq: { sslmode: 'disable', keepalivesIdle: 7 },
     });
+    expect(parseConnString('postgres:///d?host=/var/run/postgresql')).toEqual({
+      database: 'd',
+      host: '/var/run/postgresql',
+    });
+    expect(parseConnString('postgresql://[::1]:6/d')).toMatchObject({ host: '::1', port: 6 });
+    expect(() => parseConnString('postgresql://u@h:5/d?colour=blue')).toThrow(
+      /unknown keyword "colour"/,
+    );
   });
 
   it('rejects unknown keywords, bad ports and broken quoting with the reason', () => {
