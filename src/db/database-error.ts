@@ -240,7 +240,8 @@ export class DatabaseFailure extends SkytoolsError {
 
 /**
  * A driver, server or socket error as our typed error: `<action> for consumer "c" on queue
- * "q": <server's message>`. Our own errors (SkytoolsError) pass through unchanged.
+ * "q": <server's message>` (the server's text last, as pino's `err.message` would add it).
+ * Our own errors (SkytoolsError) pass through unchanged.
  */
 export function fromDatabaseError(error: unknown, context: FailureContext = {}): SkytoolsError {
   if (error instanceof SkytoolsError) return error;
@@ -263,11 +264,10 @@ export function fromDatabaseError(error: unknown, context: FailureContext = {}):
   }
   const { action, ...names } = context;
   const where = describeWhere(names);
-  const head = action === undefined ? '' : `${action}${where}: `;
-  const tail = action === undefined && where !== '' ? ` (${where.trim()})` : '';
+  const head = `${action ?? ''}${where}`.trim();
   return new DatabaseFailure(
     kind,
-    `${head}${serverMessage}${tail}`,
+    head === '' ? serverMessage : `${head}: ${serverMessage}`,
     fields,
     { ...names, ...extra },
     error,

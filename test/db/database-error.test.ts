@@ -76,7 +76,7 @@ describe('the library rejects with typed errors', () => {
     );
     expect(error).toMatchObject({ kind: 'missing-object', sqlstate: '42883', transient: false });
     expect(error.message).toMatch(
-      /^function pgq\.no_such_function\(\) does not exist \(on queue "q"\)$/,
+      /^on queue "q": function pgq\.no_such_function\(\) does not exist$/,
     );
     await client.end();
   });
