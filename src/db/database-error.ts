@@ -75,6 +75,13 @@ const codeOfKind: Record<FailureKind, ErrorCode> = {
   other: 'DB_ERROR',
 };
 
+// A copy of a DatabaseFailure's code on another SkytoolsError keeps its meaning.
+const kindOfCode = new Map<ErrorCode, FailureKind>(
+  (Object.entries(codeOfKind) as [FailureKind, ErrorCode][])
+    .filter(([kind]) => kind !== 'config' && kind !== 'other')
+    .map(([kind, code]) => [code, kind]),
+);
+
 // SQLSTATEs whose meaning differs from the rest of their class.
 const bySqlstate: Readonly<Record<string, FailureKind>> = {
   '57P01': 'connection-lost', // admin_shutdown, pg_terminate_backend
@@ -173,6 +180,8 @@ export function failureOf(error: unknown): Failure {
       const cause = failureOf(error.cause);
       return cause.kind === 'other' ? failure('connection-lost') : cause;
     }
+    const kind = kindOfCode.get(error.code);
+    if (kind !== undefined) return failure(kind);
     return failure(permanentCodes.has(error.code) ? 'config' : 'other');
   }
   const sqlstate = sqlstateOf(error);

@@ -188,6 +188,10 @@ describe('failureOf', () => {
     expect(failureOf(new SkytoolsError('NODE_NOT_FOUND', 'x')).transient).toBe(false);
     expect(failureOf(new SkytoolsError('BAD_OPTION', 'x')).transient).toBe(false);
     expect(failureOf(new SkytoolsError('LOST_POSITION', 'x')).transient).toBe(true);
+    expect(failureOf(new SkytoolsError('MISSING_OBJECT', 'x'))).toEqual({
+      kind: 'missing-object',
+      transient: false,
+    });
     const mine = new SkytoolsError('QUEUE_NOT_FOUND', 'x');
     expect(fromDatabaseError(mine)).toBe(mine);
   });
