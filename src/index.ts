@@ -1,6 +1,15 @@
 export * from './cascade/index.js';
+export {
+  DatabaseFailure,
+  type Failure,
+  type FailureContext,
+  type FailureKind,
+  failureOf,
+  fromDatabaseError,
+  isConnectionLost,
+} from './db/database-error.js';
 export { quoteIdent, quoteLiteral, quoteQualified } from './db/quote.js';
-export { SkytoolsError } from './errors.js';
+export { type ErrorCode, SkytoolsError } from './errors.js';
 export * from './pgq/index.js';
 export { type StopOnSignalsOptions, stopOnSignals } from './script/stop-on-signals.js';
 export {

@@ -3,6 +3,7 @@
  * pgq_node.get_worker_state reports it then, so role changes made under it by the admin
  * (promote, demote, change-provider) take effect on the next loop without a restart.
  */
+import { failureOf, fromDatabaseError } from '../db/database-error.js';
 import { BlockSize } from '../pgq/block-size.js';
 import { childLogger, type Logger, silentLogger } from '../pgq/logger.js';
 import { sleep, Wakeup } from '../pgq/wakeup.js';
@@ -53,6 +54,8 @@ export class CascadedWorker {
   #running = false;
   /** close() was called: failures of the loop in hand are its doing. */
   #closing = false;
+  /** The last loop failed reading the node's own state (connect or get_worker_state). */
+  #stateFailed = false;
 
   constructor(options: CascadedWorkerOptions) {
     const { resolved, number } = resolveCommon(options, {});
@@ -91,8 +94,10 @@ export class CascadedWorker {
 
   /**
    * Loop until `signal` aborts. A batch in hand is applied and finished first (or, if the
-   * process dies, applied again or only finished by the next run). Failed loops are logged,
-   * stored in the node's cur_error, and tried again after retryDelay.
+   * process dies, applied again or only finished by the next run). Failed loops are logged
+   * with their reason, stored in the node's cur_error, and tried again after retryDelay; when
+   * the node itself cannot be used (dropped, its schema missing, access denied) the promise
+   * rejects with that reason instead.
    */
   async run(options: { signal: AbortSignal }): Promise<void> {
     const signal = options?.signal;
@@ -109,6 +114,10 @@ export class CascadedWorker {
           busy = await this.runOnce();
         } catch (error) {
           if (this.#closing) break; // closed under the loop: an immediate stop
+          // The node itself is gone or unusable (dropped, no schema, no access): no retry
+          // helps, so the worker stops and says why. Anything else, the provider's failures
+          // included (the admin may change the provider meanwhile), is tried again.
+          if (this.#nodeUnusable(error)) throw error;
           this.log.error({ err: error }, 'worker loop failed; retrying');
           await sleep(this.options.retryDelayMs, signal);
           continue;
@@ -131,17 +140,24 @@ export class CascadedWorker {
       return await this.#loop();
     } catch (error) {
       await this.#provider.close();
-      // An error caused by close() (an immediate stop) is not the node's error.
-      if (!this.#closing) await recordError(this.#local, this.queue, this.#worker, error, this.log);
+      // An error caused by close() (an immediate stop) is not the node's error, and a node
+      // that cannot be used has no place to record it.
+      if (!this.#closing && !this.#nodeUnusable(error)) {
+        await recordError(this.#local, this.queue, this.#worker, error, this.log);
+      }
       throw error;
     }
   }
 
+  #nodeUnusable(error: unknown): boolean {
+    return this.#stateFailed && !failureOf(error).transient;
+  }
+
   async #loop(): Promise<boolean> {
-    const local = await this.#local.connect();
     this.#wakeup.clear();
     const { queue } = this;
     let state = await this.#state();
+    const local = await this.#local.connect();
     if (!state.uptodate) {
       // The admin's pause/resume waits for this acknowledgement. The state is read again
       // after it, so what this loop acts on is never older than what it acknowledged.
@@ -182,11 +198,12 @@ export class CascadedWorker {
   }
 
   async #state(): Promise<WorkerState> {
-    const local = await this.#local.connect();
     let state: WorkerState;
+    this.#stateFailed = false;
     try {
-      state = await getWorkerState(local, this.queue);
+      state = await getWorkerState(await this.#local.connect(), this.queue);
     } catch (error) {
+      this.#stateFailed = true;
       if (error instanceof CascadeError && error.context.retCode === 404) {
         throw new CascadeError(
           'NODE_NOT_FOUND',
@@ -195,7 +212,11 @@ export class CascadedWorker {
           { cause: error },
         );
       }
-      throw error;
+      throw fromDatabaseError(error, {
+        action: 'reading the worker state',
+        queue: this.queue,
+        database: this.#local.name,
+      });
     }
     this.#worker = state.worker_name;
     return state;

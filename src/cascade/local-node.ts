@@ -4,6 +4,7 @@
  * and lost (the server may not have noticed yet) is ended, any other holder refuses the start.
  */
 import type pg from 'pg';
+import { describeConnection, parseConnString } from '../db/connstring.js';
 import { type ConnectionSource, openConsumerClient } from '../pgq/consumer-connection.js';
 import { SessionLock } from '../pgq/session-lock.js';
 import type { CascadeError } from './node-calls.js';
@@ -23,6 +24,13 @@ export class LocalNode {
     } | null,
   ) {
     this.#sessionLock = lock === null ? null : new SessionLock(lock.key, lock.refusal);
+  }
+
+  /** The database, for messages (never a password). */
+  get name(): string {
+    return describeConnection(
+      typeof this.source === 'string' ? parseConnString(this.source) : this.source,
+    );
   }
 
   get open(): boolean {

@@ -5,6 +5,7 @@
  * forgets to look at the code.
  */
 import type { QueryResultRow } from 'pg';
+import { withDatabaseErrors } from '../db/database-error.js';
 import type { Queryable } from '../db/queryable.js';
 import { SkytoolsError } from '../errors.js';
 
@@ -25,7 +26,8 @@ export class CascadeError extends SkytoolsError {}
 
 /**
  * Run a pgq_node call and return its first row; a code >= `failFrom` (400 by default) throws
- * CascadeError with the function's own note, so texts stay upstream's.
+ * CascadeError with the function's own note, so texts stay upstream's. A server or connection
+ * error rejects as a DatabaseFailure naming queue, node and consumer (`cause`: pg's error).
  */
 export async function callRet<R extends RetRow = RetRow>(
   db: Queryable,
@@ -34,7 +36,7 @@ export async function callRet<R extends RetRow = RetRow>(
   context: CascadeContext,
   failFrom = 400,
 ): Promise<R> {
-  const { rows } = await db.query<R>(sql, values);
+  const { rows } = await withDatabaseErrors(context, () => db.query<R>(sql, values));
   const row = rows[0];
   if (row === undefined) {
     throw new CascadeError('CASCADE_NO_RESULT', `no result from: ${sql}`, context);

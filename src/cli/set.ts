@@ -10,6 +10,7 @@ import pg from 'pg';
 import { AdminSession } from '../cascade/admin/session.js';
 import { type AdminSettings, loadAdminSettings, sampleIni } from '../cascade/admin/settings.js';
 import { describeUnknownKey } from '../config/index.js';
+import { DatabaseFailure } from '../db/database-error.js';
 import { SkytoolsError } from '../errors.js';
 import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
 import { acquirePidfile, type Pidfile } from '../script/index.js';
@@ -216,8 +217,10 @@ export async function runSet(args: string[], name = 'setadm'): Promise<number> {
  * A server error is the operator's problem to fix, not a bug of ours: one line with its
  * SQLSTATE, and for the usual one (no pgq_node here) what to do about it.
  */
-function databaseFailure(error: unknown, queue: string, command: string): unknown {
-  if (!(error instanceof pg.DatabaseError)) return error;
+function databaseFailure(failure: unknown, queue: string, command: string): unknown {
+  // The library's calls reject with DatabaseFailure; its cause is the server's error.
+  const error = failure instanceof DatabaseFailure ? failure.cause : failure;
+  if (!(error instanceof pg.DatabaseError)) return failure;
   if (error.code === '3F000' || (error.code === '42883' && /pgq_node\./.test(error.message))) {
     return new SkytoolsError(
       'NOT_A_NODE',

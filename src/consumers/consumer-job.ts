@@ -4,10 +4,12 @@
  * seconds while none comes; a crash leaves the batch unfinished (it is
  * delivered again), drops the connections and tries again after `exception_sleep`; a graceful
  * stop finishes the batch in hand, an immediate one leaves it; a reload takes effect at the next
- * batch boundary. Errors no retry can fix (no such queue, consumer not registered, another
- * process running it) end the job instead of looping.
+ * batch boundary. Errors no retry can fix (no such queue, consumer not registered or dropped,
+ * no pgq schema, access denied, another process running it) end the job instead of looping;
+ * the others are logged with their reason and retried.
  */
 import type { Logger } from 'pino';
+import { failureOf } from '../db/database-error.js';
 import { SkytoolsError } from '../errors.js';
 import { type Batch, Consumer, type ConsumerOptions } from '../pgq/index.js';
 import {
@@ -56,16 +58,14 @@ export type SourceFactory<S extends JobSettings> = (
 
 const plainConsumer = (options: ConsumerOptions): BatchSource => new Consumer(options);
 
-/** Error codes that a retry cannot fix: the job stops and the command fails. */
-const fatalCodes = new Set([
-  'QUEUE_NOT_FOUND',
-  'CONSUMER_NOT_REGISTERED',
-  'CONSUMER_LOCKED',
-  'BAD_CONFIG',
-  'BAD_OPTION',
-  'BAD_TRACKING_FILE',
-  'MAX_RETRIES',
-]);
+/**
+ * Our typed errors that no retry can fix (no such queue or database, consumer not registered
+ * or dropped, another process running it, no access, bad config): the job stops and the
+ * command fails. A tool's own errors of other kinds crash the batch and are retried.
+ */
+function isFatal(error: unknown): boolean {
+  return error instanceof SkytoolsError && !failureOf(error).transient;
+}
 
 export class ConsumerJob<S extends JobSettings> {
   #settings: S;
@@ -203,7 +203,7 @@ export class ConsumerJob<S extends JobSettings> {
         await processor.afterBatch?.();
       }
     } catch (error) {
-      if (error instanceof SkytoolsError && fatalCodes.has(error.code)) {
+      if (isFatal(error)) {
         this.#fatal = error;
         this.#stop.abort();
         return false;

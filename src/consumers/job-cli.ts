@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { reportFailure } from '../cli/output.js';
 import { Config, warnUnknownKeys } from '../config/index.js';
+import { DatabaseFailure } from '../db/database-error.js';
 import { SkytoolsError } from '../errors.js';
 import { Consumer } from '../pgq/index.js';
 import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
@@ -188,11 +189,12 @@ async function runOneShot<S extends JobSettings>(
               : `${what} was not registered`;
         }
       } catch (error) {
-        if (error instanceof SkytoolsError) throw error;
+        // The server's own reason, after what the command was doing.
+        if (!(error instanceof DatabaseFailure)) throw error;
         throw new SkytoolsError(
-          'PGQ_ERROR',
-          `cannot ${flags.register ? 'register' : 'unregister'} ${what}: ${(error as Error).message}`,
-          { queue: settings.queue, consumer: settings.consumer },
+          error.code,
+          `cannot ${flags.register ? 'register' : 'unregister'} ${what}: ${error.serverMessage}`,
+          { ...error.context, queue: settings.queue, consumer: settings.consumer },
           { cause: error },
         );
       }

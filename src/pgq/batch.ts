@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { quoteLiteral } from '../db/quote.js';
-import { SkytoolsError } from '../errors.js';
+import { type ErrorCode, SkytoolsError } from '../errors.js';
 import { BatchRetries } from './batch-retries.js';
 import type { BlockSize } from './block-size.js';
 import {
@@ -311,7 +311,7 @@ export class Batch implements AsyncIterable<Event> {
     }
   }
 
-  #error(code: string, message: string): SkytoolsError {
+  #error(code: ErrorCode, message: string): SkytoolsError {
     return new SkytoolsError(code, message, {
       queue: this.queue,
       consumer: this.consumer,

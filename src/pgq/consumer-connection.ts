@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { type ConnectionSource, openClient } from '../db/connect.js';
+import { failureOf, isConnectionLost } from '../db/database-error.js';
+import { SkytoolsError } from '../errors.js';
 
 export type { ConnectionSource };
 
@@ -16,13 +18,13 @@ export function openConsumerClient(
   return openClient(source, { applicationName, onBroken });
 }
 
-// SQLSTATEs that mean the session is gone: connection exceptions (class 08), administrator or
-// crash shutdown, server starting up; and the socket errors of a dropped connection.
-const lostSession = new Set(['57P01', '57P02', '57P03', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
-
-/** A loss of the session reported by the server or the socket (see also `onBroken`). */
+/**
+ * A loss of the session reported by the server or the socket (see also `onBroken`); a connect
+ * that failed for a reason a retry may cure counts too. The classes are `failureOf`'s.
+ */
 export function isSessionLost(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  return code.startsWith('08') || lostSession.has(code) || code === 'CONNECT_FAILED';
+  if (isConnectionLost(error)) return true;
+  return (
+    error instanceof SkytoolsError && error.code === 'CONNECT_FAILED' && failureOf(error).transient
+  );
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import { fromDatabaseError, withDatabaseErrors } from '../db/database-error.js';
 import type { Queryable } from '../db/queryable.js';
-import { SkytoolsError } from '../errors.js';
+import { type ErrorCode, SkytoolsError } from '../errors.js';
 import { Batch, type BatchInfo, type BatchSettings, tableFilterSql } from './batch.js';
 import { BlockSize } from './block-size.js';
 import { isSessionLost, openConsumerClient } from './consumer-connection.js';
@@ -212,7 +213,7 @@ export class Consumer implements AsyncIterable<Batch> {
               'batch finished',
             );
           } catch (error) {
-            if (!this.#sessionLost(error)) throw error;
+            if (!this.#sessionLost(error)) throw this.#wrap(error, `finishing batch ${batch.id}`);
             this.log.warn({ batch: batch.id, err: error }, 'connection lost finishing a batch');
             this.#broken = true;
           }
@@ -320,7 +321,7 @@ export class Consumer implements AsyncIterable<Batch> {
       }
     } catch (error) {
       await this.#disconnect();
-      throw error;
+      throw this.#wrap(error, 'starting');
     }
   }
 
@@ -407,18 +408,13 @@ export class Consumer implements AsyncIterable<Batch> {
     }
   }
 
-  #error(code: string, message: string): SkytoolsError {
+  #error(code: ErrorCode, message: string): SkytoolsError {
     return new SkytoolsError(code, message, { queue: this.queue, consumer: this.consumer });
   }
 
-  #wrap(error: unknown, doing: string): unknown {
-    if (error instanceof SkytoolsError) return error;
-    return new SkytoolsError(
-      'PGQ_ERROR',
-      `${doing} for consumer ${JSON.stringify(this.consumer)} on queue ${JSON.stringify(this.queue)}: ${(error as Error).message}`,
-      { queue: this.queue, consumer: this.consumer },
-      { cause: error },
-    );
+  /** A driver's error as our typed one, naming what was being done and for whom. */
+  #wrap(error: unknown, action: string): SkytoolsError {
+    return fromDatabaseError(error, { action, queue: this.queue, consumer: this.consumer });
   }
 }
 
@@ -428,10 +424,9 @@ export async function registerConsumer(
   queue: string,
   consumer: string,
 ): Promise<boolean> {
-  const { rows } = await db.query<{ r: number }>('select pgq.register_consumer($1, $2) as r', [
-    queue,
-    consumer,
-  ]);
+  const { rows } = await withDatabaseErrors({ action: 'register_consumer', queue, consumer }, () =>
+    db.query<{ r: number }>('select pgq.register_consumer($1, $2) as r', [queue, consumer]),
+  );
   return rows[0]?.r === 1;
 }
 
@@ -441,9 +436,9 @@ export async function unregisterConsumer(
   queue: string,
   consumer: string,
 ): Promise<number> {
-  const { rows } = await db.query<{ r: number }>('select pgq.unregister_consumer($1, $2) as r', [
-    queue,
-    consumer,
-  ]);
+  const { rows } = await withDatabaseErrors(
+    { action: 'unregister_consumer', queue, consumer },
+    () => db.query<{ r: number }>('select pgq.unregister_consumer($1, $2) as r', [queue, consumer]),
+  );
   return rows[0]?.r ?? 0;
 }

@@ -3,7 +3,7 @@
  * one line that names the file and the reason in words, never a raw ENOENT stack.
  */
 import path from 'node:path';
-import { SkytoolsError } from '../errors.js';
+import { type ErrorCode, SkytoolsError } from '../errors.js';
 
 /** Why `file` could not be opened or written, in words. */
 export function fileProblem(file: string, error: unknown): string {
@@ -28,7 +28,12 @@ export function fileProblem(file: string, error: unknown): string {
 }
 
 /** `cannot open logfile /x/y.log: directory /x does not exist` as a typed error. */
-export function fileError(code: string, what: string, file: string, error: unknown): SkytoolsError {
+export function fileError(
+  code: ErrorCode,
+  what: string,
+  file: string,
+  error: unknown,
+): SkytoolsError {
   return new SkytoolsError(
     code,
     `cannot ${what} ${file}: ${fileProblem(file, error)}`,

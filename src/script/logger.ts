@@ -67,9 +67,11 @@ export function createScriptLogger(options: LogOptions = {}): ScriptLogger {
     options.onConsoleLost?.(error);
   };
   if (consoleOpen) process.stderr.on('error', onConsoleError);
+  // An error's stack is for debugging: shown from -v on, its reason always.
+  const stacks = (pino.levels.values[options.level ?? 'info'] ?? 30) <= 20;
   const destination = {
     write(line: string) {
-      const out = format === 'json' ? line : textLine(line);
+      const out = format === 'json' ? line : textLine(line, stacks);
       if (fd !== undefined) writeSync(fd, out);
       if (consoleOpen) process.stderr.write(out);
       // Syslog stamps time, host and pid itself: it gets the line without our prefix.
@@ -122,7 +124,7 @@ function syslogText(json: string): string {
   return (textLine(json).split('\n')[0] ?? '').replace(/^\S+ \S+ \S+ /, '').trimEnd();
 }
 
-function textLine(json: string): string {
+function textLine(json: string, stacks = false): string {
   const record = JSON.parse(json) as Record<string, unknown>;
   const time = new Date(String(record.time));
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -136,17 +138,79 @@ function textLine(json: string): string {
     ...Object.keys(record).filter((key) => !plainFields.has(key) && !contextOrder.includes(key)),
   ];
   const context = keys.map((key) => `${key}=${String(record[key])}`).join(' ');
-  const message = String(record.msg ?? '');
-  // A crash's stack goes on the lines after it, indented, as upstream prints a traceback.
-  const traceback =
+  const err = errorFields(record.err);
+  const message = String(record.msg ?? '') + (err === null ? '' : reasonText(err));
+  // A crash's stack goes on the lines after it, indented, as upstream prints a traceback;
+  // an error's stack the same way, at debug level.
+  const stack =
     typeof record.traceback === 'string'
       ? record.traceback
-          .split('\n')
-          .slice(1)
-          .map((line) => `    ${line.trim()}\n`)
-          .join('')
-      : '';
+      : stacks && typeof err?.stack === 'string'
+        ? err.stack
+        : '';
+  const traceback = stack
+    .split('\n')
+    .slice(1)
+    .map((line) => `    ${line.trim()}\n`)
+    .join('');
   return `${stamp} ${record.pid} ${level} ${context ? `[${context}] ` : ''}${message}\n${traceback}`;
+}
+
+interface ErrorFields {
+  message?: unknown;
+  code?: unknown;
+  sqlstate?: unknown;
+  detail?: unknown;
+  hint?: unknown;
+  stack?: unknown;
+}
+
+function errorFields(value: unknown): ErrorFields | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object') return { message: String(value) };
+  return value as ErrorFields;
+}
+
+/**
+ * `: <message> [CODE, SQLSTATE 55P03] DETAIL: ... HINT: ...`, the reason of a failure as the
+ * text line shows it (JSON lines carry the whole `err`).
+ */
+function reasonText(err: ErrorFields): string {
+  const message = typeof err.message === 'string' ? withoutRepeatedCause(err.message) : '';
+  const sqlstate =
+    typeof err.sqlstate === 'string'
+      ? err.sqlstate
+      : typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) && /\d/.test(err.code)
+        ? err.code
+        : undefined;
+  const codes: string[] = [];
+  if (typeof err.code === 'string' && err.code !== sqlstate) codes.push(err.code);
+  if (sqlstate !== undefined) codes.push(`SQLSTATE ${sqlstate}`);
+  let text = `: ${message || '(no message)'}`;
+  if (codes.length > 0) text += ` [${codes.join(', ')}]`;
+  if (typeof err.detail === 'string' && err.detail !== '') text += ` DETAIL: ${err.detail}`;
+  if (typeof err.hint === 'string' && err.hint !== '') text += ` HINT: ${err.hint}`;
+  return text;
+}
+
+/**
+ * pino appends each cause's message to the error's (`outer: inner`); our errors often quote
+ * their cause already, so a tail that the head ends with is said once.
+ */
+function withoutRepeatedCause(message: string): string {
+  let text = message;
+  let at = text.indexOf(': ');
+  while (at !== -1) {
+    const head = text.slice(0, at);
+    const tail = text.slice(at + 2);
+    if (tail !== '' && head.endsWith(tail)) {
+      text = head;
+      at = text.indexOf(': ');
+    } else {
+      at = text.indexOf(': ', at + 1);
+    }
+  }
+  return text;
 }
 
 /** -q → warnings only; -v → debug; -vv → trace. */

@@ -227,6 +227,46 @@ describe('simple_consumer bad input', () => {
     expect(badPercent.stderr).toContain('dst_query: a "%" must start a %(name)s placeholder');
   });
 
+  it('a consumer unregistered while the job runs: one clear line and exit 1, no retry loop', async () => {
+    await makeQueue(db, 'q_dropped');
+    await db.query('create table dst_dropped (id int, name text, ev_id bigint, ev_type text)');
+    const config = jobs.writeConfig('dropped_job', 'simple_consumer', {
+      ...baseKeys('q_dropped', 'dst_dropped'),
+    });
+    await register(db, 'q_dropped', 'dropped_job');
+    const proc = jobs.start('simple_consumer', [config]);
+    await proc.waitFor(/starting: consumer dropped_job on queue q_dropped/);
+    await insert('q_dropped', 'I:id', 'id=1&name=a');
+    await tickUntil('q_dropped', async () => (await rows('dst_dropped')).length === 1);
+    await db.query("select pgq.unregister_consumer('q_dropped', 'dropped_job')");
+    await tick(db, 'q_dropped');
+    expect(await proc.exited).toBe(1);
+    // A batch in hand when the subscription went may crash once (it cannot be finished);
+    // then the job ends, naming consumer and queue, instead of retrying.
+    const errors = proc.lines.filter((line) => / ERROR /.test(line));
+    const log = proc.lines.join('\n');
+    expect(errors.filter((line) => line.includes(' crashed: ')).length, log).toBeLessThanOrEqual(1);
+    expect(errors.at(-1), log).toMatch(
+      /ERROR \[job=dropped_job\] Job dropped_job stopped: .*consumer "dropped_job".* queue "q_dropped"/,
+    );
+  });
+
+  it('no pgq in the source database: one clear line and exit 1, no retry loop', async () => {
+    const bare = await db.createDatabase('nopgq');
+    const config = jobs.writeConfig('nopgq_job', 'simple_consumer', {
+      ...baseKeys('q_none', 'x'),
+      src_db: libpq(db.config({ database: bare })),
+    });
+    const proc = jobs.start('simple_consumer', [config]);
+    expect(await proc.exited).toBe(1);
+    const log = proc.lines.join('\n');
+    const errors = proc.lines.filter((line) => / ERROR /.test(line));
+    expect(errors, log).toHaveLength(1);
+    expect(errors[0], log).toMatch(
+      /ERROR \[job=nopgq_job\] Job nopgq_job stopped: starting for consumer "nopgq_job" on queue "q_none": relation "pgq\.\w+" does not exist$/,
+    );
+  });
+
   it('unknown queue and unregistered consumer: the job says so and exits 1', async () => {
     await makeQueue(db, 'q_unreg');
     const noQueue = jobs.writeConfig('noqueue', 'simple_consumer', baseKeys('missing_q', 'x'));
