@@ -7,7 +7,6 @@
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { reportFailure } from '../cli/output.js';
 import { Config } from '../config/index.js';
 import { SkytoolsError } from '../errors.js';
 import { Consumer } from '../pgq/index.js';
@@ -21,6 +20,7 @@ import {
 } from '../script/job-process.js';
 import { createScriptLogger, levelFromFlags } from '../script/logger.js';
 import { parseOverrides, withOverrides } from '../script/overrides.js';
+import { reportFailure } from '../script/report-failure.js';
 import { packageVersion, toolVersion } from '../version.js';
 import { ConsumerJob, type ProcessorFactory, type SourceFactory } from './consumer-job.js';
 import type { JobSettings } from './job-settings.js';
