@@ -6,6 +6,7 @@
  * from it by one generic runner (src/cli/cascade-tool.ts).
  */
 import type { AdminFlags } from './admin/commands.js';
+import type { AdminHooks } from './admin/hooks.js';
 import type { AdminSession } from './admin/session.js';
 import type { AdminSettings, CommandLineSettings } from './admin/settings.js';
 import type { WorkerFactory } from './worker-job.js';
@@ -73,6 +74,8 @@ export interface CascadeTool<S extends AdminSettings, F extends AdminFlags = Adm
   ): S;
   /** The worker `worker` runs; the plain CascadedWorker when absent. */
   createWorker?: WorkerFactory<S>;
+  /** What the tool adds to create-* and takeover. */
+  adminHooks?: AdminHooks;
 }
 
 /** `%TOOL%` in help texts becomes the tool's name. */

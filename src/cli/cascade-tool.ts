@@ -207,6 +207,7 @@ export async function runCascadeTool<S extends AdminSettings, F extends AdminFla
     dryRun: flags.dryRun,
     dead: flags.dead,
     applicationName: `${name} ${command.name}`,
+    hooks: tool.adminHooks,
     output: {
       print: (line) => process.stdout.write(`${line}\n`),
       info: (line) => {
