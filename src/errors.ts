@@ -101,6 +101,7 @@ export type CascadeErrorCode =
   | 'CASCADE_NO_RESULT'
   | 'CASCADE_REFUSED'
   | 'NODE_NOT_FOUND'
+  | 'NOT_A_HELPER'
   | 'NOT_A_NODE'
   | 'NO_NODE'
   | 'NO_QUEUE'

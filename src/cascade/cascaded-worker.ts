@@ -2,13 +2,17 @@
  * The node's worker (§2.3): what it does on each loop follows the node's state as
  * pgq_node.get_worker_state reports it then, so role changes made under it by the admin
  * (promote, demote, change-provider) take effect on the next loop without a restart.
+ * A tool built on it (Londiste) plugs in through hooks (worker-hooks.ts), and may run it as
+ * a copy helper beside the node's worker (copy-helper.ts).
  */
+import type pg from 'pg';
 import { failureOf, fromDatabaseError } from '../db/database-error.js';
 import { BlockSize } from '../pgq/block-size.js';
 import { childLogger, type Logger, silentLogger } from '../pgq/logger.js';
 import { sleep, Wakeup } from '../pgq/wakeup.js';
-import { reportBatch } from './batch-stats.js';
+import { type CascadedBatchStats, reportBatch } from './batch-stats.js';
 import { externalTickSql, finishBatchSql, providerTickSql, setUptodateSql } from './cascade-sql.js';
+import { CopyHelper, helperLock } from './copy-helper.js';
 import { LocalNode } from './local-node.js';
 import {
   CascadeError,
@@ -26,9 +30,15 @@ import {
   applyBatch,
   applyBranchBatch,
   type CopyKind,
-  cascadeOnlyFilter,
   type WorkerTarget,
 } from './worker-batch.js';
+import {
+  type BatchContext,
+  batchFilter,
+  branchDecodes,
+  type CascadeWorkerHooks,
+  checkHooks,
+} from './worker-hooks.js';
 import {
   type CascadedWorkerOptions,
   type ResolvedCascadeOptions,
@@ -36,6 +46,12 @@ import {
 } from './worker-options.js';
 
 export type { CascadedWorkerOptions } from './worker-options.js';
+
+/** Where the worker stands before a batch: the node's worker, or a copy helper. */
+type Position = Pick<
+  WorkerState,
+  'worker_name' | 'node_name' | 'node_type' | 'completed_tick' | 'provider_node' | 'combined_queue'
+>;
 
 export class CascadedWorker {
   readonly options: ResolvedCascadeOptions;
@@ -47,6 +63,11 @@ export class CascadedWorker {
   readonly #globalWm: Period;
   readonly #localWm: Period;
   readonly #sync: SyncWatermark;
+  readonly #hooks: CascadeWorkerHooks;
+  readonly #helper: CopyHelper | null;
+  /** Sessions the onConnect hook has seen (a new session gets it once). */
+  #seenLocal: pg.Client | null = null;
+  #seenProvider: pg.Client | null = null;
   /** Worker name and node type seen on the last loop (for messages and role changes). */
   #worker: string | null = null;
   #nodeType: string | null = null;
@@ -58,26 +79,43 @@ export class CascadedWorker {
   #stateFailed = false;
 
   constructor(options: CascadedWorkerOptions) {
-    const { resolved, number } = resolveCommon(options, {});
+    const { resolved, number, fail } = resolveCommon(options, {});
     this.options = resolved;
     const queue = resolved.queue;
-    this.log = childLogger(options.logger ?? silentLogger, { queue });
+    this.#hooks = checkHooks(options.hooks, fail);
+    this.#helper = options.copyHelper === undefined ? null : new CopyHelper(options, fail);
+    const helperName = this.#helper?.consumer;
+    this.log = childLogger(
+      options.logger ?? silentLogger,
+      helperName === undefined ? { queue } : { queue, consumer: helperName },
+    );
     this.#globalWm = new Period(
       number('globalWmPublishPeriod', options.globalWmPublishPeriod, 0, false) ?? 300,
     );
     this.#localWm = new Period(
       number('localWmPublishPeriod', options.localWmPublishPeriod, 0, false) ?? 300,
     );
-    const applicationName = resolved.applicationName ?? `skytools cascaded worker ${queue}`;
-    this.#local = new LocalNode(resolved.connection, applicationName, {
-      key: ['pgq_node.worker', queue],
-      refusal: (pid) =>
-        new CascadeError(
-          'WORKER_LOCKED',
-          `a cascaded worker for queue ${JSON.stringify(queue)} already runs on this database${pid === undefined ? '' : ` (backend pid ${pid})`}; only one may run at a time`,
-          { queue, pid },
-        ),
-    });
+    const applicationName =
+      resolved.applicationName ??
+      (helperName === undefined
+        ? `skytools cascaded worker ${queue}`
+        : `skytools copy helper ${helperName}`);
+    this.#local = new LocalNode(
+      resolved.connection,
+      applicationName,
+      helperName === undefined
+        ? {
+            key: ['pgq_node.worker', queue],
+            refusal: (pid) =>
+              new CascadeError(
+                'WORKER_LOCKED',
+                `a cascaded worker for queue ${JSON.stringify(queue)} already runs on this database${pid === undefined ? '' : ` (backend pid ${pid})`}; only one may run at a time`,
+                { queue, pid },
+              ),
+          }
+        : helperLock(queue, helperName),
+    );
+    this.#worker = helperName ?? null;
     this.#provider = new ProviderLink(
       queue,
       { extraConnstr: resolved.extraConnstr, applicationName: `${applicationName} (provider)` },
@@ -153,11 +191,38 @@ export class CascadedWorker {
     return this.#stateFailed && !failureOf(error).transient;
   }
 
+  /** The local node's session; a new one gets the onConnect hook first. */
+  async #subscriber(): Promise<pg.Client> {
+    const client = await this.#local.connect();
+    if (client === this.#seenLocal) return client;
+    try {
+      await this.#hooks.onConnect?.(client, 'subscriber');
+    } catch (error) {
+      // A session the hook did not finish is not used: the next loop opens a new one.
+      await this.#local.close();
+      throw error;
+    }
+    this.#seenLocal = client;
+    return client;
+  }
+
+  /** The provider's session; a new one gets the onConnect hook first. */
+  async #providerSession(node: string, location: string): Promise<pg.Client> {
+    const client = await this.#provider.connect(node, location);
+    if (client === this.#seenProvider) return client;
+    await this.#hooks.onConnect?.(client, 'provider'); // a throw closes it (runOnce)
+    this.#seenProvider = client;
+    return client;
+  }
+
   async #loop(): Promise<boolean> {
+    if (this.#helper !== null) return this.#helperLoop(this.#helper);
     this.#wakeup.clear();
     const { queue } = this;
     let state = await this.#state();
-    const local = await this.#local.connect();
+    // After the state: a node that cannot be reached fails inside #state, which tells a
+    // permanent cause from a transient one.
+    const local = await this.#subscriber();
     if (!state.uptodate) {
       // The admin's pause/resume waits for this acknowledgement. The state is read again
       // after it, so what this loop acts on is never older than what it acknowledged.
@@ -183,7 +248,7 @@ export class CascadedWorker {
       await this.#clearError(state);
       return false;
     }
-    const provider = await this.#provider.connect(state.provider_node, state.provider_location);
+    const provider = await this.#providerSession(state.provider_node, state.provider_location);
     const kind = copyKind(state);
     if (kind === 'branch') await this.#restoreTick(state);
     const info = await this.#provider.nextBatch(worker);
@@ -197,11 +262,53 @@ export class CascadedWorker {
     return busy;
   }
 
+  /**
+   * A copy helper's loop: its own position in the node (registered on the provider at the
+   * first loop), the provider the node names, the tool's hooks; nothing of the node's state,
+   * watermarks or ticks changes.
+   */
+  async #helperLoop(helper: CopyHelper): Promise<boolean> {
+    const local = await this.#subscriber();
+    this.#wakeup.clear();
+    const state = await helper.state(local);
+    if (state === null) {
+      await this.#provider.close();
+      return false;
+    }
+    await this.#providerSession(state.provider_node, state.provider_location);
+    const info = await this.#provider.nextBatch(helper.consumer);
+    const busy =
+      info !== null &&
+      (await this.#handleBatch(
+        { ...state, worker_name: helper.consumer, combined_queue: null },
+        'copy-helper',
+        info,
+      ));
+    if (!busy && state.cur_error !== null) {
+      await recordError(this.#local, this.queue, helper.consumer, null, this.log);
+    }
+    return busy;
+  }
+
+  /**
+   * Copy helper: unregister it from its provider and from the node (the helper's work is
+   * done); closes the sessions.
+   */
+  async unregister(): Promise<void> {
+    if (this.#helper === null) {
+      throw new CascadeError('NOT_A_HELPER', 'only a copy helper unregisters itself', {
+        queue: this.queue,
+      });
+    }
+    await this.close();
+    await this.#helper.unregister();
+  }
+
   async #state(): Promise<WorkerState> {
     let state: WorkerState;
     this.#stateFailed = false;
     try {
-      state = await getWorkerState(await this.#local.connect(), this.queue);
+      state = await getWorkerState(await this.#subscriber(), this.queue);
     } catch (error) {
       this.#stateFailed = true;
       if (error instanceof CascadeError && error.context.retCode === 404) {
@@ -230,7 +337,7 @@ export class CascadedWorker {
     this.#nodeType = state.node_type;
     this.#globalWm.reset();
     this.#localWm.reset();
-    const node = await getNodeInfo(await this.#local.connect(), this.queue);
+    const node = await getNodeInfo(await this.#subscriber(), this.queue);
     await this.#sync.configure(node.node_attrs);
   }
 
@@ -240,7 +347,7 @@ export class CascadedWorker {
    * missing, was made again by restoreTick): only finish it. Anything else: Lost position.
    * True when the batch was applied or finished.
    */
-  async #handleBatch(state: WorkerState, kind: CopyKind, info: ProviderBatchInfo) {
+  async #handleBatch(state: Position, kind: CopyKind, info: ProviderBatchInfo) {
     const worker = state.worker_name;
     const context = { queue: this.queue, node: state.node_name, consumer: worker };
     const completed = state.completed_tick;
@@ -260,10 +367,14 @@ export class CascadedWorker {
         { ...context, completedTick: completed, prevTick: info.prevTick, tick: info.tick },
       );
     }
-    const local = await this.#local.connect();
+    const local = await this.#subscriber();
     const target = this.#target(state, kind);
+    const hooks = this.#hooks;
+    const ctx = this.#context(state, kind, info, local);
+    await hooks.beforeBatch?.(ctx);
     let applied: Applied;
-    if (kind === 'branch') {
+    if (kind === 'branch' && !branchDecodes(hooks)) {
+      // The fast path: the provider's COPY bytes piped into the branch's queue.
       applied = await applyBranchBatch(local, this.#provider.client, info, target, {
         log: this.log,
         highWaterMark: Math.max(64 * 1024, Math.floor(this.options.batchMaxBytes / 2)),
@@ -271,11 +382,13 @@ export class CascadedWorker {
       // The tick comes after the copy's commit: a tick's snapshot does not see its own
       // transaction, so ticking inside it would push the batch's events into the next one.
       await this.#tick(info, applied.read > 0);
+      await this.#finish(info);
     } else {
-      const filter = kind === 'merge' ? null : cascadeOnlyFilter;
+      const filter = batchFilter(hooks, ctx, kind);
       const batch = await this.#provider.openBatch(worker, info, this.#sizes, filter);
       try {
-        applied = await applyBatch(local, batch, info, target, this.log);
+        applied = await applyBatch(local, batch, info, target, this.log, { hooks, ctx });
+        if (kind === 'branch') await this.#tick(info, applied.read > 0);
       } catch (error) {
         await batch.abandon();
         throw error;
@@ -283,17 +396,36 @@ export class CascadedWorker {
       // Ends the read's own transaction on the provider too.
       await batch.finish();
     }
-    if (kind === 'branch') await this.#finish(info);
     if (applied.globalWatermark !== null) this.#sync.remember(applied.globalWatermark);
     this.log.debug(
       { batch: info.id, tick: info.tick, read: applied.read, copied: applied.copied },
       'batch applied',
     );
-    this.#report(info, applied, started);
+    const stats = this.#report(info, applied, started);
+    await hooks.afterCommit?.(ctx, stats);
     return true;
   }
 
-  #report(info: ProviderBatchInfo, applied: Pick<Applied, 'read' | 'copied'>, started: number) {
+  #context(state: Position, kind: CopyKind, info: ProviderBatchInfo, local: pg.Client) {
+    return {
+      queue: this.queue,
+      node: state.node_name,
+      nodeType: state.node_type,
+      kind,
+      consumer: state.worker_name,
+      providerNode: state.provider_node,
+      batch: { id: info.id, tick: info.tick, prevTick: info.prevTick, tickTime: info.tickTime },
+      subscriber: local,
+      provider: this.#provider.client,
+      log: this.log,
+    } satisfies BatchContext;
+  }
+
+  #report(
+    info: ProviderBatchInfo,
+    applied: Pick<Applied, 'read' | 'copied'>,
+    started: number,
+  ): CascadedBatchStats {
     const stats = {
       batch: info.id,
       tick: info.tick,
@@ -302,6 +434,7 @@ export class CascadedWorker {
       duration: (performance.now() - started) / 1000,
     };
     reportBatch(this.options.onBatch, stats, this.log);
+    return stats;
   }
 
   /** Tell the provider the batch is done (only after the local commit: see handleBatch). */
@@ -309,7 +442,7 @@ export class CascadedWorker {
     await this.#provider.client.query(finishBatchSql, [info.id]);
   }
 
-  #target(state: WorkerState, kind: CopyKind): WorkerTarget {
+  #target(state: Position, kind: CopyKind): WorkerTarget {
     return {
       queue: this.queue,
       node: state.node_name,
@@ -323,7 +456,7 @@ export class CascadedWorker {
 
   /** The provider's tick made again here, after the copy committed (see worker-batch.ts). */
   async #tick(info: ProviderBatchInfo, notify: boolean): Promise<void> {
-    const local = await this.#local.connect();
+    const local = await this.#subscriber();
     await local.query(externalTickSql, [
       this.queue,
       info.tick,
@@ -350,7 +483,7 @@ export class CascadedWorker {
         { queue: this.queue, node: state.node_name, tick: state.completed_tick },
       );
     }
-    const local = await this.#local.connect();
+    const local = await this.#subscriber();
     await local.query(externalTickSql, [
       this.queue,
       tick.tick_id,
@@ -360,8 +493,8 @@ export class CascadedWorker {
     this.log.warn({ tick: tick.tick_id }, 'tick missing after a crash: made it again');
   }
 
-  async #reportWatermark(state: WorkerState, provider: import('pg').Client): Promise<void> {
-    const local = await this.#local.connect();
+  async #reportWatermark(state: WorkerState, provider: pg.Client): Promise<void> {
+    const local = await this.#subscriber();
     const node = await getNodeInfo(local, this.queue);
     await this.#sync.configure(node.node_attrs);
     if (this.#sync.active) {

@@ -2,8 +2,9 @@
  * Events written into a local queue with COPY into its current event table, block after
  * block as the provider hands them over, so memory holds one block and one 64 kB chunk at
  * most however large the batch. A merge-leaf's copy into the combined queue: the events keep
- * their time and payload, the combined queue numbers them itself. (A branch, which keeps the
- * provider's ids, streams instead: branch-stream.ts.)
+ * their time and payload, the combined queue numbers them itself. A branch keeps the
+ * provider's ids and retry counts (`keepIds`); it streams bytes instead (branch-stream.ts)
+ * unless a tool's hook must see or rewrite the events it forwards.
  */
 import { once } from 'node:events';
 import type pg from 'pg';
@@ -17,6 +18,7 @@ import { CascadeError } from './node-calls.js';
 const chunkSize = 64 * 1024;
 
 const columns = 'ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4';
+const columnsWithIds = `ev_id, ${columns}, ev_retry`;
 
 /** The current event table of `queue`, quoted; valid until the transaction ends. */
 export async function currentEventTable(db: pg.ClientBase, queue: string): Promise<string> {
@@ -40,6 +42,8 @@ export class EventCopier {
   constructor(
     readonly db: pg.ClientBase,
     readonly table: string,
+    /** Copy ev_id and ev_retry too (a branch's copy); else the queue numbers the events. */
+    readonly keepIds = false,
   ) {}
 
   /** Rows written by every COPY of this copier so far. */
@@ -53,6 +57,7 @@ export class EventCopier {
     let chunk = '';
     for (const r of rows) {
       // EventRow: ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1..4
+      if (this.keepIds) chunk += `${r[0]}\t`;
       chunk +=
         `${r[1]}\t` +
         copyField(r[4] ?? null) +
@@ -66,7 +71,7 @@ export class EventCopier {
         copyField(r[8] ?? null) +
         '\t' +
         copyField(r[9] ?? null) +
-        '\n';
+        (this.keepIds ? `\t${copyField(r[3] ?? null)}\n` : '\n');
       if (chunk.length >= chunkSize) {
         await this.#send(chunk);
         chunk = '';
@@ -77,7 +82,7 @@ export class EventCopier {
 
   #open(): void {
     const stream = this.db.query(
-      copyFrom(`copy ${this.table} (${columns}) from stdin`),
+      copyFrom(`copy ${this.table} (${this.keepIds ? columnsWithIds : columns}) from stdin`),
     ) as ReturnType<typeof copyFrom>;
     this.#failed = new Promise<never>((_, reject) => stream.once('error', reject));
     this.#failed.catch(() => {});

@@ -2,6 +2,7 @@ import type { ConnectionSource } from '../pgq/consumer-connection.js';
 import type { Logger } from '../pgq/logger.js';
 import type { BatchStatsHook } from './batch-stats.js';
 import { CascadeError } from './node-calls.js';
+import type { CascadeWorkerHooks } from './worker-hooks.js';
 
 export interface CascadedWorkerOptions {
   /** The local node's database: connection string (key=value or URL) or pg settings. */
@@ -31,6 +32,16 @@ export interface CascadedWorkerOptions {
    * read and copied and how long it took (the stats line of `setadm CONFIG worker`).
    */
   onBatch?: BatchStatsHook;
+  /** What a tool built on the worker plugs in (worker-hooks.ts); none for setadm. */
+  hooks?: CascadeWorkerHooks;
+  /**
+   * Run as a tool's helper beside the node's worker (a Londiste table copy), not as the
+   * node's worker: its own consumer name and position in the node, registered on the
+   * provider at its first loop (on `provider`, a location, when given; else on the node's
+   * provider). It applies no cascade events, moves no watermark, makes no tick and changes
+   * nothing of the node's state.
+   */
+  copyHelper?: { consumer: string; provider?: string };
 }
 
 /** Options of the cascaded worker and consumer, checked, with their defaults. */
@@ -94,5 +105,5 @@ export function resolveCommon(options: Common, context: Record<string, unknown>)
     applicationName: options.applicationName,
     onBatch: options.onBatch,
   };
-  return { resolved, number };
+  return { resolved, number, fail };
 }

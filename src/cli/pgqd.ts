@@ -3,25 +3,16 @@
  * src/ticker. Exit codes: 0 = stopped by SIGINT / done; 1 = bad config, refused start,
  * SIGTERM, or exit_after_failures reached; 2 = a bug.
  */
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { SkytoolsError } from '../errors.js';
 import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
-import {
-  type JobContext,
-  type JobFlags,
-  loadFailure,
-  runJobProcess,
-} from '../script/job-process.js';
-import { loadPgqdSettings, Pgqd, type PgqdSettings, sampleIni } from '../ticker/index.js';
+import { type JobFlags, loadFailure } from '../script/job-process.js';
+import { loadPgqdSettings, type PgqdSettings, runPgqdJob, sampleIni } from '../ticker/index.js';
 import { packageVersion } from '../version.js';
 import { reportFailure } from './output.js';
 
 interface PgqdFlags extends JobFlags, ControlFlags {
   ini?: boolean;
 }
-
-const binScript = fileURLToPath(new URL('../../bin/pgqd.js', import.meta.url));
 
 export function pgqdProgram(): Command {
   return new Command('pgqd')
@@ -91,42 +82,5 @@ export async function runPgqd(args: string[]): Promise<number> {
       notRunning: 'Old process is not running',
     });
   }
-  return runJobProcess({
-    program: 'pgqd',
-    settings,
-    flags,
-    load: () => loadPgqdSettings(settings.file),
-    daemon: { script: binScript, args: [configArg] },
-    syslog: settings.syslog
-      ? {
-          ident: settings.syslogIdent,
-          facility: settings.syslogFacility,
-          // Another socket than the system's (a chroot, a test's own receiver).
-          socket: process.env.SKYTOOLS_SYSLOG_SOCKET,
-        }
-      : undefined,
-    stopUnit: 'step',
-    stoppedLine: 'pgqd stopped',
-    create(logger) {
-      const daemon = new Pgqd(settings, { logger });
-      return {
-        stop: (mode) => void daemon.stop({ immediate: mode === 'immediate' }),
-        reload: (fresh) => daemon.reload(fresh),
-        run: (context) => runTicker(daemon, context),
-      };
-    },
-  });
-}
-
-async function runTicker(daemon: Pgqd, context: JobContext): Promise<number> {
-  context.logger.info(`pgqd ${packageVersion} starting`);
-  try {
-    await daemon.start();
-    return context.stoppedNow ? 1 : 0;
-  } catch (error) {
-    // The ticker has logged its own failure; only a bug's stack is left to show.
-    if (error instanceof SkytoolsError) return 1;
-    context.logger.fatal(String((error as Error).stack));
-    return 2;
-  }
+  return runPgqdJob(settings, flags, configArg);
 }

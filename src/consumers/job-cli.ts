@@ -7,7 +7,6 @@
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { reportFailure } from '../cli/output.js';
 import { Config, warnUnknownKeys } from '../config/index.js';
 import { DatabaseFailure } from '../db/database-error.js';
 import { SkytoolsError } from '../errors.js';
@@ -22,6 +21,7 @@ import {
 } from '../script/job-process.js';
 import { createScriptLogger, levelFromFlags } from '../script/logger.js';
 import { parseOverrides, withOverrides } from '../script/overrides.js';
+import { reportFailure } from '../script/report-failure.js';
 import { packageVersion, toolVersion } from '../version.js';
 import { ConsumerJob, type ProcessorFactory, type SourceFactory } from './consumer-job.js';
 import type { JobSettings } from './job-settings.js';

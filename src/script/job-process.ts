@@ -6,11 +6,11 @@
  * pidfile keeps one process per config. Each command brings only its job and its texts.
  */
 import type { Logger } from 'pino';
-import { reportFailure } from '../cli/output.js';
 import { SkytoolsError } from '../errors.js';
 import { isDaemonChild, reportDaemonFailure, reportDaemonReady, spawnDaemon } from './daemon.js';
 import { createScriptLogger, type LogFormat, levelFromFlags, type ScriptLogger } from './logger.js';
 import { acquirePidfile, type Pidfile } from './pidfile.js';
+import { reportFailure } from './report-failure.js';
 import { installSignalHandlers } from './signals.js';
 import type { SyslogOptions } from './syslog.js';
 

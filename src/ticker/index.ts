@@ -1,5 +1,6 @@
 export { DatabaseWorker, type WorkerState } from './database-worker.js';
 export { Pgqd, type PgqdOptions, type PgqdStats } from './pgqd.js';
+export { runPgqdJob } from './pgqd-job.js';
 export {
   loadPgqdSettings,
   type PgqdSettings,

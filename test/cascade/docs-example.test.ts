@@ -78,9 +78,12 @@ describe('docs/cascade-library.md', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skytools-cascade-lib-doc-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('the setup and the worker, consumer and unregister examples run as written', async () => {
+  // tsc over the examples and one tsx run each: slow on a busy machine, so a generous deadline.
+  it('the setup and the worker, consumer, unregister and copy-helper examples run as written', {
+    timeout: 240_000,
+  }, async () => {
     expect(setup).toBeDefined();
-    expect(examples.length).toBe(3);
+    expect(examples.length).toBe(4);
     const cluster = await startCluster();
     project(dir);
     const client = clientBinDir();
@@ -131,7 +134,7 @@ describe('docs/cascade-library.md', () => {
       const event = await root.query(
         `select ev_id::text as id from pgq.event_template where ev_type = 'order.created' and ev_data = '{"id": 1}'`,
       );
-      const [worker, consumer, unregistered] = outputs as [string, string, string];
+      const [worker, consumer, unregistered, helper] = outputs as [string, string, string, string];
       expect(worker).toMatch(/^(batch up to tick \d+: \d+ events copied\n)+branch has event/);
       expect(worker.endsWith(`branch has event ${event.rows[0].id}: {"id": 1}\n`)).toBe(true);
       // The branch's worker has not run since: its position is the example's last batch.
@@ -152,6 +155,13 @@ describe('docs/cascade-library.md', () => {
         `select count(*)::int as n from pgq.get_consumer_info('orders') where consumer_name = 'order_copy'`,
       );
       expect(onRoot.rows[0].n).toBe(0);
+
+      // The copy helper: the order produced after it registered, and gone again after.
+      expect(helper).toBe('{"id": 3}\n');
+      const helperLeft = await root.query(
+        `select count(*)::int as n from pgq.get_consumer_info('orders') where consumer_name = 'order_log_copy'`,
+      );
+      expect(helperLeft.rows[0].n).toBe(0);
     } finally {
       await root.end();
       await branch.end();

@@ -47,6 +47,12 @@ export async function createRoot(session: AdminSession, options: CreateNodeOptio
     `select * from pgq_node.create_node($1, 'root', $2, $3, null, null, null)`,
     [session.queue, options.name, options.worker],
   );
+  await session.hooks.afterCreateNode?.(session, {
+    name: options.name,
+    type: 'root',
+    location: options.location,
+    provider: null,
+  });
   done(session, options.name, 'root');
 }
 
@@ -95,6 +101,12 @@ export async function createSubscriber(session: AdminSession, options: CreateSub
   } finally {
     await provider.end().catch(() => {});
   }
+  await session.hooks.afterCreateNode?.(session, {
+    name,
+    type,
+    location: options.location,
+    provider: options.provider,
+  });
   done(session, name, type);
 }
 

@@ -20,6 +20,7 @@ import {
   type RetRow,
 } from '../node-calls.js';
 import { connectNode } from '../node-connection.js';
+import type { AdminHooks } from './hooks.js';
 
 export interface AdminOutput {
   /** Results and plans, for stdout. */
@@ -39,6 +40,8 @@ export interface AdminSessionOptions {
   dead?: readonly string[];
   output: AdminOutput;
   applicationName?: string;
+  /** What the tool adds to create-* and takeover (hooks.ts); none for setadm. */
+  hooks?: AdminHooks;
 }
 
 export class AdminSession {
@@ -46,6 +49,7 @@ export class AdminSession {
   readonly dryRun: boolean;
   readonly dead: ReadonlySet<string>;
   readonly out: AdminOutput;
+  readonly hooks: AdminHooks;
   readonly #options: AdminSessionOptions;
   #local: pg.Client | undefined;
   #localInfo: NodeInfo | undefined;
@@ -57,6 +61,7 @@ export class AdminSession {
     this.dryRun = options.dryRun === true;
     this.dead = new Set(options.dead ?? []);
     this.out = options.output;
+    this.hooks = options.hooks ?? {};
   }
 
   /** The local node's database. */

@@ -62,14 +62,28 @@ export interface CommandLineSettings {
   queue?: string;
 }
 
+/** Where a cascade tool's INI keeps its settings (see src/cascade/tool.ts). */
+export interface SettingsShape {
+  /** Sections tried in order; the file's base name comes after them. */
+  sections: string[];
+  /** The key of the local node's database. */
+  dbKey: string;
+}
+
+export const setadmShape: SettingsShape = {
+  sections: [serviceName, `${serviceName}3`, 'setadm'],
+  dbKey: 'node_db',
+};
+
 /** Settings from an INI file (`file`) or from the command line alone. */
 export function loadAdminSettings(
   file: string | undefined,
   cli: CommandLineSettings,
   overrides: Record<string, string>,
+  shape: SettingsShape = setadmShape,
 ): AdminSettings {
-  if (file === undefined) return fromCommandLine(cli, overrides);
-  const cf = Config.load(file, sectionsFor(file), { overrides });
+  if (file === undefined) return fromCommandLine(cli, overrides, shape);
+  const cf = Config.load(file, sectionsFor(file, shape), { overrides });
   const jobName = cf.get('job_name');
   const optional = (key: string) => {
     const value = cf.get(key, '');
@@ -81,7 +95,7 @@ export function loadAdminSettings(
     section: cf.section,
     jobName,
     queue,
-    nodeDb: cli.db ?? cf.get('node_db'),
+    nodeDb: cli.db ?? cf.get(shape.dbKey),
     nodeName: optional('node_name'),
     publicLocation: optional('public_node_location'),
     initialProvider: optional('initial_provider_location'),
@@ -105,15 +119,19 @@ export function loadAdminSettings(
  * upstream's service name with or without the `3`, then the job-name section (a file named
  * `branch1.ini` with `[branch1]`), as decisions.md allows for every tool.
  */
-function sectionsFor(file: string): string[] {
+function sectionsFor(file: string, shape: SettingsShape): string[] {
   const base = file
     .split(/[\\/]/)
     .pop()
     ?.replace(/\.[^.]*$/, '');
-  return [serviceName, `${serviceName}3`, 'setadm', ...(base ? [base] : [])];
+  return [...shape.sections, ...(base ? [base] : [])];
 }
 
-function fromCommandLine(cli: CommandLineSettings, overrides: Record<string, string>) {
+function fromCommandLine(
+  cli: CommandLineSettings,
+  overrides: Record<string, string>,
+  shape: SettingsShape,
+) {
   const queue = cli.queue ?? overrides.queue_name;
   if (queue === undefined) {
     throw new SkytoolsError(
@@ -128,7 +146,7 @@ function fromCommandLine(cli: CommandLineSettings, overrides: Record<string, str
     section: undefined,
     jobName: get('job_name') ?? 'setadm',
     queue,
-    nodeDb: cli.db ?? get('node_db'),
+    nodeDb: cli.db ?? get(shape.dbKey),
     nodeName: get('node_name'),
     publicLocation: get('public_node_location'),
     initialProvider: get('initial_provider_location'),

@@ -7,6 +7,7 @@
  * with it (`--force` to go on anyway).
  */
 import { CascadeError, type NodeInfo } from '../node-calls.js';
+import type { TakeoverDone } from './hooks.js';
 import type { AdminSession } from './session.js';
 import { takeoverBranch } from './takeover-branch.js';
 import { checkCaughtUp } from './takeover-check.js';
@@ -25,6 +26,22 @@ export interface TakeoverOptions {
 }
 
 export async function takeover(session: AdminSession, options: TakeoverOptions): Promise<void> {
+  const { kind, newNode } = await takeOnly(session, options);
+  const steps = await session.hooks.takeoverSteps?.(session, {
+    kind,
+    oldNode: options.oldNode,
+    newNode,
+  });
+  if (steps !== undefined && steps.length > 0) {
+    await runSteps(session, `${kind} ${options.oldNode} -> ${newNode}: tool steps`, steps);
+  }
+}
+
+/** The cascade's own takeover; which kind it was, and the new node's name. */
+async function takeOnly(
+  session: AdminSession,
+  options: TakeoverOptions,
+): Promise<{ kind: TakeoverDone['kind']; newNode: string }> {
   const queue = session.queue;
   const oldName = options.oldNode;
   const newInfo = await session.localInfo(true);
@@ -71,10 +88,10 @@ export async function takeover(session: AdminSession, options: TakeoverOptions):
         );
       }
       await failoverRoot(session, oldName, newInfo);
-      return;
+      return { kind: 'failover', newNode: newName };
     }
     await takeoverBranch(session, { oldName, oldInfo: null, newInfo, moveAll: true });
-    return;
+    return { kind: 'branch', newNode: newName };
   }
 
   const oldInfo = await liveInfo(session, oldName);
@@ -96,7 +113,7 @@ export async function takeover(session: AdminSession, options: TakeoverOptions):
     );
     await switchoverRoot(session, oldInfo, newInfo);
     if (options.all) await moveSubscribers(session, oldName, newName);
-    return;
+    return { kind: 'switchover', newNode: newName };
   }
   await checkCaughtUp(
     session,
@@ -107,6 +124,7 @@ export async function takeover(session: AdminSession, options: TakeoverOptions):
     options.force === true,
   );
   await takeoverBranch(session, { oldName, oldInfo, newInfo, moveAll: options.all === true });
+  return { kind: 'branch', newNode: newName };
 }
 
 /** The old node's info; a node that does not answer gets a hint about the failover switches. */

@@ -4,8 +4,8 @@
  * `keepalive_stats` seconds (the consumer jobs' idle line, src/script/idle-stats.ts).
  */
 import type { Logger } from 'pino';
-import type { CascadedBatchStats } from '../cascade/batch-stats.js';
 import { formatStats, IdleStatsLine } from '../script/index.js';
+import type { CascadedBatchStats } from './batch-stats.js';
 
 export class WorkerStatsLine {
   readonly #idle: IdleStatsLine;

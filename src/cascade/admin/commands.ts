@@ -1,22 +1,25 @@
 /**
- * The admin commands of `skytools set` / `setadm`: their arguments, help and what each runs.
- * One table, so argument checks, `--help COMMAND` and the pidfile rule cannot drift apart.
+ * The cascade admin commands (`setadm`, and every tool built on the cascade, Londiste's
+ * cascade commands included): their arguments, help and what each runs. One table, so
+ * argument checks, `--help COMMAND` and the pidfile rule cannot drift apart.
  */
-import { changeProvider } from '../cascade/admin/change-provider.js';
-import { createRoot, createSubscriber } from '../cascade/admin/create-node.js';
-import { dropNode } from '../cascade/admin/drop-node.js';
-import { members, nodeInfo, nodeStatus } from '../cascade/admin/info.js';
-import { setPaused } from '../cascade/admin/pause.js';
-import { resurrect } from '../cascade/admin/resurrect.js';
-import type { AdminSession } from '../cascade/admin/session.js';
-import type { AdminSettings } from '../cascade/admin/settings.js';
-import { status } from '../cascade/admin/status.js';
-import { tagDead } from '../cascade/admin/tag-dead.js';
-import { takeover } from '../cascade/admin/takeover.js';
-import { waitForProvider, waitForRoot } from '../cascade/admin/wait.js';
-import { SkytoolsError } from '../errors.js';
+import { SkytoolsError } from '../../errors.js';
+import type { CommandContext, ToolCommand, ToolOption } from '../tool.js';
+import { changeProvider } from './change-provider.js';
+import { createRoot, createSubscriber } from './create-node.js';
+import { dropNode } from './drop-node.js';
+import { members, nodeInfo, nodeStatus } from './info.js';
+import { setPaused } from './pause.js';
+import { resurrect } from './resurrect.js';
+import type { AdminSettings } from './settings.js';
+import { status } from './status.js';
+import { tagDead } from './tag-dead.js';
+import { takeover } from './takeover.js';
+import { waitForProvider, waitForRoot } from './wait.js';
 
-export interface SetFlags {
+/** The switches the admin commands read. */
+export interface AdminFlags {
+  dryRun?: boolean;
   provider?: string;
   worker?: string;
   node?: string;
@@ -34,31 +37,14 @@ export interface SetFlags {
   dumpFile?: string;
 }
 
-export interface CommandContext {
-  session: AdminSession;
-  settings: AdminSettings;
-  flags: SetFlags;
-  /** Terminal output: lag over a minute in red. */
-  color: boolean;
-}
-
-export interface AdminCommand {
-  name: string;
-  /** Argument names; a trailing `?` marks an optional one. */
-  args: string[];
-  summary: string;
-  /** Options that matter for this command, and what it does in detail. */
-  help: string;
-  /** Read-only: runs without the `<pidfile>.admin` lock (upstream's list). */
-  readOnly?: boolean;
-  run(ctx: CommandContext, args: string[]): Promise<void>;
-}
+type AdminCommand = ToolCommand<AdminSettings, AdminFlags>;
+type Context = CommandContext<AdminSettings, AdminFlags>;
 
 const dryRunHelp = '  --dry-run             print the changes it would make, change nothing';
 const timeoutHelp =
   '  --timeout SECONDS     give up waiting for the worker after this long (default: no limit)';
 
-function timeout(flags: SetFlags): number | undefined {
+function timeout(flags: AdminFlags): number | undefined {
   if (flags.timeout === undefined) return undefined;
   const value = Number(flags.timeout);
   if (!Number.isFinite(value) || value < 0) {
@@ -76,7 +62,7 @@ function need(value: string | undefined, message: string): string {
 }
 
 /** NAME and PUBLIC_CONNSTR from the arguments or the INI keys node_name / public_node_location. */
-function nodeArgs(ctx: CommandContext, args: string[]) {
+function nodeArgs(ctx: Context, args: string[]) {
   const name = need(
     args[0] ?? ctx.settings.nodeName,
     'Node name must be given either in command line or config',
@@ -106,7 +92,7 @@ function subscriberCommand(type: 'branch' | 'leaf'): AdminCommand {
     args: ['NAME?', 'PUBLIC_CONNSTR?'],
     summary: `make the local database a ${type} node below --provider`,
     help: [
-      `Usage: setadm CONFIG create-${type} NAME [PUBLIC_CONNSTR] --provider=CONNSTR${merge}`,
+      `Usage: %TOOL% CONFIG create-${type} NAME [PUBLIC_CONNSTR] --provider=CONNSTR${merge}`,
       '',
       `Installs schemas pgq and pgq_node if missing, registers the node on the root and on the`,
       `provider, subscribes it there (it starts at the global watermark), copies the member list`,
@@ -121,7 +107,7 @@ function subscriberCommand(type: 'branch' | 'leaf'): AdminCommand {
       '  --nocheck             skip the check that PUBLIC_CONNSTR reaches the local database',
       dryRunHelp,
     ].join('\n'),
-    async run(ctx, args) {
+    async run(ctx: Context, args: string[]) {
       const node = nodeArgs(ctx, args);
       const provider = need(
         ctx.flags.provider ?? ctx.settings.initialProvider,
@@ -152,7 +138,7 @@ export const adminCommands: AdminCommand[] = [
     args: ['NAME?', 'PUBLIC_CONNSTR?'],
     summary: 'make the local database the root node of the queue',
     help: [
-      'Usage: setadm CONFIG create-root NAME [PUBLIC_CONNSTR]',
+      'Usage: %TOOL% CONFIG create-root NAME [PUBLIC_CONNSTR]',
       '',
       'Installs schemas pgq and pgq_node if missing, registers the location and creates the',
       'root node (and the queue). Refuses a database that is already a node of the queue.',
@@ -161,7 +147,7 @@ export const adminCommands: AdminCommand[] = [
       '  --nocheck             skip the check that PUBLIC_CONNSTR reaches the local database',
       dryRunHelp,
     ].join('\n'),
-    async run(ctx, args) {
+    async run(ctx: Context, args: string[]) {
       await createRoot(ctx.session, nodeArgs(ctx, args));
     },
   },
@@ -172,7 +158,7 @@ export const adminCommands: AdminCommand[] = [
     args: [],
     summary: 'the cascade as a tree: lag, tick, PAUSED / NOT UPTODATE, errors per node',
     help: [
-      'Usage: setadm CONFIG status [--compact]',
+      'Usage: %TOOL% CONFIG status [--compact]',
       '',
       'Reads every member in parallel. A member that does not answer is shown as unreachable,',
       'one tagged dead (or given with --dead) is not contacted.',
@@ -180,7 +166,7 @@ export const adminCommands: AdminCommand[] = [
       '  --compact             one line per node',
     ].join('\n'),
     readOnly: true,
-    async run(ctx) {
+    async run(ctx: Context) {
       await status(ctx.session, { compact: ctx.flags.compact, color: ctx.color });
     },
   },
@@ -188,9 +174,9 @@ export const adminCommands: AdminCommand[] = [
     name: 'node-status',
     args: [],
     summary: 'the local node with its provider and subscribers',
-    help: 'Usage: setadm CONFIG node-status',
+    help: 'Usage: %TOOL% CONFIG node-status',
     readOnly: true,
-    async run(ctx) {
+    async run(ctx: Context) {
       await nodeStatus(ctx.session, ctx.color);
     },
   },
@@ -198,9 +184,9 @@ export const adminCommands: AdminCommand[] = [
     name: 'members',
     args: [],
     summary: 'the member list of the local node: name, dead, location',
-    help: 'Usage: setadm CONFIG members',
+    help: 'Usage: %TOOL% CONFIG members',
     readOnly: true,
-    async run(ctx) {
+    async run(ctx: Context) {
       await members(ctx.session);
     },
   },
@@ -208,9 +194,9 @@ export const adminCommands: AdminCommand[] = [
     name: 'node-info',
     args: [],
     summary: 'summary of the local node (status OK / PAUSED / NON-UP-TO-DATE / DEAD)',
-    help: 'Usage: setadm CONFIG node-info',
+    help: 'Usage: %TOOL% CONFIG node-info',
     readOnly: true,
-    async run(ctx) {
+    async run(ctx: Context) {
       await nodeInfo(ctx.session);
     },
   },
@@ -220,7 +206,7 @@ export const adminCommands: AdminCommand[] = [
       args: [],
       summary: `${name} a node's worker (or a cascaded consumer) and wait until it acknowledged`,
       help: [
-        `Usage: setadm CONFIG ${name} [--node=NAME | --consumer=NAME]`,
+        `Usage: %TOOL% CONFIG ${name} [--node=NAME | --consumer=NAME]`,
         '',
         `Sets the paused flag on the target node, then waits until the worker has seen it.`,
         '',
@@ -228,7 +214,7 @@ export const adminCommands: AdminCommand[] = [
         timeoutHelp,
         dryRunHelp,
       ].join('\n'),
-      async run(ctx) {
+      async run(ctx: Context) {
         const { node, consumer } = ctx.flags;
         await setPaused(ctx.session, { node, consumer }, name === 'pause', {
           timeoutSeconds: timeout(ctx.flags),
@@ -241,7 +227,7 @@ export const adminCommands: AdminCommand[] = [
     args: [],
     summary: 'move a node (or a cascaded consumer) to read from another member',
     help: [
-      'Usage: setadm CONFIG change-provider --provider=NODE [--node=NAME | --consumer=NAME]',
+      'Usage: %TOOL% CONFIG change-provider --provider=NODE [--node=NAME | --consumer=NAME]',
       '',
       'Pauses the target, subscribes it on the new provider at its last tick, switches, resumes',
       'it and unsubscribes it from the old provider. Refuses a node as its own provider, a',
@@ -252,7 +238,7 @@ export const adminCommands: AdminCommand[] = [
       timeoutHelp,
       dryRunHelp,
     ].join('\n'),
-    async run(ctx) {
+    async run(ctx: Context) {
       const provider = need(ctx.flags.provider, 'change-provider needs --provider=NODE');
       await changeProvider(ctx.session, {
         node: ctx.flags.node,
@@ -266,8 +252,8 @@ export const adminCommands: AdminCommand[] = [
     name: 'tag-dead',
     args: ['NODE'],
     summary: 'mark a node dead on every member that answers',
-    help: ['Usage: setadm CONFIG tag-dead NODE', '', dryRunHelp].join('\n'),
-    async run(ctx, args) {
+    help: ['Usage: %TOOL% CONFIG tag-dead NODE', '', dryRunHelp].join('\n'),
+    async run(ctx: Context, args: string[]) {
       await tagDead(ctx.session, args[0] as string);
     },
   },
@@ -276,14 +262,14 @@ export const adminCommands: AdminCommand[] = [
     args: ['NAME'],
     summary: 'remove a node from the cascade (refused while it has subscribers)',
     help: [
-      'Usage: setadm CONFIG drop-node NAME',
+      'Usage: %TOOL% CONFIG drop-node NAME',
       '',
       'Drops the node on itself, unsubscribes it on its provider, unregisters it on the root',
       'and on every member. Refuses a node that still has subscribers.',
       '',
       dryRunHelp,
     ].join('\n'),
-    async run(ctx, args) {
+    async run(ctx: Context, args: string[]) {
       await dropNode(ctx.session, args[0] as string);
     },
   },
@@ -293,7 +279,7 @@ export const adminCommands: AdminCommand[] = [
       args: [],
       summary: `wait until the local node has what the ${name.slice(5)} has now`,
       help: [
-        `Usage: setadm CONFIG ${name} [--timeout=SECONDS]`,
+        `Usage: %TOOL% CONFIG ${name} [--timeout=SECONDS]`,
         '',
         `Polls until the local worker has completed the last tick the ${name.slice(5)} had when the`,
         'command started, or the next one when the root holds events not ticked yet (so whatever',
@@ -302,7 +288,7 @@ export const adminCommands: AdminCommand[] = [
         '  --timeout SECONDS     give up after this long, exit 1 (default: no limit)',
       ].join('\n'),
 
-      async run(ctx) {
+      async run(ctx: Context) {
         const options = { timeoutSeconds: timeout(ctx.flags) };
         if (name === 'wait-root') await waitForRoot(ctx.session, options);
         else await waitForProvider(ctx.session, options);
@@ -314,7 +300,7 @@ export const adminCommands: AdminCommand[] = [
     args: ['OLD'],
     summary: 'make the local node take the place of OLD (switchover or failover)',
     help: [
-      'Usage: setadm CONFIG takeover OLD [--all] [--dead-root | --dead-branch] [--force]',
+      'Usage: %TOOL% CONFIG takeover OLD [--all] [--dead-root | --dead-branch] [--force]',
       '',
       'Run on the node that takes over. See docs/cascade-takeover.md.',
       '',
@@ -325,7 +311,7 @@ export const adminCommands: AdminCommand[] = [
       '  --force               take over even if the local node is behind',
       dryRunHelp,
     ].join('\n'),
-    async run(ctx, args) {
+    async run(ctx: Context, args: string[]) {
       await takeover(ctx.session, {
         oldNode: args[0] as string,
         all: ctx.flags.all,
@@ -340,21 +326,21 @@ export const adminCommands: AdminCommand[] = [
     args: [],
     summary: 'bring a failed-over old root back as a branch of the new root',
     help: [
-      'Usage: setadm CONFIG resurrect [--dump-file=FILE]',
+      'Usage: %TOOL% CONFIG resurrect [--dump-file=FILE]',
       '',
       'Run on the old root. See docs/cascade-takeover.md.',
       '',
       '  --dump-file FILE      where the lost events are written (default resurrect-lost-events.json)',
       dryRunHelp,
     ].join('\n'),
-    async run(ctx) {
+    async run(ctx: Context) {
       await resurrect(ctx.session, { dumpFile: ctx.flags.dumpFile });
     },
   },
 ];
 
 export const workerHelp = [
-  'Usage: setadm CONFIG worker [-d] | -s | -k | -r',
+  'Usage: %TOOL% CONFIG worker [-d] | -s | -k | -r',
   '',
   "Runs the node's cascaded worker as a long-running job: on a branch it copies events and",
   'ticks from the provider, on every node it keeps watermarks moving and applies cascade',
@@ -366,22 +352,41 @@ export const workerHelp = [
   '  -r, --reload          make it re-read its config (SIGHUP)',
 ].join('\n');
 
-export function findCommand(name: string): AdminCommand | undefined {
-  return adminCommands.find((c) => c.name === name);
-}
+const repeat = (value: string, previous: string[]) => [...previous, value];
 
-/** upstream's argument-count message. */
-export function checkArgs(command: AdminCommand, args: string[]): void {
-  const required = command.args.filter((a) => !a.endsWith('?'));
-  if (args.length < required.length || args.length > command.args.length) {
-    const expects =
-      required.length === command.args.length
-        ? `${command.args.length}`
-        : `${required.length} to ${command.args.length}`;
-    throw new SkytoolsError(
-      'USAGE',
-      `command '${command.name}' got ${args.length} args, but expects ${expects}: ${command.args.map((a) => a.replace(/\?$/, '')).join(', ') || 'none'}`,
-      { command: command.name },
-    );
-  }
-}
+/** The switches of the admin commands above, as every cascade tool offers them. */
+export const adminOptions: ToolOption[] = [
+  {
+    flags: '--provider <connstr|node>',
+    description: 'create-branch/leaf: provider connect string; change-provider: node name',
+  },
+  { flags: '--worker <name>', description: 'create-*: the worker name' },
+  { flags: '--node <name>', description: 'pause/resume/change-provider: the target node' },
+  {
+    flags: '--consumer <name>',
+    description: 'pause/resume/change-provider: a cascaded consumer as target',
+  },
+  { flags: '--target <name>', description: 'accepted for compatibility, unused' },
+  { flags: '--merge <queue>', description: 'create-leaf: merge into this local queue' },
+  {
+    flags: '--dead <node>',
+    description: 'treat the node as dead for this run (repeatable)',
+    parse: repeat,
+    defaultValue: [],
+  },
+  { flags: '--dead-root', description: 'takeover: the old root is dead (failover)' },
+  { flags: '--dead-branch', description: 'takeover: the old branch is dead' },
+  { flags: '--all', description: 'takeover: move all subscribers of the old node too' },
+  { flags: '--force', description: 'takeover: even when the local node is behind' },
+  {
+    flags: '--sync-watermark <nodes>',
+    description: 'create-branch: comma-separated branches to keep in step with',
+  },
+  { flags: '--nocheck', description: 'create-*: skip the public connect string check' },
+  { flags: '--compact', description: 'status: one line per node' },
+  {
+    flags: '--timeout <seconds>',
+    description: 'pause/resume/change-provider/wait-*: waiting limit',
+  },
+  { flags: '--dump-file <file>', description: 'resurrect: where to write the lost events' },
+];

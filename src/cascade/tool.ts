@@ -1,0 +1,84 @@
+/**
+ * One description of a cascade tool: its name, INI sections and database key, its commands
+ * with their options and help, the sample INI, and the worker it runs. `setadm` is the
+ * cascade admin commands with the plain worker (admin/setadm-tool.ts); Londiste is the same
+ * commands plus its own, with a worker that carries its hooks. The command line is built
+ * from it by one generic runner (src/cli/cascade-tool.ts).
+ */
+import type { AdminFlags } from './admin/commands.js';
+import type { AdminHooks } from './admin/hooks.js';
+import type { AdminSession } from './admin/session.js';
+import type { AdminSettings, CommandLineSettings } from './admin/settings.js';
+import type { WorkerFactory } from './worker-job.js';
+
+export interface CommandContext<S extends AdminSettings, F extends AdminFlags = AdminFlags> {
+  session: AdminSession;
+  settings: S;
+  flags: F;
+  /** Terminal output: lag over a minute in red. */
+  color: boolean;
+}
+
+export interface ToolCommand<S extends AdminSettings, F extends AdminFlags = AdminFlags> {
+  name: string;
+  /** Argument names; a trailing `?` marks an optional one. */
+  args: string[];
+  summary: string;
+  /**
+   * Options that matter for this command, and what it does in detail (`--help COMMAND`).
+   * `%TOOL%` stands for the tool's name, so one table serves every tool.
+   */
+  help: string;
+  /** Read-only: runs without the `<pidfile>.admin` lock (upstream's list). */
+  readOnly?: boolean;
+  run(ctx: CommandContext<S, F>, args: string[]): Promise<void>;
+}
+
+/** A command-line switch of a tool, as commander takes it. */
+export interface ToolOption {
+  /** e.g. `--provider <connstr|node>` or `--all`. */
+  flags: string;
+  description: string;
+  /** For repeatable switches: how a value joins the previous ones, and the start value. */
+  parse?: (value: string, previous: string[]) => string[];
+  defaultValue?: string[];
+}
+
+export interface CascadeTool<S extends AdminSettings, F extends AdminFlags = AdminFlags> {
+  /** The bin name (`setadm`, `londiste`); the bin file is `bin/<name>.js`. */
+  name: string;
+  /** One line for `--help`. */
+  description: string;
+  /**
+   * INI sections tried in order (upstream's name, with and without the `3`); the file's
+   * base name (the job name) is tried after them.
+   */
+  sections: string[];
+  /** The INI key of the local node's database (`node_db` for setadm, `db` for Londiste). */
+  dbKey: string;
+  /** Commands but `worker`, which every tool has. */
+  commands: ToolCommand<S, F>[];
+  /** Switches besides the ones every tool has (-q, -v, -d, -s, -k, -r, --ini, --set, --db, ...). */
+  options: ToolOption[];
+  /** `--ini`. */
+  sampleIni: string;
+  /** Help of `worker` (`%TOOL%` as in command help). */
+  workerHelp: string;
+  /** The last lines of `--help` (where the manual is). */
+  helpFooter: string[];
+  /** Settings from the INI file (or none: --db and --queue), with --set overrides. */
+  loadSettings(
+    file: string | undefined,
+    cli: CommandLineSettings,
+    overrides: Record<string, string>,
+  ): S;
+  /** The worker `worker` runs; the plain CascadedWorker when absent. */
+  createWorker?: WorkerFactory<S>;
+  /** What the tool adds to create-* and takeover. */
+  adminHooks?: AdminHooks;
+}
+
+/** `%TOOL%` in help texts becomes the tool's name. */
+export function toolText(text: string, name: string): string {
+  return text.replaceAll('%TOOL%', name);
+}
