@@ -68,6 +68,8 @@ export interface SettingsShape {
   sections: string[];
   /** The key of the local node's database. */
   dbKey: string;
+  /** The tool's own keys besides setadm's (no unknown-key warning for them). */
+  extraKeys?: readonly string[];
 }
 
 export const setadmShape: SettingsShape = {
@@ -111,7 +113,7 @@ export function loadAdminSettings(
       ? cf.getSeconds('local_wm_publish_period')
       : undefined,
     keepaliveStats: loadKeepaliveStats(cf),
-    unknownKeys: findUnknownKeys(cf, adminKeys),
+    unknownKeys: findUnknownKeys(cf, [...adminKeys, shape.dbKey, ...(shape.extraKeys ?? [])]),
   };
 }
 
