@@ -9,6 +9,7 @@ import { pgqdIdle } from './pgqd-idle.js';
 import { pgqdScale } from './pgqd-scale.js';
 import { produceHundred, produceOne, produceSet } from './produce.js';
 import { steady } from './steady.js';
+import { triggerWorkload } from './trigger.js';
 
 export interface Workload {
   name: string;
@@ -42,6 +43,18 @@ export const workloads: readonly Workload[] = [
     name: 'produce-copy',
     description: 'COPY into pgq.current_event_table() / COPY into the plain table',
     run: produceCopy,
+  },
+  {
+    name: 'trigger-insert',
+    description:
+      'one-row INSERTs into a 6-column table with pgq.logutriga / the same without trigger; upstream C logutriga where installed',
+    run: (ctx) => triggerWorkload(ctx, 'insert'),
+  },
+  {
+    name: 'trigger-update',
+    description:
+      'one-row UPDATEs by key of a 6-column table with pgq.logutriga / the same without trigger; upstream C logutriga where installed',
+    run: (ctx) => triggerWorkload(ctx, 'update'),
   },
   {
     name: 'get-batch',
