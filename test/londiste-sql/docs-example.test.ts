@@ -2,11 +2,12 @@
  * docs/londiste-sql.md: its examples run as written and give what the page says.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
+import { psqlBinary } from '../harness/psql.js';
 
 const db = useTestDatabase();
 const doc = readFileSync(
@@ -18,15 +19,6 @@ const doc = readFileSync(
 function example(heading: string): string {
   const section = doc.slice(doc.indexOf(heading));
   return /```sql\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
-}
-
-/** psql from PATH, else Debian's (which .ci/run installs with PostgreSQL 15). */
-function psqlBinary(): string {
-  const found = spawnSync('psql', ['--version'], { stdio: 'ignore' });
-  if (found.status === 0) return 'psql';
-  const debian = '/usr/lib/postgresql/15/bin/psql';
-  if (existsSync(debian)) return debian;
-  throw new Error('psql is needed to run the docs example: install postgresql-client');
 }
 
 describe('docs/londiste-sql.md', () => {

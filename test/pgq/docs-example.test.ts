@@ -1,20 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
+import { psqlBinary } from '../harness/psql.js';
 
 const db = useTestDatabase();
 const doc = readFileSync(fileURLToPath(new URL('../../docs/pgq.md', import.meta.url)), 'utf8');
-
-/** psql from PATH, else Debian's (which .ci/run installs with PostgreSQL 15). */
-function psqlBinary(): string {
-  const found = spawnSync('psql', ['--version'], { stdio: 'ignore' });
-  if (found.status === 0) return 'psql';
-  const debian = '/usr/lib/postgresql/15/bin/psql';
-  if (existsSync(debian)) return debian;
-  throw new Error('psql is needed to run the docs example: install postgresql-client');
-}
 
 /** The first SQL block after `heading`, run through psql; fails on any error. */
 function runExample(heading: string): string {

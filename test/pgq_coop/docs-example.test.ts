@@ -1,24 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { installSchemas } from '../../src/db/installer.js';
 import { useTestDatabase } from '../harness/database.js';
+import { psqlBinary } from '../harness/psql.js';
 
 const db = useTestDatabase();
 const doc = readFileSync(
   fileURLToPath(new URL('../../docs/pgq_coop_ext.md', import.meta.url)),
   'utf8',
 );
-
-/** psql from PATH, else Debian's (which .ci/run installs with PostgreSQL 15). */
-function psqlBinary(): string {
-  if (spawnSync('psql', ['--version'], { stdio: 'ignore' }).status === 0) return 'psql';
-  const debian = '/usr/lib/postgresql/15/bin/psql';
-  if (existsSync(debian)) return debian;
-  throw new Error('psql is needed to run the docs examples: install postgresql-client');
-}
 
 /** The first ```sql block after `heading`, run through psql; returns its output lines. */
 function runExample(heading: string, database: string): string[] {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { installSchemas } from '../../src/db/installer.js';
 import { sqlBundle } from '../../src/db/sql-bundle.js';
 import { SkytoolsError } from '../../src/errors.js';
 import { useTestDatabase } from '../harness/database.js';
+import { psqlBinary } from '../harness/psql.js';
 
 const db = useTestDatabase();
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,14 +45,6 @@ async function schemas(client: pg.Client): Promise<string[]> {
     "select nspname from pg_namespace where nspname like 'pgq%' order by 1",
   );
   return rows.map((row) => row.nspname);
-}
-
-/** psql from PATH, else Debian's (which .ci/run installs with PostgreSQL 15). */
-function psqlBinary(): string {
-  if (spawnSync('psql', ['--version'], { stdio: 'ignore' }).status === 0) return 'psql';
-  const debian = '/usr/lib/postgresql/15/bin/psql';
-  if (existsSync(debian)) return debian;
-  throw new Error('psql is needed for the single-file install test: install postgresql-client');
 }
 
 /** `psql -1 -f <bundle>` for each schema in turn, as the docs tell users to. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -8,6 +8,7 @@ import { installSchemas } from '../../src/db/installer.js';
 import { sqlBundle } from '../../src/db/sql-bundle.js';
 import { useExtraClusters } from '../harness/clusters.js';
 import { useTestDatabase } from '../harness/database.js';
+import { psqlBinary } from '../harness/psql.js';
 
 const db = useTestDatabase();
 const startCluster = useExtraClusters();
@@ -30,13 +31,6 @@ async function withClient<T>(database: string, work: (client: pg.Client) => Prom
   } finally {
     await client.end();
   }
-}
-
-function psqlBinary(): string {
-  if (spawnSync('psql', ['--version'], { stdio: 'ignore' }).status === 0) return 'psql';
-  const debian = '/usr/lib/postgresql/15/bin/psql';
-  if (existsSync(debian)) return debian;
-  throw new Error('psql is needed for the single-file install test: install postgresql-client');
 }
 
 describe('installing pgq_ext', () => {
