@@ -133,7 +133,8 @@ describe('the library rejects with typed errors', () => {
     const victim = new pg.Client(db.config({ application_name: 'errors-victim' }));
     victim.on('error', () => {}); // the end of the killed session is expected
     await victim.connect();
-    const registering = registerConsumer(victim, 'killq', 'c');
+    // Its rejection is taken at once: it may come before the test awaits it.
+    const registering = failureFrom(registerConsumer(victim, 'killq', 'c'));
     let pid: number | undefined;
     await waitFor(async () => {
       const { rows } = await db.query<{ pid: number }>(
@@ -144,7 +145,7 @@ describe('the library rejects with typed errors', () => {
       return pid !== undefined;
     }, 'the register call to wait for the lock');
     await db.query('select pg_terminate_backend($1)', [pid]);
-    const error = await failureFrom(registering);
+    const error = await registering;
     await holder.query('rollback');
     await holder.end();
     await victim.end().catch(() => {});
