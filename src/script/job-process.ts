@@ -161,11 +161,12 @@ async function runForeground<S extends JobFiles>(options: JobProcessOptions<S>):
         return stoppedNow;
       },
     });
+    // Before the pidfile goes: whoever waits for it to vanish finds the last line written.
+    logger.info(options.stoppedLine);
   } finally {
     removeHandlers();
     pidfile?.release();
   }
-  logger.info(options.stoppedLine);
   log.close();
   return exitCode;
 }
