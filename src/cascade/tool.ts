@@ -5,6 +5,8 @@
  * commands plus its own, with a worker that carries its hooks. The command line is built
  * from it by one generic runner (src/cli/cascade-tool.ts).
  */
+
+import type { JobFlags } from '../script/job-process.js';
 import type { AdminFlags } from './admin/commands.js';
 import type { AdminHooks } from './admin/hooks.js';
 import type { AdminSession } from './admin/session.js';
@@ -44,6 +46,31 @@ export interface ToolOption {
   defaultValue?: string[];
 }
 
+/** What a long-running command is started with (the runner parsed the rest). */
+export interface JobStart<S> {
+  /** The tool's name in log and failure lines. */
+  program: string;
+  settings: S;
+  flags: JobFlags;
+  /** Read the settings again (SIGHUP). */
+  load(): S;
+  /** The bin and the arguments a daemon child runs: config, overrides, command and its args. */
+  daemon: { script: string; args: string[] };
+}
+
+/**
+ * A long-running command besides `worker` (Londiste's `copy TABLE`, which its worker starts
+ * with -d), run under the one job lifecycle (runJobProcess); resolves with the exit code.
+ */
+export interface JobCommand<S> {
+  name: string;
+  /** Argument names; a trailing `?` marks an optional one. */
+  args: string[];
+  summary: string;
+  help: string;
+  run(start: JobStart<S>, args: string[]): Promise<number>;
+}
+
 export interface CascadeTool<S extends AdminSettings, F extends AdminFlags = AdminFlags> {
   /** The bin name (`setadm`, `londiste`); the bin file is `bin/<name>.js`. */
   name: string;
@@ -72,6 +99,8 @@ export interface CascadeTool<S extends AdminSettings, F extends AdminFlags = Adm
     cli: CommandLineSettings,
     overrides: Record<string, string>,
   ): S;
+  /** Long-running commands besides `worker`. */
+  jobCommands?: JobCommand<S>[];
   /** The worker `worker` runs; the plain CascadedWorker when absent. */
   createWorker?: WorkerFactory<S>;
   /** What the tool adds to create-* and takeover. */

@@ -94,6 +94,7 @@ function toolHelp<S extends AdminSettings, F extends AdminFlags>(
     'Commands:',
     ...tool.commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     `  ${'worker'.padEnd(width)}  run the node's cascaded worker (long-running job)`,
+    ...(tool.jobCommands ?? []).map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     ...tool.helpFooter.map((line) => toolText(line, tool.name)),
   ];
@@ -136,7 +137,9 @@ export async function runCascadeTool<S extends AdminSettings, F extends AdminFla
   const flags = program.opts<Flags & F>();
   const positional = [...program.args];
   const isCommandName = (word: string | undefined) =>
-    word === 'worker' || findCommand(tool, word ?? '') !== undefined;
+    word === 'worker' ||
+    findCommand(tool, word ?? '') !== undefined ||
+    tool.jobCommands?.some((c) => c.name === word) === true;
   // CONFIG first, as upstream; a known command word first means no file (--db / --queue).
   const first = positional[0];
   const noFile =
@@ -146,7 +149,8 @@ export async function runCascadeTool<S extends AdminSettings, F extends AdminFla
   const config = noFile ? undefined : positional.shift();
   const commandName = positional.shift();
   if (flags.help) {
-    const command = findCommand(tool, commandName ?? config ?? '');
+    const word = commandName ?? config ?? '';
+    const command = findCommand(tool, word) ?? tool.jobCommands?.find((c) => c.name === word);
     if (command !== undefined) process.stdout.write(`${toolText(command.help, tool.name)}\n`);
     else if ((commandName ?? config) === 'worker') {
       process.stdout.write(`${toolText(tool.workerHelp, tool.name)}\n`);
@@ -178,6 +182,13 @@ export async function runCascadeTool<S extends AdminSettings, F extends AdminFla
     process.stderr.write(`${name}: error: need command, see --help for usage\n`);
     return 1;
   }
+  const childArgs = [...(config ? [config] : []), ...flags.set.flatMap((s) => ['--set', s])];
+  if (flags.db) childArgs.push('--db', flags.db);
+  if (flags.queue) childArgs.push('--queue', flags.queue);
+  const daemon = (words: string[]) => ({
+    script: fileURLToPath(new URL(`../../bin/${tool.name}.js`, import.meta.url)),
+    args: [...childArgs, ...words],
+  });
   if (commandName === 'worker') {
     if (positional.length > 0) {
       process.stderr.write(
@@ -185,20 +196,26 @@ export async function runCascadeTool<S extends AdminSettings, F extends AdminFla
       );
       return 1;
     }
-    const childArgs = [...(config ? [config] : []), ...flags.set.flatMap((s) => ['--set', s])];
-    if (flags.db) childArgs.push('--db', flags.db);
-    if (flags.queue) childArgs.push('--queue', flags.queue);
     return runWorkerJob({
       program: name,
       settings,
       flags,
       load,
-      daemon: {
-        script: fileURLToPath(new URL(`../../bin/${tool.name}.js`, import.meta.url)),
-        args: [...childArgs, 'worker'],
-      },
+      daemon: daemon(['worker']),
       createWorker: tool.createWorker,
     });
+  }
+  const jobCommand = tool.jobCommands?.find((c) => c.name === commandName);
+  if (jobCommand !== undefined) {
+    try {
+      checkArgs(jobCommand, positional);
+    } catch (error) {
+      return reportFailure(name, error);
+    }
+    return jobCommand.run(
+      { program: name, settings, flags, load, daemon: daemon([commandName, ...positional]) },
+      positional,
+    );
   }
   const command = findCommand(tool, commandName);
   if (command === undefined) {

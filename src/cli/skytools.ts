@@ -3,6 +3,7 @@ import { packageVersion } from '../version.js';
 import { clusterCommand } from './cluster.js';
 import { demoCommand } from './demo.js';
 import { installCommand } from './install.js';
+import { runLondiste } from './londiste.js';
 import { reportFailure } from './output.js';
 import { runPgqd } from './pgqd.js';
 import { runSet } from './set.js';
@@ -28,6 +29,7 @@ export function skytoolsProgram(): Command {
         .allowExcessArguments(),
     )
     .addCommand(passThrough('set', 'the cascade admin (same as the setadm bin)'))
+    .addCommand(passThrough('londiste', 'table replication (same as the londiste bin)'))
     .addCommand(passThrough('simple_consumer', 'run dst_query per queue event (same as the bin)'))
     .addCommand(
       passThrough(
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<void> {
   // `skytools pgqd ...` is the pgqd bin itself, switches and all.
   if (argv[2] === 'pgqd') process.exit(await runPgqd(argv.slice(3)));
   if (argv[2] === 'set') process.exit(await runSet(argv.slice(3), 'skytools set'));
+  if (argv[2] === 'londiste') process.exit(await runLondiste(argv.slice(3), 'skytools londiste'));
   if (argv[2] === 'simple_consumer') process.exit(await runSimpleConsumer(argv.slice(3)));
   if (argv[2] === 'simple_local_consumer') {
     process.exit(await runSimpleLocalConsumer(argv.slice(3)));

@@ -70,6 +70,8 @@ export interface SettingsShape {
   dbKey: string;
   /** The tool's own keys besides setadm's (no unknown-key warning for them). */
   extraKeys?: readonly string[];
+  /** job_name when there is no INI file (default `setadm`). */
+  defaultJobName?: string;
 }
 
 export const setadmShape: SettingsShape = {
@@ -146,7 +148,7 @@ function fromCommandLine(
   return {
     file: undefined,
     section: undefined,
-    jobName: get('job_name') ?? 'setadm',
+    jobName: get('job_name') ?? shape.defaultJobName ?? 'setadm',
     queue,
     nodeDb: cli.db ?? get(shape.dbKey),
     nodeName: get('node_name'),
