@@ -7,28 +7,11 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
-import { type Side, upstreamToolsInstalled, useInteropRun } from './processes.js';
+import { type Side, upstreamToolsInstalled, useToolRun } from '../harness/tool-processes.js';
+import { until } from '../harness/until.js';
 
 const db = useTestDatabase();
-const run = useInteropRun();
-
-async function until<T>(
-  what: string | (() => string),
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-) {
-  const deadline = Date.now() + 120_000;
-  let last: T = await probe();
-  while (!done(last)) {
-    if (Date.now() > deadline) {
-      const text = typeof what === 'string' ? what : what();
-      throw new Error(`timed out waiting for ${text}: ${JSON.stringify(last)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    last = await probe();
-  }
-  return last;
-}
+const run = useToolRun();
 
 const rowsOf = async (client: pg.Client, table: string) =>
   (await client.query(`select * from ${table} order by 1`)).rows;
@@ -66,7 +49,7 @@ async function replicateWithUpstreamLondiste(ticker: Side, name: string) {
   });
 
   const ok = async (args: string[]) => {
-    const result = await run.londiste('upstream', args);
+    const result = await run.tool('londiste', args, 'upstream');
     expect(result.output).not.toMatch(/Traceback|ERROR/);
     expect(result.code).toBe(0);
   };
@@ -77,9 +60,9 @@ async function replicateWithUpstreamLondiste(ticker: Side, name: string) {
   ]);
   await ok([leafIni, 'create-leaf', 'leaf', connstr(leafDb), `--provider=${connstr(rootDb)}`]);
   await ok([rootIni, 'add-table', 'public.orders', 'public.Line Items']);
-  run.start(ticker, 'pgqd', [tickerIni]);
-  run.start('upstream', 'londiste', [rootIni, 'worker']);
-  run.start('upstream', 'londiste', [leafIni, 'worker']);
+  run.start('pgqd', [tickerIni], ticker);
+  run.start('londiste', [rootIni, 'worker'], 'upstream');
+  run.start('londiste', [leafIni, 'worker'], 'upstream');
   await ok([leafIni, 'add-table', 'public.orders', 'public.Line Items']);
 
   // Changes while the copy runs: a steady writer until both tables are ok on the leaf.

@@ -1,9 +1,9 @@
 /**
- * The programs an interop test runs side by side: upstream's Python londiste and C pgqd
- * (Debian's python3-londiste and pgqd, which .ci/run installs on the PostgreSQL 15 leg) and
- * ours (bin/londiste.js, bin/pgqd.js through node: Debian's bins shadow ours on PATH). Each
- * run has its own directory of INI, log and pid files; every process still running after
- * the file is killed.
+ * Tool processes for end-to-end tests: ours (bin/londiste.js, bin/pgqd.js through node:
+ * Debian's bins shadow ours on PATH) and, for interop tests, upstream's Python londiste and
+ * C pgqd (Debian's python3-londiste and pgqd, which .ci/run installs on the PostgreSQL 15
+ * leg). Each run has its own directory of INI, log and pid files; every process still
+ * running after the file is killed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,13 +16,14 @@ export const upstreamPgqd = '/usr/bin/pgqd';
 const ourBin = (name: string) => path.resolve(import.meta.dirname, `../../bin/${name}.js`);
 
 export type Side = 'upstream' | 'ours';
+export type Tool = 'londiste' | 'pgqd';
 
 export interface Finished {
   code: number | null;
   output: string;
 }
 
-export interface InteropRun {
+export interface ToolRun {
   dir: string;
   /**
    * Write `<name>.ini` with one section of these keys and the run's logfile and pidfile
@@ -30,9 +31,9 @@ export interface InteropRun {
    */
   ini(name: string, section: string, keys: Record<string, string | number>): string;
   /** A command to its end (create-root, add-table, ...). */
-  londiste(side: Side, args: string[]): Promise<Finished>;
+  tool(tool: Tool, args: string[], side?: Side): Promise<Finished>;
   /** A long-running process (worker, pgqd); killed after the file. */
-  start(side: Side, tool: 'londiste' | 'pgqd', args: string[]): ChildProcess;
+  start(tool: Tool, args: string[], side?: Side): ChildProcess;
   /** The log file of a job, '' while it has none. */
   log(name: string): string;
 }
@@ -41,12 +42,12 @@ export function upstreamToolsInstalled(): boolean {
   return existsSync(upstreamLondiste) && existsSync(upstreamPgqd);
 }
 
-function command(side: Side, tool: 'londiste' | 'pgqd', args: string[]): [string, string[]] {
+function command(side: Side, tool: Tool, args: string[]): [string, string[]] {
   if (side === 'ours') return [process.execPath, [ourBin(tool), ...args]];
   return [tool === 'londiste' ? upstreamLondiste : upstreamPgqd, args];
 }
 
-export function useInteropRun(): InteropRun {
+export function useToolRun(): ToolRun {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skytools-interop-'));
   const running: ChildProcess[] = [];
   afterAll(async () => {
@@ -77,8 +78,8 @@ export function useInteropRun(): InteropRun {
       writeFileSync(file, `[${section}]\n${body}\n`);
       return file;
     },
-    londiste(side, args) {
-      const [bin, argv] = command(side, 'londiste', args);
+    tool(tool, args, side = 'ours') {
+      const [bin, argv] = command(side, tool, args);
       return new Promise((resolve, reject) => {
         const child = spawn(bin, argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
         let output = '';
@@ -88,7 +89,7 @@ export function useInteropRun(): InteropRun {
         child.on('close', (code) => resolve({ code, output }));
       });
     },
-    start(side, tool, args) {
+    start(tool, args, side = 'ours') {
       const [bin, argv] = command(side, tool, args);
       const child = spawn(bin, argv, { cwd: dir, stdio: 'ignore' });
       running.push(child);
