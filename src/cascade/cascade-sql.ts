@@ -10,6 +10,24 @@ export const nextBatchSql =
   ' prev_tick_time::text, cur_tick_event_seq::text, prev_tick_event_seq::text' +
   ' from pgq.next_batch_info($1, $2)';
 
+/**
+ * The same, but the batch ends at the newest tick that is at most $3 events (by event
+ * sequence) past the consumer's last tick, so one batch takes every small tick waiting:
+ * next_batch_custom's min_count taken as "all pending, capped", which ends at the newest tick
+ * when it is no more than twice that away, else at the first tick with $3 events.
+ */
+export const nextMergedBatchSql =
+  'select batch_id, cur_tick_id::text, prev_tick_id::text, cur_tick_time::text,' +
+  ' prev_tick_time::text, cur_tick_event_seq::text, prev_tick_event_seq::text' +
+  ' from pgq.next_batch_custom($1, $2, null, (' +
+  'select least(n.tick_event_seq - l.tick_event_seq, $3)::int4' +
+  ' from pgq.queue q join pgq.subscription s on s.sub_queue = q.queue_id' +
+  ' join pgq.consumer c on c.co_id = s.sub_consumer' +
+  ' join pgq.tick l on l.tick_queue = q.queue_id and l.tick_id = s.sub_last_tick' +
+  ' cross join lateral (select t.tick_event_seq from pgq.tick t where t.tick_queue = q.queue_id' +
+  ' order by t.tick_queue desc, t.tick_id desc limit 1) n' +
+  ' where q.queue_name = $1 and c.co_name = $2), null)';
+
 /** The SELECT of a batch's events, built by the provider (pgq.batch_event_sql). */
 export const batchEventSqlSql = 'select pgq.batch_event_sql($1) as sql';
 

@@ -77,6 +77,7 @@ export class CascadedWorker {
   #closing = false;
   /** The last loop failed reading the node's own state (connect or get_worker_state). */
   #stateFailed = false;
+  #leafMergeEvents: number;
 
   constructor(options: CascadedWorkerOptions) {
     const { resolved, number, fail } = resolveCommon(options, {});
@@ -95,6 +96,7 @@ export class CascadedWorker {
     this.#localWm = new Period(
       number('localWmPublishPeriod', options.localWmPublishPeriod, 0, false) ?? 300,
     );
+    this.#leafMergeEvents = number('leafMergeEvents', options.leafMergeEvents, 0, true) ?? 0;
     const applicationName =
       resolved.applicationName ??
       (helperName === undefined
@@ -251,7 +253,12 @@ export class CascadedWorker {
     const provider = await this.#providerSession(state.provider_node, state.provider_location);
     const kind = copyKind(state);
     if (kind === 'branch') await this.#restoreTick(state);
-    const info = await this.#provider.nextBatch(worker);
+    // A leaf's ticks are its own business: several small ones may be one batch. A branch
+    // keeps every tick of its provider (its own subscribers may stand at any of them).
+    const info = await this.#provider.nextBatch(
+      worker,
+      kind === 'leaf' ? this.#leafMergeEvents : 0,
+    );
     let busy = false;
     if (info !== null) busy = await this.#handleBatch(state, kind, info);
     if (this.#localWm.due()) {

@@ -8,7 +8,7 @@ import { type BatchInfo, Batch as PgqBatch } from '../pgq/batch.js';
 import type { BlockSize } from '../pgq/block-size.js';
 import type { Logger } from '../pgq/logger.js';
 import type { Wakeup } from '../pgq/wakeup.js';
-import { nextBatchSql } from './cascade-sql.js';
+import { nextBatchSql, nextMergedBatchSql } from './cascade-sql.js';
 import { connectNode, type NodeConnectOptions } from './node-connection.js';
 
 /** A batch as next_batch_info gives it, with the tick data a branch copies as text. */
@@ -80,10 +80,16 @@ export class ProviderLink {
     return client;
   }
 
-  /** The next batch of `consumer`, or null when the provider has none yet. */
-  async nextBatch(consumer: string): Promise<ProviderBatchInfo | null> {
+  /**
+   * The next batch of `consumer`, or null when the provider has none yet: one tick, or with
+   * `mergeEvents` every tick waiting up to about that many events.
+   */
+  async nextBatch(consumer: string, mergeEvents = 0): Promise<ProviderBatchInfo | null> {
     const client = this.#require();
-    const { rows } = await client.query<NextBatchRow>(nextBatchSql, [this.queue, consumer]);
+    const { rows } =
+      mergeEvents > 0
+        ? await client.query<NextBatchRow>(nextMergedBatchSql, [this.queue, consumer, mergeEvents])
+        : await client.query<NextBatchRow>(nextBatchSql, [this.queue, consumer]);
     const row = rows[0];
     if (row === undefined || row.batch_id === null) return null;
     return {

@@ -21,6 +21,13 @@ export interface CascadedWorkerOptions {
    * merge-leaf). A branch streams COPY text instead, bounded by bytes alone. Default 5000.
    */
   batchMaxEvents?: number;
+  /**
+   * A leaf (not a branch, merge leaf or copy helper) takes every tick waiting on the provider
+   * into one batch, up to about this many events, instead of one tick per batch: a busy root
+   * ticked many times a second then costs one local transaction per loop, not per tick.
+   * Default 0: one tick per batch, as upstream.
+   */
+  leafMergeEvents?: number;
   /** About how many bytes of events are held at most (a block, or the copy streams). Default 8 MiB. */
   batchMaxBytes?: number;
   /** Seconds to wait after a failed loop before the next try. Default 5. */
