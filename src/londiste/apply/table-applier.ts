@@ -59,6 +59,8 @@ export class TableApplier {
   readonly #maxEvents: number;
   readonly #maxBytes: number;
   #columns: DestColumns | null = null;
+  /** Multi-row UPDATEs that failed and were applied again row by row (for stats and tests). */
+  rowByRowRetries = 0;
   #runs: Run[] = [];
   #events = 0;
   #bytes = 0;
@@ -200,6 +202,7 @@ export class TableApplier {
       if (!(error instanceof Error) || !('code' in error)) throw error;
       await client.query(`rollback to savepoint ${savepoint}`);
       await client.query(`release savepoint ${savepoint}`);
+      this.rowByRowRetries++;
     }
     // The rows one by one, in queue order: what the source did, so it succeeds where the
     // set failed only because its rows met in an order the source never had.
