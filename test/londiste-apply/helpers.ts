@@ -99,7 +99,10 @@ export async function applyPending(
   try {
     await db.query("set local session_replication_role = 'replica'");
     for (const sql of setup) await db.query(sql);
-    for (const event of batch.events) await applier.processEvent(ctx, event);
+    for (const event of batch.events) {
+      const wait = applier.processEvent(ctx, event);
+      if (wait) await wait;
+    }
     await applier.finishAll(ctx);
     await db.query('select pgq.finish_batch($1)', [batch.id]);
     await db.query('commit');
