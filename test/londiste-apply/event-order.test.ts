@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDestTable, updateMayConflict } from '../../src/londiste/apply/dest-columns.js';
 import type { LondisteTableHandler } from '../../src/londiste/handlers/londiste.js';
 import { useTestDatabase } from '../harness/database.js';
 import {
@@ -129,3 +130,28 @@ describe.each<TriggerKind>(['logutriga', 'sqltriga', 'jsontriga'])('%s', (kind) 
     if (kind !== 'sqltriga') expect(handler.applier.rowByRowRetries).toBe(1);
   });
 });
+
+describe('when an UPDATE run needs its savepoint', () => {
+  it.each([
+    ['id int primary key, u int', false],
+    ['id int primary key, u int unique', true],
+    ['id int primary key, u int, unique (u, id)', false],
+    ['id int primary key, u int', false, 'create unique index on TABLE ((u + 1), id)'],
+    ['id int primary key, u int', true, 'create unique index on TABLE (u) where u > 0'],
+    ['id int primary key deferrable initially deferred, u int', true],
+    ['id int primary key, r int4range, exclude using gist (r with &&)', true],
+  ])('%s (%s)', async (columns, expected, extra?: string) => {
+    const name = `dst.conflict_${Math.abs(hashOf(`${columns}${extra ?? ''}`))}`;
+    await db.query(`create schema if not exists dst`);
+    await db.query(`create table ${name} (${columns})`);
+    if (extra !== undefined) await db.query(extra.replace('TABLE', name));
+    const dest = await loadDestTable(db, name);
+    expect(updateMayConflict(dest, ['id'])).toBe(expected);
+  });
+});
+
+function hashOf(text: string): number {
+  let hash = 0;
+  for (const ch of text) hash = (hash * 31 + (ch.codePointAt(0) ?? 0)) | 0;
+  return hash;
+}

@@ -6,7 +6,10 @@
  * fixed per table, kind and layout, so each becomes a named prepared statement.
  */
 import { quoteIdent } from '../../db/quote.js';
-import type { DestColumns } from './dest-columns.js';
+import type { DestTable } from './dest-columns.js';
+
+type DestColumns = DestTable['columns'];
+
 import type { RowOp, RowShape } from './row-change.js';
 
 export interface RunStatement {

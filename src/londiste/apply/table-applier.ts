@@ -8,16 +8,16 @@
  * The result is the one of applying the events one by one: runs keep queue order; a
  * multi-row INSERT or DELETE does what its rows would do one after another. Only a
  * multi-row UPDATE can fail where the single rows would not (a unique index on another
- * column whose values the rows swap), so it runs under a savepoint and, when it fails, is
- * applied again row by row in queue order.
+ * column whose values the rows swap), so where the table has such an index it runs under a
+ * savepoint and, when it fails, is applied again row by row in queue order.
  */
 import type pg from 'pg';
 import { fromDatabaseError } from '../../db/database-error.js';
 import { quoteIdent } from '../../db/quote.js';
 import { SkytoolsError } from '../../errors.js';
+import { copyField } from '../../pgq/copy-text.js';
 import type { Event } from '../../pgq/event.js';
 import { quoteFqname } from '../table-names.js';
-import { copyField } from '../../pgq/copy-text.js';
 import {
   arrayElement,
   copyStatement,
@@ -26,7 +26,7 @@ import {
   runStatement,
 } from './apply-sql.js';
 import { copyLines } from './copy-rows.js';
-import { type DestColumns, loadDestColumns } from './dest-columns.js';
+import { type DestTable, loadDestTable, updateMayConflict } from './dest-columns.js';
 import { parseRowChange, type RowOp, type RowShape, ShapeCache } from './row-change.js';
 
 /** When a buffer is applied before the flush the worker asks for. */
@@ -69,7 +69,7 @@ export class TableApplier {
   readonly #shapes = new ShapeCache();
   readonly #maxEvents: number;
   readonly #maxBytes: number;
-  #columns: DestColumns | null = null;
+  #destInfo: DestTable | null = null;
   /** Multi-row UPDATEs that failed and were applied again row by row (for stats and tests). */
   rowByRowRetries = 0;
   #runs: Run[] = [];
@@ -194,7 +194,7 @@ export class TableApplier {
   }
 
   async #applyRows(client: pg.ClientBase, run: RowRun): Promise<void> {
-    const columns = await this.#columnsFor(client, run.shape, run.ids);
+    const dest = await this.#destFor(client, run.shape, run.ids);
     if (run.lines !== null) {
       try {
         await copyLines(client, copyStatement(this.#destSql, run.shape), run.lines);
@@ -203,8 +203,14 @@ export class TableApplier {
       }
       return;
     }
-    const statement = runStatement(run.op, this.#destSql, run.shape, columns);
-    const many = run.op === 'U' && run.ids.length > 1;
+    const statement = runStatement(run.op, this.#destSql, run.shape, dest.columns);
+    const many =
+      run.op === 'U' &&
+      run.ids.length > 1 &&
+      updateMayConflict(
+        dest,
+        run.shape.keyIndexes.map((i) => run.shape.columns[i] as string),
+      );
     if (!many) {
       try {
         await client.query({ ...statement, values: runValues(run) });
@@ -235,18 +241,18 @@ export class TableApplier {
     }
   }
 
-  async #columnsFor(client: pg.ClientBase, shape: RowShape, ids: string[]): Promise<DestColumns> {
-    let columns = this.#columns;
-    if (columns === null || missingColumns(shape, columns).length > 0) {
+  async #destFor(client: pg.ClientBase, shape: RowShape, ids: string[]): Promise<DestTable> {
+    let dest = this.#destInfo;
+    if (dest === null || missingColumns(shape, dest.columns).length > 0) {
       // First use, or a column added since (an EXECUTE between events): read them again.
       try {
-        columns = await loadDestColumns(client, this.#dest);
+        dest = await loadDestTable(client, this.#dest);
       } catch (error) {
         throw this.#failure(error, 'reading the destination columns', ids);
       }
-      this.#columns = columns;
+      this.#destInfo = dest;
     }
-    const missing = missingColumns(shape, columns);
+    const missing = missingColumns(shape, dest.columns);
     if (missing.length > 0) {
       throw new SkytoolsError(
         'UNKNOWN_COLUMN',
@@ -254,7 +260,7 @@ export class TableApplier {
         { table: this.#table, destTable: this.#dest, columns: missing, events: idRange(ids) },
       );
     }
-    return columns;
+    return dest;
   }
 
   #failure(error: unknown, action: string, ids: string[]): SkytoolsError {
