@@ -45,6 +45,29 @@ export type RowChange =
 /** Shapes seen before, by the text they were made from (logutriga) or their columns (JSON). */
 export class ShapeCache {
   readonly #shapes = new Map<string, RowShape>();
+  #lastKeyList = '';
+  #lastNames: readonly string[] = [];
+  #last: RowShape | null = null;
+
+  /**
+   * The shape of a urlencoded row by its key list and its (still encoded) column names:
+   * most rows have the shape of the row before, which costs a comparison of names only.
+   */
+  urlencodedShape(
+    keyList: string,
+    names: readonly string[],
+    make: () => { columns: string[]; key: string[] },
+  ): RowShape {
+    const last = this.#last;
+    if (last !== null && keyList === this.#lastKeyList && sameNames(names, this.#lastNames)) {
+      return last;
+    }
+    const shape = this.shape(`u${keyList}&${names.join('&')}`, false, make);
+    this.#last = shape;
+    this.#lastKeyList = keyList;
+    this.#lastNames = names;
+    return shape;
+  }
 
   shape(
     signature: string,
@@ -73,6 +96,12 @@ export class ShapeCache {
 }
 
 const keySeparator = '\u0001';
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function badEvent(event: Event, why: string): SkytoolsError {
   return new SkytoolsError('BAD_EVENT', `cannot apply event ${event.id}: ${why}`, {
@@ -112,7 +141,6 @@ function parseUrlencodedChange(
   const parts = data.split('&');
   const names: string[] = new Array(parts.length);
   const values: (string | null)[] = new Array(parts.length);
-  let signature = keyList;
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as string;
     const eq = part.indexOf('=');
@@ -123,9 +151,8 @@ function parseUrlencodedChange(
       names[i] = part.slice(0, eq);
       values[i] = decodeComponent(part.slice(eq + 1));
     }
-    signature += `&${names[i]}`;
   }
-  const shape = shapes.shape(signature, false, () => {
+  const shape = shapes.urlencodedShape(keyList, names, () => {
     if (data === '') throw badEvent(event, 'empty row');
     return {
       columns: names.map(decodeComponent),
@@ -139,7 +166,8 @@ function parseUrlencodedChange(
     values,
     json: null,
     size: data.length,
-    key: rowKey(shape, values),
+    // Only a run of updates looks for repeated keys.
+    key: op === 'U' ? rowKey(shape, values) : '',
   };
 }
 
@@ -185,13 +213,13 @@ function parseJsonChange(event: Event, type: string, shapes: ShapeCache): RowCha
   }
   const pkey = Array.isArray(info.pkey) ? info.pkey.map(String) : [];
   const columns = Object.keys(row);
-  const shape = shapes.shape(`${pkey.join(',')}{${columns.join('\u0002')}`, true, () => ({
+  const shape = shapes.shape(`j${pkey.join(',')}{${columns.join('\u0002')}`, true, () => ({
     columns,
     key: pkey,
   }));
   // Key values parsed by JSON.parse serve only to spot a repeated key: two int8 keys that
   // collapse to one double only split a run, which is always safe.
-  const values = Object.values(row);
+  const key = op === 'U' ? rowKey(shape, Object.values(row)) : '';
   // The row goes to the server as it came: numbers keep their exact text.
   const json = data as string;
   return {
@@ -201,6 +229,6 @@ function parseJsonChange(event: Event, type: string, shapes: ShapeCache): RowCha
     values: null,
     json,
     size: json.length,
-    key: rowKey(shape, values),
+    key,
   };
 }
