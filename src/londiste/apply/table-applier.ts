@@ -11,7 +11,7 @@
  * column whose values the rows swap), so where the table has such an index it runs under a
  * savepoint and, when it fails, is applied again row by row in queue order.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { fromDatabaseError } from '../../db/database-error.js';
 import { quoteIdent } from '../../db/quote.js';
 import { SkytoolsError } from '../../errors.js';
@@ -225,7 +225,9 @@ export class TableApplier {
       await client.query(`release savepoint ${savepoint}`);
       return;
     } catch (error) {
-      if (!(error instanceof Error) || !('code' in error)) throw error;
+      // Only a refusal by the server is worth the row-by-row try; a lost session is not.
+      if (!(error instanceof pg.DatabaseError))
+        throw this.#failure(error, 'applying update events', run.ids);
       await client.query(`rollback to savepoint ${savepoint}`);
       await client.query(`release savepoint ${savepoint}`);
       this.rowByRowRetries++;
