@@ -119,9 +119,12 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     const condition = options.handler.copyCondition();
     const expectedRows = await expectRows(source, table, sourceRelation, condition);
 
-    const ddl: DroppedDdl = options.keepDdl
-      ? { drop: [], create: [] }
-      : await captureDdl(dest, destTable, destRelation.oid);
+    // A partitioned table's indexes are templates of its partitions' (pg_get_indexdef says
+    // ON ONLY): they stay, as the partitions' own do.
+    const ddl: DroppedDdl =
+      options.keepDdl || destRelation.kind === 'p'
+        ? { drop: [], create: [] }
+        : await captureDdl(dest, destTable, destRelation.oid);
     for (const statement of ddl.drop) await dest.query(statement);
     if (!options.skipTruncate) {
       // TRUNCATE ONLY refuses a partitioned table; its partitions are the table's rows.
@@ -134,7 +137,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
       { table, destTable, expectedRows, snapshot },
       `copy ${table}: started${expectedRows === null ? '' : `, ~${expectedRows} rows`}`,
     );
-    let copied: { rows: number; bytes: number };
+    let copied: { rows: number; bytes: number; sourceRows?: () => number };
     let format: CopyTableResult['format'] = null;
     if (options.handler.copy) {
       copied = await options.handler.copy({
@@ -171,6 +174,13 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     // The source's part is done: its snapshot need not be held while indexes build.
     await source.query('commit');
     sourceOpen = false;
+    if (copied.sourceRows && copied.sourceRows() !== copied.rows) {
+      throw new SkytoolsError(
+        'DB_ERROR',
+        `copy of ${table}: the source sent ${copied.sourceRows()} rows, the destination took ${copied.rows}`,
+        { table },
+      );
+    }
     const progress = meter.finish(copied.rows, copied.bytes);
     log.info(
       { table, ...progress, format, seconds: meter.elapsed() },

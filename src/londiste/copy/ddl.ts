@@ -11,7 +11,8 @@
  * that re-validating takes); anything another object depends on (a foreign key of another
  * table on our unique index, a view grouping by our primary key); what the table inherits
  * or a partitioned parent attached (it cannot be dropped on its own); invalid indexes;
- * indexes in another tablespace (pg_get_indexdef does not say which). Rules and inheritance
+ * indexes in another tablespace (pg_get_indexdef does not say which); the indexes of a
+ * partitioned table and of its partitions (copyTable leaves a partitioned table's alone). Rules and inheritance
  * stay too: COPY fires no rules and does not look at parents, so dropping them saves nothing.
  */
 import type pg from 'pg';
