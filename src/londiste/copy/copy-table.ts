@@ -157,12 +157,20 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
               condition === null ? '' : ` where ${condition}`
             })`;
       const withFormat = format === 'binary' ? ' with (format binary)' : '';
+      // Rows of a table truncated in this transaction may be written frozen: no later
+      // vacuum has to visit every page of the copied table to freeze it.
+      const freeze = !options.skipTruncate && destRelation.kind === 'r';
+      const inOptions = [
+        ...(format === 'binary' ? ['format binary'] : []),
+        ...(freeze ? ['freeze'] : []),
+      ];
+      const withIn = inOptions.length > 0 ? ` with (${inOptions.join(', ')})` : '';
       streaming = true;
       copied = await streamCopy({
         source,
         dest,
         copyOut: `copy ${query} to stdout${withFormat}`,
-        copyIn: `copy ${quoteFqname(destTable)} (${list}) from stdin${withFormat}`,
+        copyIn: `copy ${quoteFqname(destTable)} (${list}) from stdin${withIn}`,
         binary: format === 'binary',
         rowsPerSecond: options.rowsPerSecond,
         signal,
