@@ -28,7 +28,7 @@ const pad = stress ? 20 : 200;
 let serial = 0;
 
 /** A fresh table `public.fault_N` with indexes on both sides, rows on the source, a few old rows here. */
-async function faultTable(): Promise<{ table: string; before: string[]; old: unknown }> {
+async function faultTable(size = rows): Promise<{ table: string; before: string[]; old: unknown }> {
   serial++;
   const table = `public.fault_${serial}`;
   const ddl = `create table ${table} (id int primary key, v int, t text unique, pad text);
@@ -37,7 +37,7 @@ async function faultTable(): Promise<{ table: string; before: string[]; old: unk
   await dbs.dest.query(ddl);
   await dbs.source.query(
     `insert into ${table} select i, i % 100, 'row ' || i, repeat('p', $2::int) from generate_series(1, $1::int) i`,
-    [rows, pad],
+    [size, pad],
   );
   await dbs.dest.query(`insert into ${table} values (-1, 1, 'old'), (-2, 2, 'older')`);
   return {
@@ -103,7 +103,7 @@ describe('copyTable stopped part way', () => {
   });
 
   it('stops at once on a signal aborted before the start', async () => {
-    const { table, before, old } = await faultTable();
+    const { table, before, old } = await faultTable(1000);
     await expect(runCopy(dbs, table, { signal: AbortSignal.abort() })).rejects.toThrow(
       `copy of ${table} aborted`,
     );
@@ -161,5 +161,48 @@ describe('copyTable stopped part way', () => {
     expect(await idle(dbs.dest)).toBe(true);
     expect(withCheck.length).toBe(before.length + 1);
     await unchanged(dbs.destAdmin, table, withCheck, old);
+  });
+
+  it('stops while it waits for the destination lock, on the AbortSignal', async () => {
+    const { table, before, old } = await faultTable(1000);
+    await dbs.destAdmin.query('begin');
+    await dbs.destAdmin.query(`lock table ${table} in access share mode`);
+    const controller = new AbortController();
+    const copy = runCopy(dbs, table, { signal: controller.signal });
+    // Wait until the copy's LOCK waits behind ours.
+    for (;;) {
+      const { rows: waiting } = await test.query(
+        `select count(*)::int as n from pg_locks where not granted and relation is not null`,
+      );
+      if (waiting[0].n > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    controller.abort();
+    await expect(copy).rejects.toThrow(`copy of ${table} aborted`);
+    await dbs.destAdmin.query('rollback');
+    expect(await idle(dbs.dest)).toBe(true);
+    await unchanged(dbs.destAdmin, table, before, old);
+  });
+
+  it('rolls everything back when the state change before the commit fails or is aborted', async () => {
+    const { table, before, old } = await faultTable(1000);
+    await expect(
+      runCopy(dbs, table, {
+        beforeCommit: async () => {
+          throw new SkytoolsError('CASCADE_REFUSED', 'state changed during the copy');
+        },
+      }),
+    ).rejects.toThrow('state changed during the copy');
+    await unchanged(dbs.destAdmin, table, before, old);
+    const controller = new AbortController();
+    await expect(
+      runCopy(dbs, table, {
+        signal: controller.signal,
+        beforeCommit: async () => controller.abort(),
+      }),
+    ).rejects.toThrow(`copy of ${table} aborted`);
+    expect(await idle(dbs.source)).toBe(true);
+    expect(await idle(dbs.dest)).toBe(true);
+    await unchanged(dbs.destAdmin, table, before, old);
   });
 });

@@ -201,6 +201,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     await dest.query(`analyze ${quoteFqname(destTable)}`);
     if (signal?.aborted) throw aborted();
     await options.beforeCommit(dest, { snapshot: snapshot.snapshot, rows: copied.rows });
+    if (signal?.aborted) throw aborted();
     await dest.query('commit');
     destOpen = false;
     log.info(
