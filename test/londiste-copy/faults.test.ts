@@ -75,7 +75,7 @@ async function backendPid(client: pg.ClientBase): Promise<number> {
   return found[0].pid as number;
 }
 
-describe('copyTable stopped part way', () => {
+describe('copyTable stopped part way', { timeout: stress ? 600_000 : 60_000 }, () => {
   it('aborts cleanly on the AbortSignal: both rolled back, the error names the table', async () => {
     const { table, before, old } = await faultTable();
     const controller = new AbortController();
