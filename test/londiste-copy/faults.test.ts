@@ -171,10 +171,13 @@ describe('copyTable stopped part way', { timeout: stress ? 600_000 : 60_000 }, (
     const copy = runCopy(dbs, table, { signal: controller.signal });
     // Wait until the copy's LOCK waits behind ours.
     for (;;) {
-      const { rows: waiting } = await test.query(
-        `select count(*)::int as n from pg_locks where not granted and relation is not null`,
+      const { rows: waiting } = await dbs.destAdmin.query(
+        `select count(*)::int as n from pg_locks
+          where not granted and relation = $1::regclass and database = (
+                select oid from pg_database where datname = current_database())`,
+        [table],
       );
-      if (waiting[0].n > 0) break;
+      if (waiting[0]?.n > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     controller.abort();

@@ -88,7 +88,11 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
   const { source, dest, table, destTable, log, signal } = options;
   const aborted = (cause?: unknown) =>
     new SkytoolsError('STOPPED', `copy of ${table} aborted`, { table }, { cause });
-  if (signal?.aborted) throw aborted();
+  // Between statements: an abort that came while the sessions were idle (its cancel ignored).
+  const stopIfAborted = () => {
+    if (signal?.aborted) throw aborted();
+  };
+  stopIfAborted();
 
   // While a statement runs, an abort cancels it on both servers (an idle session ignores a
   // cancel); the COPY stream handles its own abort.
@@ -132,6 +136,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
       await dest.query(`truncate ${only}${quoteFqname(destTable)}`);
     }
 
+    stopIfAborted();
     const meter = new ProgressMeter(table, expectedRows, log, options.onProgress);
     log.info(
       { table, destTable, expectedRows, snapshot },
@@ -195,13 +200,14 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
       `copy ${table}: ${describeProgress(progress)}, in ${meter.elapsed().toFixed(1)} s`,
     );
 
+    stopIfAborted();
     if (!options.deferDdl) {
       for (const statement of ddl.create) await dest.query(statement);
     }
     await dest.query(`analyze ${quoteFqname(destTable)}`);
-    if (signal?.aborted) throw aborted();
+    stopIfAborted();
     await options.beforeCommit(dest, { snapshot: snapshot.snapshot, rows: copied.rows });
-    if (signal?.aborted) throw aborted();
+    stopIfAborted();
     await dest.query('commit');
     destOpen = false;
     log.info(
