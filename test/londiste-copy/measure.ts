@@ -119,6 +119,7 @@ async function main() {
     if (wanted('native')) {
       await dest.query('truncate public.bench_copy');
       await source.query('create publication bench_pub for table public.bench_copy');
+      const cpuBefore = pids.map(clusterCpu);
       const started = performance.now();
       await dest.query(
         `create subscription bench_sub connection 'host=${sourceCluster.host} port=${sourceCluster.port} user=postgres dbname=postgres' publication bench_pub`,
@@ -131,6 +132,8 @@ async function main() {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const seconds = (performance.now() - started) / 1000;
+      const cpu = pids.map((pid, i) => clusterCpu(pid) - (cpuBefore[i] ?? 0));
+      console.log(`native: cpu source ${cpu[0]?.toFixed(2)} s, dest ${cpu[1]?.toFixed(2)} s`);
       results.native = seconds;
       console.log(
         `native initial sync: ${rows} rows in ${seconds.toFixed(2)} s = ${Math.round(rows / seconds)} rows/s`,
