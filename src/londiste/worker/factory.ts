@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { CascadedWorker, type CascadedWorkerOptions } from '../../cascade/cascaded-worker.js';
+import type { ToolOption } from '../../cascade/tool.js';
 import type { WorkerFactory } from '../../cascade/worker-job.js';
 import { openClient } from '../../db/connect.js';
 import { silentLogger } from '../../pgq/logger.js';
@@ -120,3 +121,11 @@ export const workerHelp = `worker: replay the tables of this node (spec: docs/lo
   from the copy to the worker when the copy has caught up. EXECUTE scripts and sequence
   values come through the queue. On the root it publishes the sequences' values.
   -d runs it in the background (needs pidfile); -s stops it after the batch in hand.`;
+
+/** Switches of the worker and its copy processes. */
+export const workerOptions: ToolOption[] = [
+  {
+    flags: '--copy-rate <rows>',
+    description: 'worker, copy: copy at most this many rows per second (ours)',
+  },
+];
