@@ -4,6 +4,7 @@
  * (runWorkerJob: pidfile `<pidfile>.copy.<table>`, signals, logfile) and exits 0 once the
  * table is handed over to the worker, or when stopped; a state it cannot go on from exits 1.
  */
+import path from 'node:path';
 import type { JobCommand, JobStart } from '../../cascade/tool.js';
 import { runWorkerJob } from '../../cascade/worker-job.js';
 import type { LondisteSettings } from '../settings.js';
@@ -44,7 +45,14 @@ function runCopyJob(start: JobStart<LondisteSettings>, name: string): Promise<nu
     daemon: { script: start.daemon.script, args: [...start.daemon.args, ...rateArgs] },
     role: 'copy',
     createWorker: (options, settings) =>
-      new CopyWorker({ ...options, table, workerName: settings.jobName, rowsPerSecond }),
+      new CopyWorker({
+        ...options,
+        table,
+        workerName: settings.jobName,
+        rowsPerSecond,
+        handlerModules: settings.handlerModules,
+        baseDir: settings.file === undefined ? undefined : path.dirname(settings.file),
+      }),
   });
 }
 

@@ -16,8 +16,7 @@ import type { Logger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
 import type { ApplyContext } from '../handler.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
-import { applyTableEvent } from './apply-events.js';
-import { HandlerSet } from './handlers.js';
+import { TableReplay } from './handlers.js';
 import { replicaSession } from './replay.js';
 import type { RootTicker } from './root-ticks.js';
 import { TxidSnapshot } from './snapshot.js';
@@ -27,7 +26,7 @@ import { loadLocalTables, setTableState } from './tables.js';
 const handoverPollMs = 100;
 
 export class CopyReplay {
-  readonly handlers = new HandlerSet();
+  readonly tables: TableReplay;
   /** Set once the table is ok (or taken from this copy): the process ends after the commit. */
   finished = false;
   /** A state this copy cannot go on from: the process stops with it. */
@@ -50,7 +49,11 @@ export class CopyReplay {
     /** The signal of the run in hand. */
     private readonly signal: () => AbortSignal,
     private readonly stop: () => void,
-  ) {}
+    handlerModules: readonly string[] = [],
+    baseDir?: string,
+  ) {
+    this.tables = new TableReplay(handlerModules, baseDir);
+  }
 
   hooks(): CascadeWorkerHooks {
     return {
@@ -88,7 +91,8 @@ export class CopyReplay {
   }
 
   async #beforeBatch(ctx: BatchContext): Promise<void> {
-    if (this.#inBatch) this.handlers.reset();
+    await this.tables.loadModules();
+    const failedBefore = this.#inBatch;
     this.#inBatch = true;
     this.#skip = false;
     this.#next = undefined;
@@ -104,6 +108,7 @@ export class CopyReplay {
     }
     this.#info = info;
     this.#snapshot = info.customSnapshot === null ? null : new TxidSnapshot(info.customSnapshot);
+    this.tables.begin(new Map([[this.table, { info, snapshot: this.#snapshot }]]), failedBefore);
     const { tick, prevTick } = ctx.batch;
     switch (state?.kind) {
       case 'catching-up': {
@@ -156,19 +161,19 @@ export class CopyReplay {
 
   async #applyEvents(ctx: BatchContext, events: readonly Event[]): Promise<void> {
     if (this.#skip) return;
-    const info = this.#info as TableInfo;
     const actx = this.#applyContext(ctx);
-    const table = { info, snapshot: this.#snapshot };
     for (const event of events) {
       // The filter brings this table's events only; EXECUTE is the main worker's.
       if (event.extra1 !== this.table || event.type === 'EXECUTE') continue;
-      if (await applyTableEvent(actx, this.handlers, table, event)) this.applied++;
-      else this.ignored++;
+      await this.tables.apply(actx, event);
     }
   }
 
   async #beforeCompleted(ctx: BatchContext): Promise<void> {
-    await this.handlers.finish(this.#applyContext(ctx));
+    await this.tables.finish(this.#applyContext(ctx));
+    const counts = this.tables.counts();
+    this.applied += counts.applied;
+    this.ignored += counts.ignored;
     if (this.#next === undefined) return;
     const info = this.#info as TableInfo;
     // The snapshot stays: the main worker filters with it until no batch can need it.

@@ -33,6 +33,9 @@ export interface CopyWorkerOptions extends CascadedWorkerOptions {
   workerName: string;
   /** Rows per second at most while copying (ours: --copy-rate). */
   rowsPerSecond?: number;
+  /** handler_modules, and the directory relative module paths start from. */
+  handlerModules?: readonly string[];
+  baseDir?: string;
   /** Seconds between progress lines. Default 5. */
   progressPeriod?: number;
 }
@@ -63,6 +66,8 @@ export class CopyWorker extends CascadedWorker {
       log,
       () => stopper.controller.signal,
       () => stopper.controller.abort(),
+      options.handlerModules,
+      options.baseDir,
     );
     super({ ...options, copyHelper: { consumer }, hooks: replay.hooks() });
     this.replay = replay;
@@ -228,7 +233,8 @@ export class CopyWorker extends CascadedWorker {
     };
     const tick = await CascadedConsumer.register(consumerOptions, { provider: source.location });
     this.log.info({ tick, source: source.name }, `${this.table}: registered on ${source.name}`);
-    const handler = this.replay.handlers.handlerFor(info);
+    await this.replay.tables.loadModules();
+    const handler = this.replay.tables.cache.handlerFor(info);
     const from = await connect();
     from.on('error', () => {});
     const dest = await this.#localSession();

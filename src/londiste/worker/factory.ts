@@ -4,6 +4,7 @@
  * the root while a copy is under way, and on the root the sequence values published each
  * loop (`londiste.root_check_seqs`, spec §6.7).
  */
+import path from 'node:path';
 import type pg from 'pg';
 import { CascadedWorker, type CascadedWorkerOptions } from '../../cascade/cascaded-worker.js';
 import type { ToolOption } from '../../cascade/tool.js';
@@ -29,6 +30,8 @@ export interface LondisteWorkerOptions extends CascadedWorkerOptions {
     | 'registerOnlySeqs'
     | 'registerSkipSeqs'
     | 'pidfile'
+    | 'handlerModules'
+    | 'file'
   >;
   /**
    * How to start this tool's `copy TABLE` (the bin and the arguments naming the config);
@@ -51,7 +54,9 @@ export class LondisteWorker extends CascadedWorker {
       options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
     const launcher =
       command === null ? null : new CopyLauncher(command, options.settings.pidfile, log);
-    const replay = new Replay(options.queue, options.settings, launcher, ticker, log);
+    const settings = options.settings;
+    const baseDir = settings.file === undefined ? undefined : path.dirname(settings.file);
+    const replay = new Replay(options.queue, settings, launcher, ticker, log, baseDir);
     const onBatch = options.onBatch;
     super({
       ...options,

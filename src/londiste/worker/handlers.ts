@@ -1,27 +1,27 @@
 /**
- * The handlers of the tables a batch touches: made once per table (and again when its
- * attributes change), prepared before the table's first event of a batch, flushed before any
- * event whose order matters across tables and at the batch's end, finished last. A handler
- * that cannot be made (unknown name or argument in table_attrs) fails the batch with one line
- * naming the table: nothing of it is applied, and it comes again.
+ * The handlers of the tables replay touches, made once per table (and again when its
+ * attributes or destination change), and the batch's dispatcher over them (apply's
+ * BatchApplier: queue order, flushes at barriers, counts). A handler that cannot be made
+ * (unknown name or argument in table_attrs) fails the batch with one line naming the table:
+ * nothing of the batch is applied, and it comes again after the retry delay.
  */
+import { BatchApplier } from '../apply/batch-applier.js';
 import { SkytoolsError } from '../../errors.js';
+import type { Event } from '../../pgq/event.js';
 import type { ApplyContext, TableHandler } from '../handler.js';
-import { createTableHandler, parseHandlerSpec } from '../handlers/registry.js';
+import { createTableHandler, loadHandlerModules, parseHandlerSpec } from '../handlers/registry.js';
 import type { TableInfo } from '../table-state.js';
+import type { TxidSnapshot } from './snapshot.js';
 import { destOf } from './tables.js';
 
-interface Made {
-  key: string;
-  handler: TableHandler;
+/** A table replay applies, with the copy snapshot whose events its data already holds. */
+export interface ReplayTable {
+  info: TableInfo;
+  snapshot: TxidSnapshot | null;
 }
 
-export class HandlerSet {
-  readonly #made = new Map<string, Made>();
-  /** Handlers with events in the batch in hand, in first-use order. */
-  #used: TableHandler[] = [];
-  /** Handlers with buffered events since the last flush. */
-  #dirty = new Set<TableHandler>();
+export class HandlerCache {
+  readonly #made = new Map<string, { key: string; handler: TableHandler }>();
 
   /** The table's handler, made (or remade when its attributes changed) as needed. */
   handlerFor(table: TableInfo): TableHandler {
@@ -44,44 +44,72 @@ export class HandlerSet {
     this.#made.set(table.tableName, { key, handler });
     return handler;
   }
+}
 
-  /** One data event of `table`, given to its handler (prepared first in this batch). */
-  async apply(
-    ctx: ApplyContext,
-    table: TableInfo,
-    event: Parameters<TableHandler['processEvent']>[1],
-  ) {
-    const handler = this.handlerFor(table);
-    if (!this.#used.includes(handler)) {
-      this.#used.push(handler);
-      await handler.prepareBatch?.(ctx);
+/** One batch's (or one run of batches') dispatch of table events to their handlers. */
+export class TableReplay {
+  readonly cache = new HandlerCache();
+  #tables = new Map<string, ReplayTable>();
+  #applier = this.#newApplier();
+  #skipped = 0;
+  #modulesLoaded: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly handlerModules: readonly string[] = [],
+    private readonly baseDir: string = process.cwd(),
+  ) {}
+
+  #newApplier() {
+    return new BatchApplier({
+      handlerFor: (table) => {
+        const replayed = this.#tables.get(table);
+        return replayed === undefined ? undefined : this.cache.handlerFor(replayed.info);
+      },
+    });
+  }
+
+  /** handler_modules imported once, before the first batch. */
+  async loadModules(): Promise<void> {
+    if (this.handlerModules.length === 0) return;
+    this.#modulesLoaded ??= loadHandlerModules(this.handlerModules, this.baseDir);
+    await this.#modulesLoaded;
+  }
+
+  /** A new batch with these tables replayed; after a failed batch, its buffers are dropped. */
+  begin(tables: Map<string, ReplayTable>, failedBefore: boolean): void {
+    if (failedBefore) this.#applier.abandon();
+    this.#tables = tables;
+    this.#skipped = 0;
+  }
+
+  /** The table is no longer replayed from here on (removed within the batch). */
+  forget(table: string): void {
+    this.#tables.delete(table);
+  }
+
+  /** One data or truncate event; an event the copied data already holds is skipped. */
+  async apply(ctx: ApplyContext, event: Event): Promise<void> {
+    const table = event.extra1 === null ? undefined : this.#tables.get(event.extra1);
+    if (table?.snapshot?.visible(event.txid)) {
+      this.#skipped++;
+      return;
     }
-    this.#dirty.add(handler);
-    await handler.processEvent(ctx, event);
+    await this.#applier.processEvent(ctx, event);
   }
 
-  /** Everything buffered applied, in the order the handlers were first used. */
-  async flush(ctx: ApplyContext): Promise<void> {
-    if (this.#dirty.size === 0) return;
-    for (const handler of this.#used) {
-      if (this.#dirty.has(handler)) await handler.flush(ctx);
-    }
-    this.#dirty.clear();
+  flush(ctx: ApplyContext): Promise<void> {
+    return this.#applier.flushAll(ctx);
   }
 
-  /** The batch's end: flush, then each used handler's finishBatch. */
-  async finish(ctx: ApplyContext): Promise<void> {
-    await this.flush(ctx);
-    for (const handler of this.#used) await handler.finishBatch?.(ctx);
-    this.#used = [];
+  finish(ctx: ApplyContext): Promise<void> {
+    return this.#applier.finishAll(ctx);
   }
 
-  /** The batch failed: buffered work is dropped with its transaction. */
-  reset(): void {
-    this.#used = [];
-    this.#dirty.clear();
-    // A handler may keep state across batches (prepared statements, temp tables of a
-    // rolled-back transaction): make fresh ones.
-    this.#made.clear();
+  /** What the batch applied and ignored (the copy's already-held events count as ignored). */
+  counts(): { applied: number; ignored: number } {
+    const c = this.#applier.takeCounters();
+    const skipped = this.#skipped;
+    this.#skipped = 0;
+    return { applied: c.applied + c.truncates, ignored: c.ignored + skipped };
   }
 }

@@ -15,10 +15,9 @@ import type { Logger } from '../../pgq/logger.js';
 import type { ApplyContext } from '../handler.js';
 import type { LondisteSettings } from '../settings.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
-import { type ApplyCounts, applyTableEvent, type ReplayTable } from './apply-events.js';
 import type { CopyLauncher } from './copy-launcher.js';
 import { replayExecute } from './execute.js';
-import { HandlerSet } from './handlers.js';
+import { type ReplayTable, TableReplay } from './handlers.js';
 import { applyLondisteEvent, isLondisteEvent } from './londiste-events.js';
 import type { RootTicker } from './root-ticks.js';
 import { TxidSnapshot } from './snapshot.js';
@@ -26,6 +25,7 @@ import { loadLocalTables, loadTables, setTableState, workerTableAttrs } from './
 
 type ReplaySettings = Pick<
   LondisteSettings,
+  | 'handlerModules'
   | 'parallelCopies'
   | 'localOnly'
   | 'localOnlyDropExecute'
@@ -52,13 +52,12 @@ export async function replicaSession(session: pg.Client): Promise<void> {
 const snapshotBatches = 3;
 
 export class Replay {
-  readonly handlers = new HandlerSet();
+  readonly tables: TableReplay;
   /** What the last batch applied and ignored (the stats line). */
-  counts: ApplyCounts = { applied: 0, ignored: 0 };
+  counts = { applied: 0, ignored: 0 };
   /** Tables in copy as of the last batch: ticks are forced while there are any. */
   copying = false;
   #tables = new Map<string, TableInfo>();
-  #replayed = new Map<string, ReplayTable>();
   #states: { table: string; snapshot: string | null; state: string | null }[] = [];
   #inBatch = false;
   /** Batches seen per ok table with a snapshot from another node. */
@@ -70,7 +69,10 @@ export class Replay {
     private readonly launcher: CopyLauncher | null,
     private readonly ticker: RootTicker,
     private readonly log: Logger,
-  ) {}
+    baseDir?: string,
+  ) {
+    this.tables = new TableReplay(settings.handlerModules, baseDir);
+  }
 
   hooks(): CascadeWorkerHooks {
     return {
@@ -89,19 +91,20 @@ export class Replay {
   }
 
   async #beforeBatch(ctx: BatchContext): Promise<void> {
-    if (this.#inBatch) this.handlers.reset(); // the last batch failed: start afresh
+    const failedBefore = this.#inBatch;
     this.#inBatch = true;
-    this.counts = { applied: 0, ignored: 0 };
     this.#states = [];
+    await this.tables.loadModules();
     const db = ctx.subscriber;
     this.#tables = await loadLocalTables(db, this.queue);
     await this.#moveCopies(ctx);
-    this.#replayed = new Map();
+    const replayed = new Map<string, ReplayTable>();
     for (const table of this.#tables.values()) {
       if (parseMergeState(table.mergeState)?.kind !== 'ok') continue;
       const snapshot = await this.#keptSnapshot(ctx, table);
-      this.#replayed.set(table.tableName, { info: table, snapshot });
+      replayed.set(table.tableName, { info: table, snapshot });
     }
+    this.tables.begin(replayed, failedBefore);
     await this.#restoreFkeys(db);
     if (this.copying) await this.ticker.force(db);
   }
@@ -242,30 +245,26 @@ export class Replay {
     for (const event of events) {
       const type = event.type;
       if (type === 'EXECUTE') {
-        await this.handlers.flush(actx);
+        await this.tables.flush(actx);
         await replayExecute(db, this.queue, event, this.#tables, this.log);
         continue;
       }
       if (isLondisteEvent(type)) {
-        await this.handlers.flush(actx);
+        await this.tables.flush(actx);
         await applyLondisteEvent(db, this.queue, event, this.settings, this.log);
         if (type === 'londiste.remove-table' && event.data !== null) {
           this.#tables.delete(event.data);
-          this.#replayed.delete(event.data);
+          this.tables.forget(event.data);
         }
         continue;
       }
-      const table = event.extra1 === null ? undefined : this.#replayed.get(event.extra1);
-      if (table === undefined || !(await applyTableEvent(actx, this.handlers, table, event))) {
-        this.counts.ignored++;
-      } else {
-        this.counts.applied++;
-      }
+      await this.tables.apply(actx, event);
     }
   }
 
   async #beforeCompleted(ctx: BatchContext): Promise<void> {
-    await this.handlers.finish(this.#applyContext(ctx));
+    await this.tables.finish(this.#applyContext(ctx));
+    this.counts = this.tables.counts();
     for (const change of this.#states) {
       await setTableState(ctx.subscriber, this.queue, change.table, change.snapshot, change.state);
     }
@@ -276,7 +275,7 @@ export class Replay {
   #forward(event: Event) {
     const table = event.extra1 === null ? undefined : this.#tables.get(event.extra1);
     if (table === undefined) return event.row;
-    const handler = this.handlers.handlerFor(table);
+    const handler = this.tables.cache.handlerFor(table);
     return handler.forwardEvent === undefined ? event.row : handler.forwardEvent(event);
   }
 }
