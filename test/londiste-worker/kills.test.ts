@@ -43,7 +43,9 @@ beforeAll(async () => {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('kill -9 during copy and replay', () => {
-  it(`survives ${kills} kills of the worker and of copy processes`, { timeout: 600_000 }, async () => {
+  it(`survives ${kills} kills of the worker and of copy processes`, {
+    timeout: 600_000,
+  }, async () => {
     const tables = Array.from({ length: tableCount }, (_, i) => `public.k${i + 1}`);
     for (const t of tables) {
       await addRootTable(root, queue, t);
