@@ -140,7 +140,12 @@ export function startTicker(root: pg.Client) {
   let stopped = false;
   const done = (async () => {
     while (!stopped) {
-      await root.query('select pgq.ticker()');
+      try {
+        await root.query('select pgq.ticker()');
+      } catch (error) {
+        if (stopped) return; // the file's connections close at its end
+        throw error;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -273,7 +278,10 @@ export async function seedRows(root: pg.ClientBase, table: string, n: number) {
 /** The root's last tick after a forced one (every event so far is in a batch up to it). */
 export async function tickNow(root: pg.ClientBase, queue: string): Promise<bigint> {
   await root.query('select pgq.force_tick($1)', [queue]);
-  const { rows } = await root.query('select pgq.ticker($1)::text as t', [queue]);
+  await root.query('select pgq.ticker($1)', [queue]);
+  const { rows } = await root.query('select last_tick_id::text as t from pgq.get_queue_info($1)', [
+    queue,
+  ]);
   return BigInt(rows[0]?.t as string);
 }
 
