@@ -44,7 +44,12 @@ export const changeHandlerCommand = {
       info.node_name as string,
       local,
       'select * from londiste.local_change_handler($1, $2, $3, $4)',
-      [session.queue, table, handler.addTriggerArgs(triggerArgs(flags)), withHandler(row.tableAttrs, handler) || null],
+      [
+        session.queue,
+        table,
+        handler.addTriggerArgs(triggerArgs(flags)),
+        withHandler(row.tableAttrs, handler) || null,
+      ],
     );
   },
 };

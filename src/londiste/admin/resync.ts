@@ -31,7 +31,10 @@ export const resyncCommand = {
     const info = await session.localInfo();
     const nodeName = info.node_name as string;
     if (info.node_type === 'root') {
-      throw new SkytoolsError('BAD_OPTIONS', 'resync is for branches and leaves: the root has no source to copy from');
+      throw new SkytoolsError(
+        'BAD_OPTIONS',
+        'resync is for branches and leaves: the root has no source to copy from',
+      );
     }
     const list = await readTables(local, session.queue);
     const tables = resolveNames(session.out, words, {
@@ -40,16 +43,18 @@ export const resyncCommand = {
       done: new Set(),
     });
     let copyNode: string | undefined;
-    if (flags.copyNode !== undefined) copyNode = (await namedCopyNode(session, info, flags.copyNode)).name;
+    if (flags.copyNode !== undefined)
+      copyNode = (await namedCopyNode(session, info, flags.copyNode)).name;
     else if (flags.findCopyNode) copyNode = (await findCopyNode(session, info, tables)).name;
     for (const table of tables) {
       if (copyNode !== undefined) {
         const row = list.find((t) => t.tableName === table);
-        await session.change(nodeName, local, 'select * from londiste.local_set_table_attrs($1, $2, $3)', [
-          session.queue,
-          table,
-          withCopyNode(row?.tableAttrs ?? null, copyNode),
-        ]);
+        await session.change(
+          nodeName,
+          local,
+          'select * from londiste.local_set_table_attrs($1, $2, $3)',
+          [session.queue, table, withCopyNode(row?.tableAttrs ?? null, copyNode)],
+        );
       }
       await session.change(
         nodeName,

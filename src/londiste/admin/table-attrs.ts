@@ -33,7 +33,9 @@ function decodeComponent(text: string): string {
 
 export function encodeAttrs(attrs: Attrs): string {
   return [...attrs]
-    .map(([k, v]) => (v === null ? encodeComponent(k) : `${encodeComponent(k)}=${encodeComponent(v)}`))
+    .map(([k, v]) =>
+      v === null ? encodeComponent(k) : `${encodeComponent(k)}=${encodeComponent(v)}`,
+    )
     .join('&');
 }
 
@@ -59,6 +61,7 @@ export function handlerAttr(name: string, args: Readonly<Record<string, string>>
 export function attrsRepr(text: string | null): string {
   const attrs = decodeAttrs(text);
   if (attrs.size === 0) return '';
-  const quote = (s: string | null) => (s === null ? 'None' : `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
+  const quote = (s: string | null) =>
+    s === null ? 'None' : `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   return `{${[...attrs].map(([k, v]) => `${quote(k)}: ${quote(v)}`).join(', ')}}`;
 }

@@ -50,8 +50,7 @@ export function checkConflicts(flags: LondisteFlags): void {
       '--copy-node and --find-copy-node cannot be used together',
     ],
     [
-      flags.triggers === false &&
-        (flags.triggerFlags !== undefined || flags.triggerArg.length > 0),
+      flags.triggers === false && (flags.triggerFlags !== undefined || flags.triggerArg.length > 0),
       '--no-triggers cannot be used with --trigger-flags or --trigger-arg',
     ],
   ];
@@ -98,7 +97,9 @@ export function addTableAttrs(
 export function withHandler(attrsText: string | null, handler: HandlerChoice): string {
   const attrs = decodeAttrs(attrsText);
   const rest = [...attrs].filter(([key]) => key !== 'handler');
-  const out: Attrs = new Map(handler.attr === undefined ? rest : [['handler', handler.attr], ...rest]);
+  const out: Attrs = new Map(
+    handler.attr === undefined ? rest : [['handler', handler.attr], ...rest],
+  );
   return encodeAttrs(out);
 }
 

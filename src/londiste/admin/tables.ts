@@ -12,7 +12,11 @@ export const tablesCommand = {
   name: 'tables',
   args: [],
   summary: 'the tables replicated here: name, state, attributes',
-  help: ['Usage: %TOOL% CONFIG tables [--names-only]', '', '  --names-only          one name per line'].join('\n'),
+  help: [
+    'Usage: %TOOL% CONFIG tables [--names-only]',
+    '',
+    '  --names-only          one name per line',
+  ].join('\n'),
   readOnly: true,
   async run(ctx: CommandContext<LondisteSettings, LondisteFlags>) {
     const { session } = ctx;
