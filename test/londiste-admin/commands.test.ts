@@ -5,6 +5,9 @@
  * hostile names, missing, seqs, remove, change-handler, resync, dry runs, and bad input
  * refused with one line and nothing changed. The tests build on each other, in order.
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useTestDatabase } from '../harness/database.js';
 import {
@@ -411,5 +414,98 @@ describe('a leaf', () => {
     expect((await tableRows(root.db, queue)).map((r) => r.table_name)).not.toContain(
       'public.log_b',
     );
+  });
+});
+
+describe('handlers', () => {
+  it('show-handlers lists the handlers, or the help of the named ones', async () => {
+    const list = await londiste([root.ini, 'show-handlers']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^londiste - \S/m);
+    const one = await londiste([root.ini, 'show-handlers', 'londiste']);
+    expect(one.stdout).toContain('  ignore_truncate: ');
+    refused(await londiste([root.ini, 'show-handlers', 'nosuch']), 'Unknown handler: nosuch');
+  });
+
+  it('--handler and --handler-arg are checked and stored as handler=name(args)', async () => {
+    await root.db.query('create table public.h1 (id int primary key)');
+    const before = await snapshot(root.db);
+    refused(
+      await londiste([root.ini, 'add-table', 'h1', '--handler=londiste', '--handler-arg=bogus=1']),
+      "Invalid handler argument: ['bogus']",
+    );
+    refused(
+      await londiste([root.ini, 'add-table', 'h1', '--handler=nosuch']),
+      'Unknown handler: nosuch',
+    );
+    expect(await snapshot(root.db)).toEqual(before);
+    const added = await londiste([
+      root.ini,
+      'add-table',
+      'h1',
+      '--handler=londiste',
+      '--handler-arg=ignore_truncate=1',
+    ]);
+    expect(added.code).toBe(0);
+    const attrs = (await tableRows(root.db, queue)).find(
+      (r) => r.table_name === 'public.h1',
+    )?.table_attrs;
+    expect(attrs).toMatch(/^handler=londiste%28ignore_truncate%3[dD]1%29$/);
+    const tables = await londiste([root.ini, 'tables']);
+    expect(tables.stdout).toContain(
+      `public.h1         ok               {'handler': 'londiste(ignore_truncate=1)'}`,
+    );
+  });
+
+  it('change-handler puts the new handler first and keeps the other attributes', async () => {
+    const changed = await londiste([
+      leaf.ini,
+      'change-handler',
+      weird,
+      '--handler=londiste',
+      '--handler-arg=ignore_truncate=1',
+    ]);
+    expect(changed.code).toBe(0);
+    const attrs = (await tableRows(leaf.db, queue)).find(
+      (r) => r.table_name === weird,
+    )?.table_attrs;
+    expect(attrs).toMatch(
+      /^handler=londiste%28ignore_truncate%3[dD]1%29&copy_node=lroot&skip_truncate=1&max_parallel_copy=2$/,
+    );
+  });
+
+  it('a handler of handler_modules plugs in; one that stores nothing needs no table here', async () => {
+    const module = path.join(os.tmpdir(), `skytools-nostore-${process.pid}.mjs`);
+    writeFileSync(
+      module,
+      `export const nostore = {
+        name: 'nostore',
+        description: 'stores nothing\\nEvents of the table are dropped here.',
+        args: [],
+        create: () => ({
+          needsTable: () => false,
+          addTriggerArgs: (args) => [...args, 'virtual_table'],
+          processEvent() {},
+          async flush() {},
+          copyCondition: () => null,
+        }),
+      };\n`,
+    );
+    try {
+      const set = ['--set', `handler_modules=${module}`];
+      const list = await londiste([leaf.ini, ...set, 'show-handlers']);
+      expect(list.stdout).toContain('nostore - stores nothing\n');
+      const added = await londiste([leaf.ini, ...set, 'add-table', 'h1', '--handler=nostore']);
+      expect(added.stderr).not.toContain('error');
+      expect(added.code).toBe(0);
+      expect(
+        (await tableRows(leaf.db, queue)).find((r) => r.table_name === 'public.h1'),
+      ).toMatchObject({
+        local: true,
+        table_attrs: 'handler=nostore',
+      });
+    } finally {
+      rmSync(module, { force: true });
+    }
   });
 });

@@ -13,6 +13,7 @@ import { splitFqname } from '../table-names.js';
 import type { TableInfo } from '../table-state.js';
 import { type CopySource, findCopyNode, namedCopyNode } from './copy-source.js';
 import type { LondisteFlags } from './flags.js';
+import { loadConfiguredHandlers } from './handler-modules.js';
 import { localRelations, readTables, relationFacts } from './node-tables.js';
 import { resolveNames } from './object-names.js';
 import { pollUntilSynced } from './sync-poll.js';
@@ -70,6 +71,7 @@ export const addTableCommand = {
 async function addTables(ctx: Context, words: string[]): Promise<void> {
   const { session, flags, settings } = ctx;
   checkConflicts(flags);
+  await loadConfiguredHandlers(settings);
   if (words.length === 0 && !flags.all) {
     throw new SkytoolsError('USAGE', 'add-table needs table names or --all');
   }

@@ -13,6 +13,7 @@ import { removeSeqCommand } from './remove-seq.js';
 import { removeTableCommand } from './remove-table.js';
 import { resyncCommand } from './resync.js';
 import { seqsCommand } from './seqs.js';
+import { showHandlersCommand } from './show-handlers.js';
 import { tablesCommand } from './tables.js';
 
 export { type LondisteFlags, londisteOptions } from './flags.js';
@@ -27,4 +28,5 @@ export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = 
   seqsCommand,
   missingCommand,
   resyncCommand,
+  showHandlersCommand,
 ];

@@ -7,6 +7,7 @@ import { SkytoolsError } from '../../errors.js';
 import type { LondisteSettings } from '../settings.js';
 import { findCopyNode, namedCopyNode } from './copy-source.js';
 import type { LondisteFlags } from './flags.js';
+import { loadConfiguredHandlers } from './handler-modules.js';
 import { needNames } from './need-names.js';
 import { readTables } from './node-tables.js';
 import { resolveNames } from './object-names.js';
@@ -27,6 +28,7 @@ export const resyncCommand = {
     const { session, flags } = ctx;
     needNames('resync', 'table', words);
     checkConflicts(flags);
+    await loadConfiguredHandlers(ctx.settings);
     const local = await session.local();
     const info = await session.localInfo();
     const nodeName = info.node_name as string;
