@@ -118,6 +118,17 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
   if (flags.copyNode !== undefined) source = await namedCopyNode(session, info, flags.copyNode);
   else if (flags.findCopyNode) source = await findCopyNode(session, info, tables);
   const wanted = provider === undefined ? tables : checkProvider(session, provider, tables, flags);
+  if (flags.copyNode !== undefined && source !== undefined) {
+    for (const table of wanted) {
+      if (!source.tables.some((t) => t.tableName === table && t.local)) {
+        throw new SkytoolsError(
+          'MISSING_OBJECT',
+          `Table ${table} does not exist on copy node ${source.name}`,
+          { table, copyNode: source.name },
+        );
+      }
+    }
+  }
 
   const plans: Plan[] = [];
   for (const table of wanted) {
