@@ -106,6 +106,8 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
     available,
     done: localNames,
     all: flags.all,
+    // A replica's --all: the set as it knows it (register_* filters applied), not the provider's.
+    allFrom: isRoot ? undefined : localList.map((t) => t.tableName),
     force: flags.force,
     skipMissing: flags.skipNonExisting,
   });
