@@ -84,12 +84,16 @@ export class CopyReplay {
     throw error;
   }
 
-  async #load(ctx: BatchContext): Promise<TableInfo> {
-    const info = (await loadLocalTables(ctx.subscriber, this.queue)).get(this.table);
-    if (info === undefined) {
-      this.#fail(`table ${this.table} is no longer local here: copy stops`, {});
-    }
-    return info;
+  /** The table's row; null once it is no longer local (removed meanwhile). */
+  async #load(ctx: BatchContext): Promise<TableInfo | null> {
+    return (await loadLocalTables(ctx.subscriber, this.queue)).get(this.table) ?? null;
+  }
+
+  /** Removed from under the copy: nothing more to do but leave (unregistering). */
+  #gone(): void {
+    this.log.info({ table: this.table }, `${this.table} is no longer local here: copy ends`);
+    this.#skip = true;
+    this.finished = true;
   }
 
   async #beforeBatch(ctx: BatchContext): Promise<void> {
@@ -99,15 +103,15 @@ export class CopyReplay {
     this.#skip = false;
     this.#next = undefined;
     let info = await this.#load(ctx);
-    let state = parseMergeState(info.mergeState);
     // Waiting for the main worker's answer holds this batch: nothing is applied meanwhile.
-    while (state?.kind === 'wanna-sync') {
+    while (info !== null && parseMergeState(info.mergeState)?.kind === 'wanna-sync') {
       await this.ticker.force(ctx.subscriber);
       await sleep(handoverPollMs, this.signal());
       if (this.signal().aborted) throw new Error('copy stopped while waiting for the handover');
       info = await this.#load(ctx);
-      state = parseMergeState(info.mergeState);
     }
+    if (info === null) return this.#gone();
+    const state = parseMergeState(info.mergeState);
     this.#info = info;
     this.#snapshot = info.customSnapshot === null ? null : new TxidSnapshot(info.customSnapshot);
     this.tables.begin(new Map([[this.table, { info, snapshot: this.#snapshot }]]), failedBefore);
