@@ -33,7 +33,9 @@ beforeAll(async () => {
 });
 
 describe('foreign keys and the copy', () => {
-  it('drops the fkeys of a table in copy and restores them when both tables are ok', async () => {
+  it('drops the fkeys of a table in copy and restores them when both tables are ok', {
+    timeout: 300_000,
+  }, async () => {
     await addRootTable(root, queue, 'public.parent', parent);
     await addRootTable(root, queue, 'public.child', child);
     await root.db.query(

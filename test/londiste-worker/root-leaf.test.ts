@@ -32,7 +32,9 @@ beforeAll(async () => {
 });
 
 describe('root -> leaf', () => {
-  it('replicates tables added one by one while the producer writes', async () => {
+  it('replicates tables added one by one while the producer writes', {
+    timeout: 400_000,
+  }, async () => {
     const tables = ['public.t1', 'public.t2', 'public.T3 ü'];
     const added: string[] = [];
     for (const t of tables) {
@@ -51,7 +53,7 @@ describe('root -> leaf', () => {
         await poll(
           () => tableStates(leaf, queue),
           (s) => s[t] !== null && s[t] !== undefined,
-          30_000,
+          90_000,
           (s) => `${t} never left NULL: ${JSON.stringify(s)}\n${why()}`,
         );
       }

@@ -18,7 +18,6 @@ import type { ApplyContext } from '../handler.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
 import { TableReplay } from './handlers.js';
 import { replicaSession } from './replay.js';
-import type { RootTicker } from './root-ticks.js';
 import { TxidSnapshot } from './snapshot.js';
 import { loadLocalTables, setTableState } from './tables.js';
 
@@ -46,7 +45,6 @@ export class CopyReplay {
   constructor(
     private readonly queue: string,
     private readonly table: string,
-    private readonly ticker: RootTicker,
     private readonly log: Logger,
     /** The signal of the run in hand. */
     private readonly signal: () => AbortSignal,
@@ -105,7 +103,6 @@ export class CopyReplay {
     let info = await this.#load(ctx);
     // Waiting for the main worker's answer holds this batch: nothing is applied meanwhile.
     while (info !== null && parseMergeState(info.mergeState)?.kind === 'wanna-sync') {
-      await this.ticker.force(ctx.subscriber);
       await sleep(handoverPollMs, this.signal());
       if (this.signal().aborted) throw new Error('copy stopped while waiting for the handover');
       info = await this.#load(ctx);

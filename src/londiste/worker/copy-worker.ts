@@ -55,12 +55,16 @@ export class CopyWorker extends CascadedWorker {
   constructor(options: CopyWorkerOptions) {
     const consumer = copyConsumerName(options.workerName, options.table);
     const log = options.logger ?? silentLogger;
-    const ticker = new RootTicker(options.queue, options.extraConnstr ?? '', log);
+    const ticker = new RootTicker(
+      options.connection,
+      options.queue,
+      options.extraConnstr ?? '',
+      log,
+    );
     const stopper = { controller: new AbortController() };
     const replay = new CopyReplay(
       options.queue,
       options.table,
-      ticker,
       log,
       () => stopper.controller.signal,
       () => stopper.controller.abort(),
@@ -108,6 +112,13 @@ export class CopyWorker extends CascadedWorker {
       options.signal.removeEventListener('abort', forward);
       await this.#ticker.close();
     }
+  }
+
+  override async runOnce(): Promise<boolean> {
+    const busy = await super.runOnce();
+    // Catching up with no batch: the tick that ends its catch-up may be far off otherwise.
+    if (!busy && !this.replay.finished) await this.#ticker.force();
+    return busy;
   }
 
   async #unregister(): Promise<void> {
@@ -283,7 +294,7 @@ export class CopyWorker extends CascadedWorker {
       await from.end().catch(() => {});
       await dest.end().catch(() => {});
     }
-    await this.#ticker.force(local);
+    await this.#ticker.force();
   }
 
   async #waitSourceOk(source: pg.ClientBase, name: string, signal: AbortSignal) {

@@ -50,7 +50,12 @@ export class LondisteWorker extends CascadedWorker {
 
   constructor(options: LondisteWorkerOptions) {
     const log = options.logger ?? silentLogger;
-    const ticker = new RootTicker(options.queue, options.extraConnstr ?? '', log);
+    const ticker = new RootTicker(
+      options.connection,
+      options.queue,
+      options.extraConnstr ?? '',
+      log,
+    );
     const command = options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
     const launcher =
       command === null
@@ -58,7 +63,7 @@ export class LondisteWorker extends CascadedWorker {
         : new CopyLauncher(command, options.settings.pidfile, options.settings.logfile, log);
     const settings = options.settings;
     const baseDir = settings.file === undefined ? undefined : path.dirname(settings.file);
-    const replay = new Replay(options.queue, settings, launcher, ticker, log, baseDir);
+    const replay = new Replay(options.queue, settings, launcher, log, baseDir);
     const onBatch = options.onBatch;
     super({
       ...options,
@@ -79,25 +84,19 @@ export class LondisteWorker extends CascadedWorker {
 
   override async runOnce(): Promise<boolean> {
     const busy = await super.runOnce();
+    // Idle with a copy under way: the copy may wait for a tick the ticker makes only later.
+    if (!busy && this.replay.copying) await this.#ticker.force();
     await this.#sideDuties();
     return busy;
   }
 
-  /** Work besides the batches, on a session of its own: forced ticks, the root's sequences. */
+  /** The root's sequences published (root_check_seqs answers 402 elsewhere), each second. */
   async #sideDuties(): Promise<void> {
     const now = Date.now();
-    const seqsDue = now - this.#lastSeqCheck >= seqCheckPeriodMs;
-    if (!this.replay.copying && !seqsDue) return;
+    if (now - this.#lastSeqCheck < seqCheckPeriodMs) return;
+    this.#lastSeqCheck = now;
     const side = await this.#sideSession();
-    if (this.replay.copying) await this.#ticker.force(side);
-    if (seqsDue) {
-      this.#lastSeqCheck = now;
-      const { rows } = await side.query('select * from londiste.root_check_seqs($1)', [this.queue]);
-      const row = rows[0];
-      if (row !== undefined && row.ret_code < 300 && row.ret_note !== 'Sequences updated') {
-        this.log.debug({ note: row.ret_note }, 'root_check_seqs');
-      }
-    }
+    await side.query('select * from londiste.root_check_seqs($1)', [this.queue]);
   }
 
   async #sideSession(): Promise<pg.Client> {

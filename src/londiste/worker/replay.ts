@@ -21,7 +21,6 @@ import type { CopyLauncher } from './copy-launcher.js';
 import { replayExecute } from './execute.js';
 import { type ReplayTable, TableReplay } from './handlers.js';
 import { applyLondisteEvent, isLondisteEvent } from './londiste-events.js';
-import type { RootTicker } from './root-ticks.js';
 import { TxidSnapshot } from './snapshot.js';
 import { loadLocalTables, loadTables, setTableState, workerTableAttrs } from './tables.js';
 
@@ -60,7 +59,7 @@ export class Replay {
   readonly tables: TableReplay;
   /** What the last batch applied and ignored (the stats line). */
   counts = { applied: 0, ignored: 0 };
-  /** Tables in copy as of the last batch: ticks are forced while there are any. */
+  /** Tables in copy as of the last batch: an idle worker forces ticks while there are any. */
   copying = false;
   #tables = new Map<string, TableInfo>();
   #states: { table: string; snapshot: string | null; state: string | null }[] = [];
@@ -74,7 +73,6 @@ export class Replay {
     private readonly queue: string,
     private readonly settings: ReplaySettings,
     private readonly launcher: CopyLauncher | null,
-    private readonly ticker: RootTicker,
     private readonly log: Logger,
     baseDir?: string,
   ) {
@@ -113,7 +111,6 @@ export class Replay {
     }
     this.tables.begin(replayed, failedBefore);
     await this.#restoreFkeys(db);
-    if (this.copying) await this.ticker.force(db);
   }
 
   /**
