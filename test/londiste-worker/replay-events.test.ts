@@ -74,7 +74,7 @@ async function columns(db: LNode['db'], table: string) {
   return rows.map((r) => r.attname);
 }
 
-describe('replay of events besides rows', () => {
+describe('replay of events besides rows', { timeout: 200_000 }, () => {
   it('truncate, then rows again', async () => {
     await root.db.query('truncate public.e2');
     await root.db.query("insert into public.e2 (id, v) values (1, 'after truncate')");
