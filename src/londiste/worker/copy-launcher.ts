@@ -24,8 +24,11 @@ export function copyPidfile(pidfile: string, table: string): string {
  * The running tool's command line for a sibling command: the config, --set, --db, --queue
  * and the log switches kept; the command word `worker` and the daemon/control switches out.
  */
-export function siblingCommandLine(argv: readonly string[] = process.argv): ToolCommandLine {
+export function siblingCommandLine(argv: readonly string[] = process.argv): ToolCommandLine | null {
   const [, script, ...rest] = argv;
+  // Only this package's bins take `copy TABLE`; a program that embeds the worker passes
+  // its own copyCommand.
+  if (script === undefined || !/(^|[\\/])(londiste|skytools)(\.js)?$/.test(script)) return null;
   const args: string[] = [];
   let droppedWorker = false;
   for (const word of rest) {

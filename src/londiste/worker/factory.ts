@@ -36,7 +36,8 @@ export interface LondisteWorkerOptions extends CascadedWorkerOptions {
   >;
   /**
    * How to start this tool's `copy TABLE` (the bin and the arguments naming the config);
-   * null = no copy processes (tables wait in NULL). Default: this process's command line.
+   * null = no copy processes (tables wait in NULL). Default: this process's command line
+   * when it is the londiste (or skytools) bin, else null.
    */
   copyCommand?: ToolCommandLine | null;
 }
@@ -57,6 +58,12 @@ export class LondisteWorker extends CascadedWorker {
       log,
     );
     const command = options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
+    if (command === null) {
+      log.warn(
+        {},
+        'no copy command (not run by the londiste bin, no copyCommand given): tables that need a copy wait',
+      );
+    }
     const launcher =
       command === null
         ? null
