@@ -2,22 +2,31 @@
  * Applies the data events of one table, set-based: events are buffered in queue order and,
  * at each flush, every run of consecutive events of one kind and one column layout becomes
  * one statement (a run is cut where an UPDATE's key repeats, so a statement never touches a
- * row twice). Consecutive partial-SQL events of sqltriga go as one multi-statement query.
+ * row twice): a COPY for inserts of text rows, else INSERT/UPDATE/DELETE over the run's
+ * rows. Consecutive partial-SQL events of sqltriga go as one multi-statement query.
  *
  * The result is the one of applying the events one by one: runs keep queue order; a
  * multi-row INSERT or DELETE does what its rows would do one after another. Only a
  * multi-row UPDATE can fail where the single rows would not (a unique index on another
- * column whose values the rows swap), so it runs under a savepoint and, when it fails, is
- * applied again row by row in queue order.
+ * column whose values the rows swap), so where the table has such an index it runs under a
+ * savepoint and, when it fails, is applied again row by row in queue order.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { fromDatabaseError } from '../../db/database-error.js';
 import { quoteIdent } from '../../db/quote.js';
 import { SkytoolsError } from '../../errors.js';
+import { copyField } from '../../pgq/copy-text.js';
 import type { Event } from '../../pgq/event.js';
 import { quoteFqname } from '../table-names.js';
-import { missingColumns, partialSql, runStatement } from './apply-sql.js';
-import { type DestColumns, loadDestColumns } from './dest-columns.js';
+import {
+  arrayElement,
+  copyStatement,
+  missingColumns,
+  partialSql,
+  runStatement,
+} from './apply-sql.js';
+import { copyLines } from './copy-rows.js';
+import { type DestTable, loadDestTable, updateMayConflict } from './dest-columns.js';
 import { parseRowChange, type RowOp, type RowShape, ShapeCache } from './row-change.js';
 
 /** When a buffer is applied before the flush the worker asks for. */
@@ -32,7 +41,12 @@ interface RowRun {
   kind: 'row';
   op: RowOp;
   shape: RowShape;
+  /** JSON rows as they came (JSON shapes), else empty. */
   rows: string[];
+  /** Per column, its text[] literal elements (updates and deletes of text shapes). */
+  columns: string[][];
+  /** COPY text lines (inserts of text shapes). */
+  lines: string[] | null;
   ids: string[];
   /** Keys of an UPDATE run, to cut the run where one repeats. */
   keys: Set<string> | null;
@@ -55,7 +69,9 @@ export class TableApplier {
   readonly #shapes = new ShapeCache();
   readonly #maxEvents: number;
   readonly #maxBytes: number;
-  #columns: DestColumns | null = null;
+  #destInfo: DestTable | null = null;
+  /** Multi-row UPDATEs that failed and were applied again row by row (for stats and tests). */
+  rowByRowRetries = 0;
   #runs: Run[] = [];
   #events = 0;
   #bytes = 0;
@@ -107,14 +123,14 @@ export class TableApplier {
       }
       return;
     }
-    this.#bytes += change.json.length;
+    this.#bytes += change.size;
     if (
       last?.kind === 'row' &&
       last.op === change.op &&
       last.shape === change.shape &&
       (last.keys === null || !last.keys.has(change.key))
     ) {
-      last.rows.push(change.json);
+      addRow(last, change.values, change.json);
       last.ids.push(event.id);
       last.keys?.add(change.key);
       return;
@@ -126,14 +142,18 @@ export class TableApplier {
         { eventId: event.id, table: this.#table },
       );
     }
-    this.#runs.push({
+    const run: RowRun = {
       kind: 'row',
       op: change.op,
       shape: change.shape,
-      rows: [change.json],
+      rows: [],
+      columns: change.shape.json || change.op === 'I' ? [] : change.shape.columns.map(() => []),
+      lines: !change.shape.json && change.op === 'I' ? [] : null,
       ids: [event.id],
       keys: change.op === 'U' ? new Set([change.key]) : null,
-    });
+    };
+    addRow(run, change.values, change.json);
+    this.#runs.push(run);
   }
 
   /** Drop what is buffered (the batch is being rolled back). */
@@ -174,12 +194,26 @@ export class TableApplier {
   }
 
   async #applyRows(client: pg.ClientBase, run: RowRun): Promise<void> {
-    const columns = await this.#columnsFor(client, run.shape, run.ids);
-    const statement = runStatement(run.op, this.#destSql, run.shape, columns);
-    const many = run.op === 'U' && run.rows.length > 1;
+    const dest = await this.#destFor(client, run.shape, run.ids);
+    if (run.lines !== null) {
+      try {
+        await copyLines(client, copyStatement(this.#destSql, run.shape), run.lines);
+      } catch (error) {
+        throw this.#failure(error, 'applying insert events', run.ids);
+      }
+      return;
+    }
+    const statement = runStatement(run.op, this.#destSql, run.shape, dest.columns);
+    const many =
+      run.op === 'U' &&
+      run.ids.length > 1 &&
+      updateMayConflict(
+        dest,
+        run.shape.keyIndexes.map((i) => run.shape.columns[i] as string),
+      );
     if (!many) {
       try {
-        await client.query({ ...statement, values: [`[${run.rows.join(',')}]`] });
+        await client.query({ ...statement, values: runValues(run) });
       } catch (error) {
         throw this.#failure(error, `applying ${opName[run.op]} events`, run.ids);
       }
@@ -187,37 +221,40 @@ export class TableApplier {
     }
     await client.query(`savepoint ${savepoint}`);
     try {
-      await client.query({ ...statement, values: [`[${run.rows.join(',')}]`] });
+      await client.query({ ...statement, values: runValues(run) });
       await client.query(`release savepoint ${savepoint}`);
       return;
     } catch (error) {
-      if (!(error instanceof Error) || !('code' in error)) throw error;
+      // Only a refusal by the server is worth the row-by-row try; a lost session is not.
+      if (!(error instanceof pg.DatabaseError))
+        throw this.#failure(error, 'applying update events', run.ids);
       await client.query(`rollback to savepoint ${savepoint}`);
       await client.query(`release savepoint ${savepoint}`);
+      this.rowByRowRetries++;
     }
     // The rows one by one, in queue order: what the source did, so it succeeds where the
     // set failed only because its rows met in an order the source never had.
-    for (let i = 0; i < run.rows.length; i++) {
+    for (let i = 0; i < run.ids.length; i++) {
       try {
-        await client.query({ ...statement, values: [`[${run.rows[i] as string}]`] });
+        await client.query({ ...statement, values: runValues(run, i) });
       } catch (error) {
         throw this.#failure(error, `applying ${opName[run.op]} event`, [run.ids[i] as string]);
       }
     }
   }
 
-  async #columnsFor(client: pg.ClientBase, shape: RowShape, ids: string[]): Promise<DestColumns> {
-    let columns = this.#columns;
-    if (columns === null || missingColumns(shape, columns).length > 0) {
+  async #destFor(client: pg.ClientBase, shape: RowShape, ids: string[]): Promise<DestTable> {
+    let dest = this.#destInfo;
+    if (dest === null || missingColumns(shape, dest.columns).length > 0) {
       // First use, or a column added since (an EXECUTE between events): read them again.
       try {
-        columns = await loadDestColumns(client, this.#dest);
+        dest = await loadDestTable(client, this.#dest);
       } catch (error) {
         throw this.#failure(error, 'reading the destination columns', ids);
       }
-      this.#columns = columns;
+      this.#destInfo = dest;
     }
-    const missing = missingColumns(shape, columns);
+    const missing = missingColumns(shape, dest.columns);
     if (missing.length > 0) {
       throw new SkytoolsError(
         'UNKNOWN_COLUMN',
@@ -225,7 +262,7 @@ export class TableApplier {
         { table: this.#table, destTable: this.#dest, columns: missing, events: idRange(ids) },
       );
     }
-    return columns;
+    return dest;
   }
 
   #failure(error: unknown, action: string, ids: string[]): SkytoolsError {
@@ -238,6 +275,33 @@ export class TableApplier {
       ...(ids.length > 0 ? { events: idRange(ids) } : {}),
     });
   }
+}
+
+function addRow(run: RowRun, values: (string | null)[] | null, json: string | null): void {
+  if (json !== null) {
+    run.rows.push(json);
+    return;
+  }
+  const row = values as (string | null)[];
+  if (run.lines !== null) {
+    let line = copyField(row[0] ?? null);
+    for (let i = 1; i < row.length; i++) line += `\t${copyField(row[i] ?? null)}`;
+    run.lines.push(`${line}\n`);
+    return;
+  }
+  const columns = run.columns;
+  for (let i = 0; i < columns.length; i++)
+    (columns[i] as string[]).push(arrayElement(row[i] ?? null));
+}
+
+/** The statement's parameters for the run, or for its row `only`. */
+function runValues(run: RowRun, only?: number): string[] {
+  if (run.shape.json) {
+    return [only === undefined ? `[${run.rows.join(',')}]` : `[${run.rows[only] as string}]`];
+  }
+  return run.columns.map((elements) =>
+    only === undefined ? `{${elements.join(',')}}` : `{${elements[only] as string}}`,
+  );
 }
 
 const opName: Record<RowOp, string> = { I: 'insert', U: 'update', D: 'delete' };
