@@ -49,7 +49,7 @@ async function fillAccounts(rows: number) {
   await dbs.source.query('analyze public.accounts');
 }
 
-describe('copyTable', () => {
+describe('copyTable', { timeout: stress ? 600_000 : 60_000 }, () => {
   it('copies every row and gives back the indexes and constraints it dropped', async () => {
     await onBoth(dbs, accountsDdl);
     await fillAccounts(stress ? 1_000_000 : 100_000);
@@ -89,6 +89,12 @@ describe('copyTable', () => {
       await contents(dbs.source, 'public.accounts'),
     );
     expect(await definitions(dbs.dest, 'public.accounts')).toEqual(before);
+    // The foreign key to branches holds for every copied row.
+    const orphans = await dbs.dest.query(
+      `select count(*)::int as n from public.accounts a
+        where not exists (select 1 from public.branches b where b.id = a.branch)`,
+    );
+    expect(orphans.rows).toEqual([{ n: 0 }]);
     // Dropped and re-created: the primary key, the unique constraint, the two indexes.
     expect(result.ddl).toHaveLength(6);
     const marker = await dbs.dest.query('select snapshot from public.copy_marker');
