@@ -13,6 +13,7 @@ import { splitFqname } from '../table-names.js';
 import type { TableInfo } from '../table-state.js';
 import { type CopySource, findCopyNode, namedCopyNode } from './copy-source.js';
 import type { LondisteFlags } from './flags.js';
+import { loadConfiguredHandlers } from './handler-modules.js';
 import { localRelations, readTables, relationFacts } from './node-tables.js';
 import { resolveNames } from './object-names.js';
 import { pollUntilSynced } from './sync-poll.js';
@@ -39,7 +40,7 @@ export const addTableCommand = {
     'Usage: %TOOL% CONFIG add-table TABLE... [options]',
     '',
     'Names are schema.name as stored (case kept, no schema = public); * and ? are globs over the',
-    'tables available: on the root the database\'s tables, elsewhere the tables of the set.',
+    "tables available: on the root the database's tables, elsewhere the tables of the set.",
     'On a branch or leaf a table must be local on the provider (or on the copy node).',
     '',
     '  --all                   every table not yet added',
@@ -70,6 +71,7 @@ export const addTableCommand = {
 async function addTables(ctx: Context, words: string[]): Promise<void> {
   const { session, flags, settings } = ctx;
   checkConflicts(flags);
+  await loadConfiguredHandlers(settings);
   if (words.length === 0 && !flags.all) {
     throw new SkytoolsError('USAGE', 'add-table needs table names or --all');
   }
@@ -80,14 +82,19 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
   const isRoot = info.node_type === 'root';
   const nodeName = info.node_name as string;
   if (isRoot && (flags.copyNode !== undefined || flags.findCopyNode)) {
-    throw new SkytoolsError('BAD_OPTIONS', '--copy-node and --find-copy-node are for branches and leaves: the root copies from nobody');
+    throw new SkytoolsError(
+      'BAD_OPTIONS',
+      '--copy-node and --find-copy-node are for branches and leaves: the root copies from nobody',
+    );
   }
   const localList = await readTables(local, session.queue);
   const localNames = new Set(localList.filter((t) => t.local).map((t) => t.tableName));
   let available: string[];
   let provider: CopySource | undefined;
   if (isRoot) {
-    available = [...new Set([...(await localRelations(local, 'r')), ...localList.map((t) => t.tableName)])];
+    available = [
+      ...new Set([...(await localRelations(local, 'r')), ...localList.map((t) => t.tableName)]),
+    ];
   } else {
     const name = info.provider_node as string;
     const db = await session.node(name);
@@ -121,7 +128,11 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
       dest,
       registerFirst: !isRoot && !localList.some((t) => t.tableName === table),
       args: handler.addTriggerArgs(triggerArgs(flags)),
-      attrs: addTableAttrs(flags, handler, flags.copyNode ?? (flags.findCopyNode ? source?.name : undefined)),
+      attrs: addTableAttrs(
+        flags,
+        handler,
+        flags.copyNode ?? (flags.findCopyNode ? source?.name : undefined),
+      ),
     };
     if (handler.needsTable) {
       const { schema, name } = splitFqname(dest);
@@ -131,7 +142,9 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
       } else if (facts.kind !== 'r') {
         throw new SkytoolsError('MISSING_OBJECT', `Table does not exist: ${dest}`, { table: dest });
       } else if (!facts.hasPrimaryKey) {
-        throw new SkytoolsError('MISSING_OBJECT', `Primary key missing on table: ${dest}`, { table: dest });
+        throw new SkytoolsError('MISSING_OBJECT', `Primary key missing on table: ${dest}`, {
+          table: dest,
+        });
       }
     }
     plans.push(plan);
@@ -142,7 +155,12 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
     `${Math.round(settings.lockTimeout * 1000)}`,
   ]);
   for (const plan of plans) await addOne(session, nodeName, local, plan);
-  if (flags.waitSync && !session.dryRun) await pollUntilSynced(session, local, plans.map((p) => p.table));
+  if (flags.waitSync && !session.dryRun)
+    await pollUntilSynced(
+      session,
+      local,
+      plans.map((p) => p.table),
+    );
 }
 
 function fqDest(name: string): string {
@@ -162,7 +180,8 @@ function checkProvider(
   const out: string[] = [];
   for (const table of tables) {
     const row: TableInfo | undefined = provider.tables.find((t) => t.tableName === table);
-    const exempt = flags.expectSync || flags.findCopyNode || flags.copyNode !== undefined || flags.force;
+    const exempt =
+      flags.expectSync || flags.findCopyNode || flags.copyNode !== undefined || flags.force;
     if (row?.local || exempt) {
       out.push(table);
       continue;
@@ -190,6 +209,12 @@ async function addOne(session: AdminSession, nodeName: string, local: pg.Client,
     nodeName,
     local,
     'select * from londiste.local_add_table($1, $2, $3, $4, $5)',
-    [queue, plan.table, plan.args, plan.attrs === '' ? null : plan.attrs, plan.dest === plan.table ? null : plan.dest],
+    [
+      queue,
+      plan.table,
+      plan.args,
+      plan.attrs === '' ? null : plan.attrs,
+      plan.dest === plan.table ? null : plan.dest,
+    ],
   );
 }

@@ -7,6 +7,7 @@ import { SkytoolsError } from '../../errors.js';
 import type { LondisteSettings } from '../settings.js';
 import { fqname } from '../table-names.js';
 import type { LondisteFlags } from './flags.js';
+import { loadConfiguredHandlers } from './handler-modules.js';
 import { readTables } from './node-tables.js';
 import { checkConflicts, handlerChoice, triggerArgs, withHandler } from './table-options.js';
 
@@ -30,6 +31,7 @@ export const changeHandlerCommand = {
   async run(ctx: CommandContext<LondisteSettings, LondisteFlags>, args: string[]) {
     const { session, flags } = ctx;
     checkConflicts(flags);
+    await loadConfiguredHandlers(ctx.settings);
     const table = fqname(args[0] as string);
     const local = await session.local();
     const info = await session.localInfo();
@@ -44,7 +46,12 @@ export const changeHandlerCommand = {
       info.node_name as string,
       local,
       'select * from londiste.local_change_handler($1, $2, $3, $4)',
-      [session.queue, table, handler.addTriggerArgs(triggerArgs(flags)), withHandler(row.tableAttrs, handler) || null],
+      [
+        session.queue,
+        table,
+        handler.addTriggerArgs(triggerArgs(flags)),
+        withHandler(row.tableAttrs, handler) || null,
+      ],
     );
   },
 };

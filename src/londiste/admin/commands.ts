@@ -13,6 +13,7 @@ import { removeSeqCommand } from './remove-seq.js';
 import { removeTableCommand } from './remove-table.js';
 import { resyncCommand } from './resync.js';
 import { seqsCommand } from './seqs.js';
+import { showHandlersCommand } from './show-handlers.js';
 import { statusCommands, statusOptions } from './status-commands.js';
 import { tablesCommand } from './tables.js';
 
@@ -29,5 +30,6 @@ export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = 
   seqsCommand,
   missingCommand,
   resyncCommand,
+  showHandlersCommand,
   ...statusCommands,
 ];

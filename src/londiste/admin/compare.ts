@@ -33,6 +33,7 @@ export interface CompareOptions {
   extraConnstr?: string;
 }
 
+/** Handlers of `handler_modules` are registered before (the copy conditions are theirs). */
 export async function compare(session: AdminSession, options: CompareOptions): Promise<number> {
   const info = await session.localInfo();
   if (info.node_type === 'root' || info.provider_node === null) {
@@ -115,10 +116,8 @@ async function compareTable(
   return false;
 }
 
-/** The rows a compare counts: the handler's copy condition (the default handler: all). */
+/** The rows a compare counts: those a copy takes, by the table's handler. */
 function copyCondition(table: TableInfo, destTable: string): string | null {
-  // The default handler takes every row; only a handler named in the attributes has a say.
-  if (!new URLSearchParams(table.tableAttrs ?? '').has('handler')) return null;
   const handler = createTableHandler(parseHandlerSpec(table.tableAttrs), {
     tableName: table.tableName,
     destTable,

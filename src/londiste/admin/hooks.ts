@@ -1,6 +1,7 @@
 /**
- * What Londiste adds to create-root/branch/leaf: the `londiste` schema (our installer; a
- * database with upstream's londiste extension keeps it and works as it is), and on a branch
+ * What Londiste adds to create-root/branch/leaf: the `londiste` schema before the node is
+ * made (our installer, which refuses a foreign `londiste` schema; a database with upstream's
+ * londiste extension keeps it and works as it is), and after it, on a branch
  * or leaf the provider's table list and sequence positions (`global_add_table`,
  * `global_update_seq`), filtered by register_only_* / register_skip_*.
  */
@@ -63,9 +64,11 @@ async function copyRegistrations(
 /** The hooks of a run, with the register_* filters of its settings. */
 export function londisteAdminHooks(settings: Filters): AdminHooks {
   return {
+    async beforeCreateNode(session, node) {
+      await installLondiste(session, node, await session.local());
+    },
     async afterCreateNode(session, node) {
       const local = await session.local();
-      await installLondiste(session, node, local);
       if (node.type !== 'root' && node.provider !== null) {
         await copyRegistrations(session, node, local, settings);
       }

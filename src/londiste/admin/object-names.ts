@@ -24,7 +24,11 @@ export interface NameRules {
   skipMissing?: boolean;
 }
 
-export function resolveNames(out: AdminOutput, words: readonly string[], rules: NameRules): string[] {
+export function resolveNames(
+  out: AdminOutput,
+  words: readonly string[],
+  rules: NameRules,
+): string[] {
   const available = new Set(rules.available);
   const wanted: string[] = [];
   const missing: string[] = [];

@@ -5,8 +5,8 @@
 import type { CommandContext } from '../../cascade/tool.js';
 import type { LondisteSettings } from '../settings.js';
 import type { LondisteFlags } from './flags.js';
-import { readTables } from './node-tables.js';
 import { needNames } from './need-names.js';
+import { readTables } from './node-tables.js';
 import { resolveNames } from './object-names.js';
 
 export const removeTableCommand = {
@@ -16,7 +16,7 @@ export const removeTableCommand = {
   help: [
     'Usage: %TOOL% CONFIG remove-table TABLE... [--dry-run]',
     '',
-    'Drops the tables\' Londiste triggers and forgets their state; on the root the tables leave',
+    "Drops the tables' Londiste triggers and forgets their state; on the root the tables leave",
     'the set (event londiste.remove-table). Globs match the local tables.',
     '',
     '  --dry-run             print the changes it would make, change nothing',

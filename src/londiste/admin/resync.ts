@@ -7,6 +7,7 @@ import { SkytoolsError } from '../../errors.js';
 import type { LondisteSettings } from '../settings.js';
 import { findCopyNode, namedCopyNode } from './copy-source.js';
 import type { LondisteFlags } from './flags.js';
+import { loadConfiguredHandlers } from './handler-modules.js';
 import { needNames } from './need-names.js';
 import { readTables } from './node-tables.js';
 import { resolveNames } from './object-names.js';
@@ -27,11 +28,15 @@ export const resyncCommand = {
     const { session, flags } = ctx;
     needNames('resync', 'table', words);
     checkConflicts(flags);
+    await loadConfiguredHandlers(ctx.settings);
     const local = await session.local();
     const info = await session.localInfo();
     const nodeName = info.node_name as string;
     if (info.node_type === 'root') {
-      throw new SkytoolsError('BAD_OPTIONS', 'resync is for branches and leaves: the root has no source to copy from');
+      throw new SkytoolsError(
+        'BAD_OPTIONS',
+        'resync is for branches and leaves: the root has no source to copy from',
+      );
     }
     const list = await readTables(local, session.queue);
     const tables = resolveNames(session.out, words, {
@@ -40,16 +45,18 @@ export const resyncCommand = {
       done: new Set(),
     });
     let copyNode: string | undefined;
-    if (flags.copyNode !== undefined) copyNode = (await namedCopyNode(session, info, flags.copyNode)).name;
+    if (flags.copyNode !== undefined)
+      copyNode = (await namedCopyNode(session, info, flags.copyNode)).name;
     else if (flags.findCopyNode) copyNode = (await findCopyNode(session, info, tables)).name;
     for (const table of tables) {
       if (copyNode !== undefined) {
         const row = list.find((t) => t.tableName === table);
-        await session.change(nodeName, local, 'select * from londiste.local_set_table_attrs($1, $2, $3)', [
-          session.queue,
-          table,
-          withCopyNode(row?.tableAttrs ?? null, copyNode),
-        ]);
+        await session.change(
+          nodeName,
+          local,
+          'select * from londiste.local_set_table_attrs($1, $2, $3)',
+          [session.queue, table, withCopyNode(row?.tableAttrs ?? null, copyNode)],
+        );
       }
       await session.change(
         nodeName,

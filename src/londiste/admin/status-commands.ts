@@ -8,6 +8,7 @@ import type { ToolCommand, ToolOption } from '../../cascade/tool.js';
 import { SkytoolsError } from '../../errors.js';
 import type { LondisteSettings } from '../settings.js';
 import { compare } from './compare.js';
+import { loadConfiguredHandlers } from './handler-modules.js';
 import { londisteStatus } from './status.js';
 import { waitSync } from './wait-sync.js';
 
@@ -89,6 +90,7 @@ export const statusCommands: Command[] = [
     ].join('\n'),
     readOnly: true,
     async run(ctx, args) {
+      await loadConfiguredHandlers(ctx.settings);
       return compare(ctx.session, {
         tables: args,
         countOnly: ctx.flags.countOnly === true,

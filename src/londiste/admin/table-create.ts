@@ -57,12 +57,15 @@ export async function createTableStatements(
   const destName = splitFqname(dest).name;
   const sameName = destName === splitFqname(table).name;
   const cols = columns.map(
-    (c) => `${quoteIdent(c.attname as string)} ${c.type as string}${c.attnotnull ? ' not null' : ''}`,
+    (c) =>
+      `${quoteIdent(c.attname as string)} ${c.type as string}${c.attnotnull ? ' not null' : ''}`,
   );
   const statements = [`create table ${target} (${cols.join(', ')})`];
   const notes = [`Creating ${dest}`];
   const pkName = sameName ? (pk.conname as string) : `${destName}_pkey`;
-  statements.push(`alter table only ${target} add constraint ${quoteIdent(pkName)} ${pk.def as string}`);
+  statements.push(
+    `alter table only ${target} add constraint ${quoteIdent(pkName)} ${pk.def as string}`,
+  );
   notes.push(`Creating ${pkName}`);
   if (!full) return { statements, notes };
   if (!sameName) {
@@ -79,7 +82,9 @@ export async function createTableStatements(
       );
       notes.push(`Creating ${c.conname as string}`);
     } else if (c.contype === 'f') {
-      notes.push(`Skipping foreign key ${c.conname as string} (Londiste restores foreign keys after copies)`);
+      notes.push(
+        `Skipping foreign key ${c.conname as string} (Londiste restores foreign keys after copies)`,
+      );
     }
   }
   // Indexes that back no constraint: their definition names the source table, which is the
@@ -111,11 +116,11 @@ export async function runCreate(
   notes: string[],
 ): Promise<void> {
   const { schema } = splitFqname(name);
-  const { rows } = await local.query(
-    'select 1 from pg_catalog.pg_namespace where nspname = $1',
-    [schema],
-  );
-  const all = rows.length === 0 ? [`create schema ${quoteIdent(schema)}`, ...statements] : statements;
+  const { rows } = await local.query('select 1 from pg_catalog.pg_namespace where nspname = $1', [
+    schema,
+  ]);
+  const all =
+    rows.length === 0 ? [`create schema ${quoteIdent(schema)}`, ...statements] : statements;
   for (const note of notes) session.out.info(note);
   if (session.dryRun) {
     for (const sql of all) await session.execute(nodeName, local, sql, []);

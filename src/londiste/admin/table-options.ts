@@ -5,10 +5,16 @@
  * argument`) and may add trigger arguments of its own.
  */
 import { SkytoolsError } from '../../errors.js';
-import { createTableHandler } from '../handlers/registry.js';
+import { urldecode, urlencode } from '../../pgq/urlencode.js';
+import {
+  createTableHandler,
+  formatHandlerValue,
+  handlerSpecFromOptions,
+} from '../handlers/registry.js';
 import type { LondisteFlags } from './flags.js';
 import { maxParallelCopy, noMerge } from './flags.js';
-import { type Attrs, decodeAttrs, encodeAttrs, handlerAttr } from './table-attrs.js';
+
+type Attrs = Map<string, string | null>;
 
 export interface HandlerChoice {
   /** The `handler` attribute; undefined = the default handler, stored as no attribute. */
@@ -22,20 +28,10 @@ export function handlerChoice(flags: LondisteFlags, table: string, dest: string)
   if (flags.handler === undefined && flags.handlerArg.length === 0) {
     return { attr: undefined, needsTable: true, addTriggerArgs: (args) => args };
   }
-  const name = flags.handler ?? 'londiste';
-  const args: Record<string, string> = {};
-  for (const word of flags.handlerArg) {
-    const eq = word.indexOf('=');
-    if (eq <= 0) {
-      throw new SkytoolsError('BAD_OPTION', `--handler-arg needs KEY=VALUE, not "${word}"`, {
-        handler: name,
-      });
-    }
-    args[word.slice(0, eq)] = word.slice(eq + 1);
-  }
-  const handler = createTableHandler({ name, args }, { tableName: table, destTable: dest });
+  const spec = handlerSpecFromOptions(flags.handler, flags.handlerArg);
+  const handler = createTableHandler(spec, { tableName: table, destTable: dest });
   return {
-    attr: handlerAttr(name, args),
+    attr: formatHandlerValue(spec),
     needsTable: handler.needsTable(),
     addTriggerArgs: (words) => handler.addTriggerArgs?.(words) ?? words,
   };
@@ -50,8 +46,7 @@ export function checkConflicts(flags: LondisteFlags): void {
       '--copy-node and --find-copy-node cannot be used together',
     ],
     [
-      flags.triggers === false &&
-        (flags.triggerFlags !== undefined || flags.triggerArg.length > 0),
+      flags.triggers === false && (flags.triggerFlags !== undefined || flags.triggerArg.length > 0),
       '--no-triggers cannot be used with --trigger-flags or --trigger-arg',
     ],
   ];
@@ -91,20 +86,22 @@ export function addTableAttrs(
   if (flags.skipTruncate) attrs.set('skip_truncate', '1');
   const parallel = maxParallelCopy(flags);
   if (parallel !== undefined) attrs.set('max_parallel_copy', String(parallel));
-  return encodeAttrs(attrs);
+  return urlencode(attrs);
 }
 
 /** `attrs` with the handler replaced (or removed for the default one), the rest in place. */
 export function withHandler(attrsText: string | null, handler: HandlerChoice): string {
-  const attrs = decodeAttrs(attrsText);
+  const attrs = urldecode(attrsText ?? '');
   const rest = [...attrs].filter(([key]) => key !== 'handler');
-  const out: Attrs = new Map(handler.attr === undefined ? rest : [['handler', handler.attr], ...rest]);
-  return encodeAttrs(out);
+  const out: Attrs = new Map(
+    handler.attr === undefined ? rest : [['handler', handler.attr], ...rest],
+  );
+  return urlencode(out);
 }
 
 /** `attrs` with copy_node set (resync --copy-node). */
 export function withCopyNode(attrsText: string | null, copyNode: string): string {
-  const attrs = decodeAttrs(attrsText);
+  const attrs = urldecode(attrsText ?? '');
   attrs.set('copy_node', copyNode);
-  return encodeAttrs(attrs);
+  return urlencode(attrs);
 }

@@ -12,7 +12,11 @@ export const tablesCommand = {
   name: 'tables',
   args: [],
   summary: 'the tables replicated here: name, state, attributes',
-  help: ['Usage: %TOOL% CONFIG tables [--names-only]', '', '  --names-only          one name per line'].join('\n'),
+  help: [
+    'Usage: %TOOL% CONFIG tables [--names-only]',
+    '',
+    '  --names-only          one name per line',
+  ].join('\n'),
   readOnly: true,
   async run(ctx: CommandContext<LondisteSettings, LondisteFlags>) {
     const { session } = ctx;
@@ -28,6 +32,7 @@ export const tablesCommand = {
       'Tables on node',
       ['table_name', 'merge_state', 'table_attrs'],
       list.map((t) => [t.tableName, t.mergeState, attrsRepr(t.tableAttrs)]),
+      list.map((t) => [t.tableName, t.mergeState, t.tableAttrs ?? '']),
     );
   },
 };
