@@ -66,7 +66,13 @@ export class CopyLauncher {
   ensure(table: string): void {
     if (this.running(table)) return;
     const daemon = this.pidfile !== undefined;
-    const args = [this.command.script, ...this.command.args, 'copy', table, ...(daemon ? ['-d'] : [])];
+    const args = [
+      this.command.script,
+      ...this.command.args,
+      'copy',
+      table,
+      ...(daemon ? ['-d'] : []),
+    ];
     const env = { ...process.env };
     delete env.SKYTOOLS_DAEMON_CHILD;
     this.log.info({ table }, `launching copy process for ${table}`);

@@ -290,7 +290,10 @@ export class CopyWorker extends CascadedWorker {
       const there = tables.find((t) => t.tableName === this.table);
       if (there?.local && parseMergeState(there.mergeState)?.kind === 'ok') return;
       if (!said) {
-        this.log.info({ table: this.table }, `${this.table}: waiting until ${name} has the table ok`);
+        this.log.info(
+          { table: this.table },
+          `${this.table}: waiting until ${name} has the table ok`,
+        );
         said = true;
       }
       await sleep(1000, signal);

@@ -50,8 +50,7 @@ export class LondisteWorker extends CascadedWorker {
   constructor(options: LondisteWorkerOptions) {
     const log = options.logger ?? silentLogger;
     const ticker = new RootTicker(options.queue, options.extraConnstr ?? '', log);
-    const command =
-      options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
+    const command = options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
     const launcher =
       command === null ? null : new CopyLauncher(command, options.settings.pidfile, log);
     const settings = options.settings;
@@ -85,9 +84,7 @@ export class LondisteWorker extends CascadedWorker {
     if (this.replay.copying) await this.#ticker.force(side);
     if (seqsDue) {
       this.#lastSeqCheck = now;
-      const { rows } = await side.query('select * from londiste.root_check_seqs($1)', [
-        this.queue,
-      ]);
+      const { rows } = await side.query('select * from londiste.root_check_seqs($1)', [this.queue]);
       const row = rows[0];
       if (row !== undefined && row.ret_code < 300 && row.ret_note !== 'Sequences updated') {
         this.log.debug({ note: row.ret_note }, 'root_check_seqs');

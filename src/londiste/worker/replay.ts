@@ -183,7 +183,10 @@ export class Replay {
       [this.queue],
     );
     for (const row of rows) {
-      this.log.info({ table: row.from_table, fkey: row.fkey_name }, `restoring fkey ${row.fkey_name}`);
+      this.log.info(
+        { table: row.from_table, fkey: row.fkey_name },
+        `restoring fkey ${row.fkey_name}`,
+      );
       await db.query('select londiste.restore_table_fkey($1, $2)', [row.from_table, row.fkey_name]);
     }
   }
