@@ -142,6 +142,8 @@ describe('the root', () => {
       '_londiste_rep q',
       '_londiste_rep q_truncate',
     ]);
+    // Case is kept: public.mixedcase is another table, which does not exist.
+    refused(await londiste([root.ini, 'add-table', 'mixedcase']), 'public.mixedcase not available');
     // A second add of the same name: nothing to do, as upstream says it.
     const again = await londiste([root.ini, 'add-table', 'public.t1']);
     expect(again.code).toBe(0);
