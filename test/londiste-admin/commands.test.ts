@@ -14,6 +14,7 @@ import {
   type LondisteNode,
   londiste,
   snapshot,
+  startLondiste,
   tableRows,
   triggersOf,
   useNodes,
@@ -48,6 +49,14 @@ beforeAll(async () => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
+
+async function waitFor(check: () => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** One line of stderr per refusal, naming the problem; exit 1. */
 function refused(result: { code: number; stderr: string }, text: string) {
@@ -133,6 +142,8 @@ describe('the root', () => {
       '_londiste_rep q',
       '_londiste_rep q_truncate',
     ]);
+    // Case is kept: public.mixedcase is another table, which does not exist.
+    refused(await londiste([root.ini, 'add-table', 'mixedcase']), 'public.mixedcase not available');
     // A second add of the same name: nothing to do, as upstream says it.
     const again = await londiste([root.ini, 'add-table', 'public.t1']);
     expect(again.code).toBe(0);
@@ -301,7 +312,8 @@ describe('a leaf', () => {
     );
     expect(idx).toEqual([{ n: 2 }]);
 
-    const sync = await londiste([
+    // --wait-sync waits for every local table; the worker's part (states going ok) is done here.
+    const sync = startLondiste([
       leaf.ini,
       'add-table',
       'MixedCase',
@@ -309,8 +321,17 @@ describe('a leaf', () => {
       '--expect-sync',
       '--wait-sync',
     ]);
-    expect(sync.code).toBe(0);
-    expect(sync.stderr).toContain('All tables in sync');
+    await waitFor(() => sync.stderr().includes('Waiting for 2 tables to sync'));
+    expect(sync.stderr()).toContain('lleaf: Table added: public.MixedCase');
+    for (const table of ['public.t1', weird]) {
+      await leaf.db.query(`select * from londiste.local_set_table_state($1, $2, null, 'ok')`, [
+        queue,
+        table,
+      ]);
+    }
+    const synced = await sync.done;
+    expect(synced.code).toBe(0);
+    expect(synced.stdout).toContain('All 3 tables of node lleaf are in sync');
     expect(
       (await tableRows(leaf.db, queue)).find((r) => r.table_name === 'public.MixedCase'),
     ).toMatchObject({

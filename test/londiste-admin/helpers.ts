@@ -26,9 +26,18 @@ export interface LondisteNode {
 }
 
 /** Run `londiste ARGS` in this process. */
-export async function londiste(args: string[]): Promise<RunResult> {
+export function londiste(args: string[]): Promise<RunResult> {
+  return startLondiste(args).done;
+}
+
+/** The same, watched while it runs (its stderr so far); nothing else may print meanwhile. */
+export function startLondiste(args: string[]): { stderr(): string; done: Promise<RunResult> } {
   const out: string[] = [];
   const err: string[] = [];
+  return { stderr: () => err.join(''), done: runCaptured(args, out, err) };
+}
+
+async function runCaptured(args: string[], out: string[], err: string[]): Promise<RunResult> {
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
     out.push(String(chunk));
     return true;

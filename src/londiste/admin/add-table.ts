@@ -16,9 +16,9 @@ import type { LondisteFlags } from './flags.js';
 import { loadConfiguredHandlers } from './handler-modules.js';
 import { localRelations, readTables, relationFacts } from './node-tables.js';
 import { resolveNames } from './object-names.js';
-import { pollUntilSynced } from './sync-poll.js';
 import { createTableStatements, runCreate } from './table-create.js';
 import { addTableAttrs, checkConflicts, handlerChoice, triggerArgs } from './table-options.js';
+import { waitSync } from './wait-sync.js';
 
 type Context = CommandContext<LondisteSettings, LondisteFlags>;
 
@@ -60,7 +60,7 @@ export const addTableCommand = {
     '  --max-parallel-copy N   copies of this table at once at most',
     '  --skip-non-existing     skip tables the provider lacks, with a warning',
     '  --force                 accept names that are not available',
-    '  --wait-sync             wait until the added tables are in sync',
+    '  --wait-sync             then wait until every local table is in sync',
     '  --dry-run               print the changes it would make, change nothing',
   ].join('\n'),
   async run(ctx: Context, words: string[]) {
@@ -168,12 +168,8 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
     `${Math.round(settings.lockTimeout * 1000)}`,
   ]);
   for (const plan of plans) await addOne(session, nodeName, local, plan);
-  if (flags.waitSync && !session.dryRun)
-    await pollUntilSynced(
-      session,
-      local,
-      plans.map((p) => p.table),
-    );
+  // As upstream: every local table, not only the ones just added.
+  if (flags.waitSync && !session.dryRun) await waitSync(session);
 }
 
 function fqDest(name: string): string {

@@ -85,7 +85,7 @@ export const londisteOptions: ToolOption[] = [
     flags: '--skip-non-existing',
     description: 'add-table: skip tables the provider lacks, with a warning',
   },
-  { flags: '--wait-sync', description: 'add-table: wait until the added tables are in sync' },
+  { flags: '--wait-sync', description: 'add-table: then wait until every local table is in sync' },
   { flags: '--names-only', description: 'tables: names only' },
 ];
 
