@@ -4,8 +4,9 @@
  * sync with its state, and for a table being copied into the node, the COPY's progress
  * against what its copy source holds (rows, bytes, rate, ETA).
  */
-import { type StatusExtension, status } from '../../cascade/admin/status.js';
+
 import type { AdminSession } from '../../cascade/admin/session.js';
+import { type StatusExtension, status } from '../../cascade/admin/status.js';
 import {
   isOk,
   type NodeTables,
