@@ -74,7 +74,8 @@ afterAll(async () => {
   await worker.close();
 });
 
-describe('compare', () => {
+// Each case runs the bin a few times: generous limits for a loaded machine.
+describe('compare', { timeout: 240_000 }, () => {
   it('every table: both results, a warning per difference, exit status = tables that differ', async () => {
     const result = await londiste([...cli(leaf, queue), 'compare']);
     expect(result.code).toBe(2);
