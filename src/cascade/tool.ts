@@ -34,6 +34,7 @@ export interface ToolCommand<S extends AdminSettings, F extends AdminFlags = Adm
   /** Read-only: runs without the `<pidfile>.admin` lock (upstream's list). */
   readOnly?: boolean;
   /** Resolves with the exit status when the command sets one (compare: tables that differ). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most commands resolve with nothing
   run(ctx: CommandContext<S, F>, args: string[]): Promise<void | number>;
 }
 

@@ -46,14 +46,14 @@ afterAll(async () => {
   await Promise.all(workers.map((w) => w.close()));
 });
 
-it('compares with the provider, a branch', async () => {
+it('compares with the provider, a branch', { timeout: 180_000 }, async () => {
   const result = await londiste([...cli(leaf, queue), 'compare', '--count-only']);
   expect(result.stderr).toContain('public.t: Using node branch as provider');
   expect(result.stdout).toBe('Counting public.t\nsrcdb: 50 rows\ndstdb: 51 rows\n');
   expect(result.code).toBe(1);
 });
 
-it('compares with the copy_node of the table', async () => {
+it('compares with the copy_node of the table', { timeout: 180_000 }, async () => {
   await leaf.db.query('select * from londiste.local_set_table_attrs($1, $2, $3)', [
     queue,
     'public.t',

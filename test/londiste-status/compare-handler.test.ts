@@ -73,7 +73,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it("counts only the rows of the handler's copy condition on both sides", async () => {
+it("counts only the rows of the handler's copy condition on both sides", {
+  timeout: 180_000,
+}, async () => {
   const result = await londiste([ini, 'compare']);
   expect(result.stderr).not.toContain('Results do not match');
   expect(result.stdout).toMatch(
@@ -82,7 +84,9 @@ it("counts only the rows of the handler's copy condition on both sides", async (
   expect(result.code).toBe(0);
 });
 
-it('a handler module that is missing: one line, no table compared', async () => {
+it('a handler module that is missing: one line, no table compared', {
+  timeout: 180_000,
+}, async () => {
   const broken = path.join(dir, 'broken.ini');
   writeFileSync(
     broken,

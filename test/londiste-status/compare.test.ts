@@ -74,7 +74,8 @@ afterAll(async () => {
   await worker.close();
 });
 
-describe('compare', () => {
+// Each case runs the bin a few times: generous limits for a loaded machine.
+describe('compare', { timeout: 240_000 }, () => {
   it('every table: both results, a warning per difference, exit status = tables that differ', async () => {
     const result = await londiste([...cli(leaf, queue), 'compare']);
     expect(result.code).toBe(2);
@@ -204,7 +205,7 @@ describe('compare', () => {
     }
   });
 
-  it('bad input: on the root, and an unknown switch', async () => {
+  it('bad input: on the root, an unknown switch, a broken compare_sql or compare_fmt', async () => {
     const onRoot = await londiste([...cli(root, queue), 'compare']);
     expect(onRoot.code).toBe(1);
     expect(onRoot.stderr.trim()).toBe(
@@ -213,5 +214,28 @@ describe('compare', () => {
     const badSwitch = await londiste([...cli(leaf, queue), 'compare', '--count-onlyy']);
     expect(badSwitch.code).toBe(1);
     expect(badSwitch.stderr).toContain("unknown option '--count-onlyy'");
+    const badSql = await londiste([
+      ...cli(leaf, queue),
+      '--set',
+      'compare_sql=select nonsense from only _TABLE_',
+      'compare',
+      'same',
+    ]);
+    expect(badSql.code).toBe(1);
+    expect(badSql.stdout).toBe('Counting public.same\n');
+    expect(badSql.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^londiste: error: compare on queue cmpq: column "nonsense" does not exist .*\[SQLSTATE 42703\]$/,
+    );
+    const badFmt = await londiste([
+      ...cli(leaf, queue),
+      '--set',
+      'compare_fmt=%%(rows)d',
+      'compare',
+      'same',
+    ]);
+    expect(badFmt.code).toBe(1);
+    expect(badFmt.stderr.trimEnd().split('\n').at(-1)).toBe(
+      'londiste: error: compare_fmt names rows, which the compare query does not return (columns: cnt, chksum)',
+    );
   });
 });

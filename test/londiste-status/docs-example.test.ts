@@ -79,7 +79,7 @@ describe('docs/londiste.md', () => {
         cwd: dir,
         env,
         encoding: 'utf8',
-        timeout: 120_000,
+        timeout: 240_000,
       });
       expect(run.status, `${block}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
       outputs.push(run.stdout);
@@ -91,5 +91,5 @@ describe('docs/londiste.md', () => {
     expect(checked).toMatch(
       /^Counting public\.orders\nsrcdb: 1001 rows, checksum=(-?\d+)\ndstdb: 1001 rows, checksum=\1\n/m,
     );
-  }, 300_000);
+  }, 900_000);
 });

@@ -22,6 +22,8 @@ export interface RunResult {
 export interface Running {
   stderr(): string;
   done: Promise<RunResult>;
+  /** SIGINT (a worker's graceful stop), then its result. */
+  stop(): Promise<RunResult>;
 }
 
 /** `londiste ARGS` as a child process, watched while it runs. */
@@ -40,7 +42,14 @@ export function startLondiste(args: string[]): Running {
   const done = new Promise<RunResult>((resolve) =>
     child.on('close', (code, signal) => resolve({ code: code ?? signal ?? -1, stdout, stderr })),
   );
-  return { stderr: () => stderr, done };
+  return {
+    stderr: () => stderr,
+    done,
+    stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return done;
+    },
+  };
 }
 
 export function londiste(args: string[]): Promise<RunResult> {

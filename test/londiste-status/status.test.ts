@@ -48,7 +48,7 @@ beforeAll(async () => {
   }
 });
 
-describe('status', () => {
+describe('status', { timeout: 180_000 }, () => {
   it('shows each node with its table counts and every table not in sync', async () => {
     const result = await londiste([...cli(leaf, queue), 'status']);
     expect(result.stderr).toBe('');

@@ -29,7 +29,7 @@ beforeAll(async () => {
   for (const table of tables.slice(0, 2)) await addTable(leaf, queue, table);
 });
 
-describe('wait-sync', () => {
+describe('wait-sync', { timeout: 180_000 }, () => {
   it('waits for every local table, then ends', async () => {
     await setState(leaf, queue, 'public.a', 'in-copy');
     const run = startLondiste([...cli(leaf, queue), 'wait-sync']);
