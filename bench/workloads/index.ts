@@ -4,6 +4,7 @@ import { branchCopy } from './branch-copy.js';
 import { produceCopy } from './copy.js';
 import { getBatch } from './get-batch.js';
 import { latency } from './latency.js';
+import { catchup } from './londiste-catchup.js';
 import { consume, produceBulk } from './library.js';
 import { pgqdIdle } from './pgqd-idle.js';
 import { pgqdScale } from './pgqd-scale.js';
@@ -109,5 +110,17 @@ export const workloads: readonly Workload[] = [
     description:
       'one pgqd for 20 databases x 5 queues at 50 events/s each: gaps between ticks of busy queues',
     run: pgqdScale,
+  },
+  {
+    name: 'londiste-catchup-insert',
+    description:
+      'Londiste worker started after 200k one-row INSERT transactions, until the last is on the leaf / native subscription ENABLEd after the same',
+    run: (ctx) => catchup(ctx, 'insert'),
+  },
+  {
+    name: 'londiste-catchup-update',
+    description:
+      'Londiste worker started after 200k one-row UPDATE transactions, until the last is on the leaf / native subscription ENABLEd after the same',
+    run: (ctx) => catchup(ctx, 'update'),
   },
 ];

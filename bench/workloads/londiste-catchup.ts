@@ -1,0 +1,194 @@
+import type pg from 'pg';
+import type { WorkloadResult } from '../lib/compare.js';
+import { compareReplication, round } from '../lib/compare-replication.js';
+import type { BenchContext } from '../lib/context.js';
+import { type LondisteNodes, londisteNodes, londisteQueue } from '../lib/londiste.js';
+import {
+  createPublication,
+  createSubscription,
+  dropSubscription,
+  enableSubscription,
+  type NativeReplication,
+} from '../lib/native.js';
+import { waitFor } from '../lib/poll.js';
+import type { ReplicationPair } from '../lib/replication-pair.js';
+import {
+  digest,
+  emptyRows,
+  fillRows,
+  hasRow,
+  type RowKind,
+  rowTableDdl,
+  writeMarker,
+  writeRows,
+} from '../lib/row-load.js';
+import { summarize, timed } from '../lib/stats.js';
+
+// Catch-up after a stop: the replica is stopped (Londiste: no worker; native: the subscription
+// created disabled), `count` one-row transactions are committed on the source, then a marker
+// row; the time runs from the start (the worker process spawned; ALTER SUBSCRIPTION ENABLE)
+// until the marker is on the target. Both sides then hold the same rows (checked).
+
+const nativeTable = 'bench.native_row';
+const londisteTable = 'bench.londiste_row';
+const loaders = 4;
+
+export interface Sides {
+  pair: ReplicationPair;
+  source: pg.Client;
+  target: pg.Client;
+  loaders: pg.Client[];
+  native: NativeReplication;
+  close(): Promise<void>;
+}
+
+/** Clients on both servers and the native publication of `nativeTables`. */
+export async function openSides(
+  pair: ReplicationPair,
+  nativeTables: readonly string[],
+  londisteTables: readonly string[],
+): Promise<Sides> {
+  const source = await pair.source.connect();
+  const target = await pair.target.connect();
+  const clients: pg.Client[] = [];
+  for (let i = 0; i < loaders; i++) clients.push(await pair.source.connect());
+  const native: NativeReplication = {
+    source,
+    target,
+    sourceLocation: pair.source.location,
+    publication: 'bench_native',
+    subscription: 'bench_native',
+  };
+  await dropSubscription(native);
+  for (const table of [...nativeTables, ...londisteTables]) {
+    await source.query(rowTableDdl(table));
+    await target.query(rowTableDdl(table));
+  }
+  await createPublication(source, native.publication, nativeTables);
+  return {
+    pair,
+    source,
+    target,
+    loaders: clients,
+    native,
+    close: async () => {
+      await dropSubscription(native);
+      for (const client of [...clients, source, target]) await client.end();
+    },
+  };
+}
+
+/** Fails naming the table when source and target differ. */
+export async function checkSame(sides: Sides, table: string): Promise<void> {
+  const [a, b] = [await digest(sides.source, table), await digest(sides.target, table)];
+  if (a !== b) throw new Error(`bench: ${table} differs: source ${a}, target ${b}`);
+}
+
+async function resetRows(sides: Sides, table: string, kind: RowKind, count: number) {
+  for (const client of [sides.source, sides.target]) {
+    await emptyRows(client, [table]);
+    if (kind === 'update') await fillRows(client, table, count);
+    await client.query(`vacuum analyze ${table}`);
+  }
+}
+
+export async function catchup(ctx: BenchContext, kind: RowKind): Promise<WorkloadResult> {
+  const pair = await ctx.replicationPair();
+  if (typeof pair === 'string') return { unit: 'rows/s', skipped: pair };
+  const count = ctx.quick ? 20_000 : 200_000;
+  const marker = count + 1;
+  const sides = await openSides(pair, [nativeTable], [londisteTable]);
+  const nodes = await londisteNodes(pair, ctx.log);
+  const cpuPerRow: number[] = [];
+  let round_ = 0;
+  try {
+    const native = async () => {
+      round_ += 1;
+      await dropSubscription(sides.native);
+      await resetRows(sides, nativeTable, kind, count);
+      await createSubscription(sides.native, { copyData: false, enabled: false });
+      await writeRows(sides.loaders, kind, nativeTable, count, round_);
+      await writeMarker(sides.source, nativeTable, marker);
+      const seconds = await timed(async () => {
+        await enableSubscription(sides.native);
+        await waitFor('native: the marker on the target', () =>
+          hasRow(sides.target, nativeTable, marker),
+        );
+      });
+      await checkSame(sides, nativeTable);
+      await dropSubscription(sides.native);
+      return (count + 1) / seconds;
+    };
+    const londiste =
+      typeof nodes === 'string'
+        ? nodes
+        : await prepareLondiste(nodes, sides, async () => {
+            round_ += 1;
+            return londisteSample(nodes, sides, kind, count, round_, cpuPerRow);
+          });
+    const result = await compareReplication({
+      repeat: ctx.repeat,
+      unit: 'rows/s',
+      native,
+      londiste,
+      log: ctx.log,
+    });
+    const cpu: WorkloadResult =
+      cpuPerRow.length > 0
+        ? { worker_cpu_us_per_row: round(summarize(cpuPerRow.slice(-ctx.repeat)).median) }
+        : {};
+    return { ...result, rows_per_sample: count, loaders, ...cpu };
+  } finally {
+    await sides.close();
+  }
+}
+
+/** The Londiste table added on both nodes with no copy (both empty), or why it cannot be. */
+async function prepareLondiste(
+  nodes: LondisteNodes,
+  sides: Sides,
+  sample: () => Promise<number>,
+): Promise<(() => Promise<number>) | string> {
+  try {
+    await emptyRows(sides.source, [londisteTable]);
+    await emptyRows(sides.target, [londisteTable]);
+    await nodes.addTable(londisteTable, false);
+    return sample;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Worker stopped: load, marker, a tick forced; then the worker's time to the marker. */
+async function londisteSample(
+  nodes: LondisteNodes,
+  sides: Sides,
+  kind: RowKind,
+  count: number,
+  round: number,
+  cpuPerRow: number[],
+): Promise<number> {
+  const marker = count + 1;
+  await resetRows(sides, londisteTable, kind, count);
+  await writeRows(sides.loaders, kind, londisteTable, count, round);
+  await writeMarker(sides.source, londisteTable, marker);
+  await sides.source.query('select pgq.force_tick($1)', [londisteQueue]);
+  await sides.source.query('select pgq.ticker($1)', [londisteQueue]);
+  const start = performance.now();
+  const worker = nodes.startWorker();
+  let seconds: number;
+  let cpu: number;
+  try {
+    await waitFor('londiste: the marker on the leaf', async () => {
+      worker.checkAlive();
+      return hasRow(sides.target, londisteTable, marker);
+    });
+    seconds = (performance.now() - start) / 1000;
+    cpu = worker.cpuSeconds();
+  } finally {
+    await worker.stop();
+  }
+  cpuPerRow.push((cpu * 1e6) / (count + 1));
+  await checkSame(sides, londisteTable);
+  return (count + 1) / seconds;
+}
