@@ -13,7 +13,9 @@ export async function waitFor(
   const deadline = performance.now() + (options.timeoutMs ?? 600_000);
   while (!(await check())) {
     if (performance.now() > deadline) {
-      throw new Error(`bench: gave up waiting for ${what} after ${options.timeoutMs ?? 600_000} ms`);
+      throw new Error(
+        `bench: gave up waiting for ${what} after ${options.timeoutMs ?? 600_000} ms`,
+      );
     }
     await sleep(interval);
   }

@@ -3,8 +3,7 @@ import { quoteIdent } from '../../src/db/quote.js';
 import { Cluster } from '../../src/pg/index.js';
 
 // The replication workloads' two servers: the source (Londiste root and the publication) and
-// the target (Londiste leaf and the subscription), throwaway clusters with the bench settings
-// plus commit timestamps, by which the live workload measures each row's delay.
+// the target (Londiste leaf and the subscription), throwaway clusters with the bench settings.
 
 /** One of the two servers: its cluster and the bench database on it. */
 export interface ReplicationNode {
@@ -37,8 +36,6 @@ export async function startReplicationPair(
   log('starting two throwaway clusters for the replication workloads (source and target)');
   const all = {
     ...settings,
-    // commit time of every transaction: the live workload's delay = leaf commit - root commit
-    track_commit_timestamp: 'on',
     max_replication_slots: '20',
     max_wal_senders: '20',
   };

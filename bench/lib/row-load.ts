@@ -110,14 +110,16 @@ export async function digest(client: pg.Client, table: string): Promise<string> 
 /**
  * Inserts at `rate` per second for `seconds`, ids from `firstId` up, the i-th row due at
  * start + i/rate and dealt to the clients in turn (a client that falls behind writes without
- * pausing). Resolves with the number of rows and the rate reached.
+ * pausing). Resolves with the number of rows, the rate reached, and when each row's COMMIT
+ * returned (performance.now(), index = id - firstId).
  */
 export async function pacedInserts(
   clients: readonly pg.Client[],
   table: string,
   options: { rate: number; seconds: number; firstId: number },
-): Promise<{ rows: number; rate: number }> {
+): Promise<{ rows: number; rate: number; committedAt: Float64Array }> {
   const total = Math.round(options.rate * options.seconds);
+  const committedAt = new Float64Array(total);
   const start = performance.now();
   await Promise.all(
     clients.map(async (client, c) => {
@@ -125,19 +127,65 @@ export async function pacedInserts(
         const wait = start + (i * 1000) / options.rate - performance.now();
         if (wait > 0) await sleep(wait);
         await writeRow(client, 'insert', table, options.firstId + i, 0);
+        committedAt[i] = performance.now();
       }
     }),
   );
-  return { rows: total, rate: total / ((performance.now() - start) / 1000) };
+  return { rows: total, rate: total / ((performance.now() - start) / 1000), committedAt };
 }
 
 /**
- * `perSecond` one-row inserts into `table` until stopped, as a live root has; `stop` resolves
- * with the number written (and rejects with the first failure).
+ * Watches `table` on the target for rows with ids firstId..lastId: every `intervalMs` one
+ * query for the ids from the lowest not yet seen up, noting for each new id when that query
+ * was sent (performance.now(); the row was visible to it, so this bounds the arrival from
+ * above, within one interval).
+ */
+export function watchArrivals(
+  client: pg.Client,
+  table: string,
+  firstId: number,
+  lastId: number,
+  intervalMs = 5,
+): { seenAt: Float64Array; seen(id: number): boolean; stop(): Promise<void> } {
+  const seenAt = new Float64Array(lastId - firstId + 1).fill(Number.NaN);
+  let low = firstId;
+  let running = true;
+  const loop = (async () => {
+    while (running && low <= lastId) {
+      const sent = performance.now();
+      const { rows } = await client.query<{ id: string }>({
+        name: `bench-watch ${table}`,
+        text: `select id from ${table} where id >= $1 and id <= $2`,
+        values: [low, lastId],
+      });
+      for (const row of rows) {
+        const at = Number(row.id) - firstId;
+        if (Number.isNaN(seenAt[at])) seenAt[at] = sent;
+      }
+      while (low <= lastId && !Number.isNaN(seenAt[low - firstId])) low += 1;
+      const wait = sent + intervalMs - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+  })();
+  loop.catch(() => {});
+  return {
+    seenAt,
+    seen: (id) => !Number.isNaN(seenAt[id - firstId]),
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/**
+ * `perSecond` one-row inserts into `table` until stopped, as a live root has, ids from
+ * `firstId` up; `stop` resolves with the number written (and rejects with the first failure).
  */
 export function heartbeat(
   client: pg.Client,
   table: string,
+  firstId: number,
   perSecond = 20,
 ): { stop(): Promise<number> } {
   let running = true;
@@ -145,8 +193,8 @@ export function heartbeat(
   const loop = (async () => {
     const start = performance.now();
     while (running) {
+      await writeRow(client, 'insert', table, firstId + written, 0);
       written += 1;
-      await writeRow(client, 'insert', table, written, 0);
       const wait = start + (written * 1000) / perSecond - performance.now();
       if (wait > 0) await sleep(wait);
     }

@@ -1,24 +1,15 @@
-import type pg from 'pg';
 import type { WorkloadResult } from '../lib/compare.js';
 import { compareReplication, round } from '../lib/compare-replication.js';
 import type { BenchContext } from '../lib/context.js';
 import { type LondisteNodes, londisteNodes, londisteQueue } from '../lib/londiste.js';
-import {
-  createPublication,
-  createSubscription,
-  dropSubscription,
-  enableSubscription,
-  type NativeReplication,
-} from '../lib/native.js';
+import { createSubscription, dropSubscription, enableSubscription } from '../lib/native.js';
 import { waitFor } from '../lib/poll.js';
-import type { ReplicationPair } from '../lib/replication-pair.js';
+import { checkSame, defaultLoaders, openSides, type Sides } from '../lib/replication-sides.js';
 import {
-  digest,
   emptyRows,
   fillRows,
   hasRow,
   type RowKind,
-  rowTableDdl,
   writeMarker,
   writeRows,
 } from '../lib/row-load.js';
@@ -31,59 +22,6 @@ import { summarize, timed } from '../lib/stats.js';
 
 const nativeTable = 'bench.native_row';
 const londisteTable = 'bench.londiste_row';
-const loaders = 4;
-
-export interface Sides {
-  pair: ReplicationPair;
-  source: pg.Client;
-  target: pg.Client;
-  loaders: pg.Client[];
-  native: NativeReplication;
-  close(): Promise<void>;
-}
-
-/** Clients on both servers and the native publication of `nativeTables`. */
-export async function openSides(
-  pair: ReplicationPair,
-  nativeTables: readonly string[],
-  londisteTables: readonly string[],
-): Promise<Sides> {
-  const source = await pair.source.connect();
-  const target = await pair.target.connect();
-  const clients: pg.Client[] = [];
-  for (let i = 0; i < loaders; i++) clients.push(await pair.source.connect());
-  const native: NativeReplication = {
-    source,
-    target,
-    sourceLocation: pair.source.location,
-    publication: 'bench_native',
-    subscription: 'bench_native',
-  };
-  await dropSubscription(native);
-  for (const table of [...nativeTables, ...londisteTables]) {
-    await source.query(rowTableDdl(table));
-    await target.query(rowTableDdl(table));
-  }
-  await createPublication(source, native.publication, nativeTables);
-  return {
-    pair,
-    source,
-    target,
-    loaders: clients,
-    native,
-    close: async () => {
-      await dropSubscription(native);
-      for (const client of [...clients, source, target]) await client.end();
-    },
-  };
-}
-
-/** Fails naming the table when source and target differ. */
-export async function checkSame(sides: Sides, table: string): Promise<void> {
-  const [a, b] = [await digest(sides.source, table), await digest(sides.target, table)];
-  if (a !== b) throw new Error(`bench: ${table} differs: source ${a}, target ${b}`);
-}
-
 async function resetRows(sides: Sides, table: string, kind: RowKind, count: number) {
   for (const client of [sides.source, sides.target]) {
     await emptyRows(client, [table]);
@@ -137,7 +75,7 @@ export async function catchup(ctx: BenchContext, kind: RowKind): Promise<Workloa
       cpuPerRow.length > 0
         ? { worker_cpu_us_per_row: round(summarize(cpuPerRow.slice(-ctx.repeat)).median) }
         : {};
-    return { ...result, rows_per_sample: count, loaders, ...cpu };
+    return { ...result, rows_per_sample: count, loaders: defaultLoaders, ...cpu };
   } finally {
     await sides.close();
   }
