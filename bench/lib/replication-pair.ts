@@ -41,21 +41,15 @@ export async function startReplicationPair(
   };
   const started: Cluster[] = [];
   try {
-    const nodes: ReplicationNode[] = [];
     for (let i = 0; i < 2; i++) {
-      const cluster = await Cluster.temporary({ fsync: true, settings: all });
-      started.push(cluster);
-      nodes.push(await openNode(cluster, database, log));
+      started.push(await Cluster.temporary({ fsync: true, settings: all }));
     }
-    const [source, target] = nodes as [ReplicationNode, ReplicationNode];
-    const cleanups: (() => Promise<void>)[] = [];
+    const pair = await pairOf(started[0] as Cluster, started[1] as Cluster, database, log);
     return {
-      source,
-      target,
-      onClose: (cleanup) => cleanups.push(cleanup),
+      ...pair,
       close: async () => {
         try {
-          for (const cleanup of cleanups.reverse()) await cleanup();
+          await pair.close();
         } finally {
           for (const cluster of started) await cluster.stop({ mode: 'fast' });
         }
@@ -67,6 +61,29 @@ export async function startReplicationPair(
   }
 }
 
+/**
+ * A pair on two running clusters, `database` created fresh in each; its close runs the
+ * cleanups registered by onClose and leaves the clusters running.
+ */
+export async function pairOf(
+  sourceCluster: Cluster,
+  targetCluster: Cluster,
+  database: string,
+  log: (line: string) => void,
+): Promise<ReplicationPair> {
+  const source = await openNode(sourceCluster, database, log);
+  const target = await openNode(targetCluster, database, log);
+  const cleanups: (() => Promise<void>)[] = [];
+  return {
+    source,
+    target,
+    onClose: (cleanup) => cleanups.push(cleanup),
+    close: async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    },
+  };
+}
+
 async function openNode(
   cluster: Cluster,
   database: string,
@@ -75,6 +92,7 @@ async function openNode(
   const admin = new pg.Client(cluster.connectionConfig());
   await admin.connect();
   try {
+    await admin.query(`drop database if exists ${quoteIdent(database)} with (force)`);
     await admin.query(`create database ${quoteIdent(database)}`);
   } finally {
     await admin.end();

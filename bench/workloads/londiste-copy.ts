@@ -65,7 +65,7 @@ export async function copyWorkload(ctx: BenchContext): Promise<WorkloadResult> {
     if (typeof nodes === 'string') londiste = nodes;
     else {
       try {
-        worker = await prepareLondiste(nodes, sides);
+        worker = await prepareLondiste(nodes);
         const running = worker;
         londiste = () => londisteSample(nodes, running, sides, count, withHeartbeat);
       } catch (error) {
@@ -90,7 +90,7 @@ export async function copyWorkload(ctx: BenchContext): Promise<WorkloadResult> {
  * The big table on the root, the heartbeat table on both nodes (no copy: both empty), and
  * the leaf's worker running.
  */
-async function prepareLondiste(nodes: LondisteNodes, sides: Sides): Promise<WorkerProcess> {
+async function prepareLondiste(nodes: LondisteNodes): Promise<WorkerProcess> {
   await nodes.removeTable(londisteBig);
   await nodes.admin('root', 'add-table', londisteBig);
   await nodes.addTable(londisteBeat, false);
