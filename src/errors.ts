@@ -142,6 +142,15 @@ export type CascadeErrorCode =
   | 'DUMP_MISMATCH'
   | 'DUMP_NOT_WRITABLE';
 
+/** Londiste (src/londiste): handlers and the apply of table events. */
+export type LondisteErrorCode =
+  | 'UNKNOWN_HANDLER'
+  | 'BAD_HANDLER'
+  | 'BAD_HANDLER_ARG'
+  | 'BAD_HANDLER_MODULE'
+  | 'UNKNOWN_COLUMN'
+  | 'APPLY_FAILED';
+
 /** Every code a SkytoolsError can carry: checks of `error.code` are type-checked. */
 export type ErrorCode =
   | DatabaseErrorCode
@@ -149,7 +158,8 @@ export type ErrorCode =
   | UsageErrorCode
   | SetupErrorCode
   | PgqErrorCode
-  | CascadeErrorCode;
+  | CascadeErrorCode
+  | LondisteErrorCode;
 
 export class SkytoolsError extends Error {
   readonly code: ErrorCode;

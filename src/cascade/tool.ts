@@ -23,7 +23,7 @@ export interface CommandContext<S extends AdminSettings, F extends AdminFlags = 
 
 export interface ToolCommand<S extends AdminSettings, F extends AdminFlags = AdminFlags> {
   name: string;
-  /** Argument names; a trailing `?` marks an optional one. */
+  /** Argument names; a trailing `?` marks an optional one, a last `NAME...` any number. */
   args: string[];
   summary: string;
   /**
@@ -103,8 +103,8 @@ export interface CascadeTool<S extends AdminSettings, F extends AdminFlags = Adm
   jobCommands?: JobCommand<S>[];
   /** The worker `worker` runs; the plain CascadedWorker when absent. */
   createWorker?: WorkerFactory<S>;
-  /** What the tool adds to create-* and takeover. */
-  adminHooks?: AdminHooks;
+  /** What the tool adds to create-* and takeover; a function gets the run's settings. */
+  adminHooks?: AdminHooks | ((settings: S) => AdminHooks);
 }
 
 /** `%TOOL%` in help texts becomes the tool's name. */

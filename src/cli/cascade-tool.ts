@@ -103,8 +103,10 @@ function toolHelp<S extends AdminSettings, F extends AdminFlags>(
 
 /** upstream's argument-count message. */
 function checkArgs(command: { name: string; args: string[] }, args: string[]): void {
-  const required = command.args.filter((a) => !a.endsWith('?'));
-  if (args.length < required.length || args.length > command.args.length) {
+  // A last argument `NAME...` takes any number of words (the command checks the count).
+  const variadic = command.args.at(-1)?.endsWith('...') === true;
+  const required = command.args.filter((a) => !a.endsWith('?') && !a.endsWith('...'));
+  if (args.length < required.length || (!variadic && args.length > command.args.length)) {
     const expects =
       required.length === command.args.length
         ? `${command.args.length}`
@@ -230,7 +232,7 @@ export async function runCascadeTool<S extends AdminSettings, F extends AdminFla
     dryRun: flags.dryRun,
     dead: flags.dead,
     applicationName: `${name} ${command.name}`,
-    hooks: tool.adminHooks,
+    hooks: typeof tool.adminHooks === 'function' ? tool.adminHooks(settings) : tool.adminHooks,
     output: {
       print: (line) => process.stdout.write(`${line}\n`),
       info: (line) => {

@@ -1,3 +1,4 @@
+export { urldecode } from '../pgq/urlencode.js';
 export {
   type BatchContext,
   type BatchProcessor,
@@ -7,5 +8,5 @@ export {
 export { bindDstQuery, compileDstQuery, type DstQuery } from './dst-query.js';
 export { type ConsumerTool, runConsumerTool, type ToolCommand } from './job-cli.js';
 export { type JobSettings, jobKeys, loadJobSettings } from './job-settings.js';
-export { type EventParams, eventParams, payloadColumns, urldecode } from './payload.js';
+export { type EventParams, eventParams, payloadColumns } from './payload.js';
 export { simpleConsumerTool, simpleLocalConsumerTool } from './tools.js';

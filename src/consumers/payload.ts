@@ -3,6 +3,7 @@
  * the row columns of the event's payload plus `pgq.*` fields of the event and its batch.
  */
 import type { Batch, Event } from '../pgq/index.js';
+import { urldecode } from '../pgq/urlencode.js';
 
 /** Field name → text value; a key without `=` in a urlencoded payload is NULL. */
 export type EventParams = Map<string, string | null>;
@@ -10,38 +11,6 @@ export type EventParams = Map<string, string | null>;
 /** Row events of PgQ's triggers: `I:`, `U:`, `D:` (optionally followed by the key columns). */
 export function isRowEvent(type: string | null): boolean {
   return type !== null && /^[IUD]:/.test(type);
-}
-
-/**
- * upstream's db_urldecode: `a=1&b=&c` → {a: '1', b: '', c: NULL}, `+` is a space, `%xx` a byte
- * of UTF-8. Lenient like Python's unquote_plus: a `%` not followed by two hex digits stays.
- */
-export function urldecode(text: string): EventParams {
-  const out: EventParams = new Map();
-  if (text === '') return out;
-  for (const part of text.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    if (eq < 0) out.set(decodeComponent(part), null);
-    else out.set(decodeComponent(part.slice(0, eq)), decodeComponent(part.slice(eq + 1)));
-  }
-  return out;
-}
-
-function decodeComponent(text: string): string {
-  const plain = text.replace(/\+/g, ' ');
-  if (!plain.includes('%')) return plain;
-  const bytes: number[] = [];
-  for (let i = 0; i < plain.length; i++) {
-    const hex = plain.slice(i + 1, i + 3);
-    if (plain[i] === '%' && /^[0-9a-fA-F]{2}$/.test(hex)) {
-      bytes.push(Number.parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(plain[i] as string, 'utf8'));
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
 }
 
 /**

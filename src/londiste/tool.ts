@@ -19,7 +19,7 @@ export const londisteTool: CascadeTool<LondisteSettings, LondisteFlags> = {
   sections: londisteShape.sections,
   dbKey: londisteShape.dbKey,
   commands: [...londisteCommands, ...adminCommands],
-  options: [...londisteOptions, ...adminOptions],
+  options: [...adminOptions, ...londisteOptions],
   jobCommands: [copyJobCommand],
   sampleIni,
   workerHelp,

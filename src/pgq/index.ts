@@ -37,3 +37,10 @@ export type {
   TargetRunOptions,
 } from './target-consumer.js';
 export { TrackingFile } from './tracking-file.js';
+export {
+  decodeComponent,
+  encodeComponent,
+  type UrlencodedFields,
+  urldecode,
+  urlencode,
+} from './urlencode.js';

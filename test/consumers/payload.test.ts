@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindDstQuery, compileDstQuery } from '../../src/consumers/dst-query.js';
-import { isRowEvent, payloadColumns, urldecode } from '../../src/consumers/payload.js';
+import { isRowEvent, payloadColumns } from '../../src/consumers/payload.js';
+import { urldecode } from '../../src/pgq/urlencode.js';
 
 describe('event payload parameters', () => {
   it('urldecode as upstream: NULL without "=", empty after "=", + and %xx decoded', () => {

@@ -35,6 +35,12 @@ export interface CreateSubscriberOptions extends CreateNodeOptions {
 export async function createRoot(session: AdminSession, options: CreateNodeOptions) {
   const local = await session.local();
   await prepareLocal(session, local, options);
+  await session.hooks.beforeCreateNode?.(session, {
+    name: options.name,
+    type: 'root',
+    location: options.location,
+    provider: null,
+  });
   await session.change(
     options.name,
     local,
@@ -94,6 +100,12 @@ export async function createSubscriber(session: AdminSession, options: CreateSub
       const local = await session.local();
       if (options.merge !== undefined) await checkMergeQueue(local, options.merge, ctx);
       await prepareLocal(session, local, options);
+      await session.hooks.beforeCreateNode?.(session, {
+        name,
+        type,
+        location: options.location,
+        provider: options.provider,
+      });
       await subscribe(session, local, provider, providerName, root, options);
     } finally {
       if (root.db !== provider) await root.db.end().catch(() => {});

@@ -27,6 +27,12 @@ export interface TakeoverDone {
 
 export interface AdminHooks {
   /**
+   * After create-root/branch/leaf checked the local database and installed pgq and pgq_node,
+   * before anything registers the node: a throw leaves no node behind (install the tool's
+   * own schema here).
+   */
+  beforeCreateNode?(session: AdminSession, node: CreatedNode): Promise<void>;
+  /**
    * After create-root/branch/leaf made the node (its schemas, location, subscription), on
    * the local database (`session.local()`); a throw fails the command (the node stays).
    */

@@ -1,9 +1,32 @@
-/** Londiste's own commands (add-table, tables, status, ...): filled in by the admin work. */
-import type { AdminFlags } from '../../cascade/admin/commands.js';
-import type { ToolCommand, ToolOption } from '../../cascade/tool.js';
+/**
+ * Londiste's own commands, one file each; the status helper's commands (status*, wait*,
+ * compare*) join the list with one line.
+ */
+import type { ToolCommand } from '../../cascade/tool.js';
 import type { LondisteSettings } from '../settings.js';
+import { addSeqCommand } from './add-seq.js';
+import { addTableCommand } from './add-table.js';
+import { changeHandlerCommand } from './change-handler.js';
+import type { LondisteFlags } from './flags.js';
+import { missingCommand } from './missing.js';
+import { removeSeqCommand } from './remove-seq.js';
+import { removeTableCommand } from './remove-table.js';
+import { resyncCommand } from './resync.js';
+import { seqsCommand } from './seqs.js';
+import { showHandlersCommand } from './show-handlers.js';
+import { tablesCommand } from './tables.js';
 
-export interface LondisteFlags extends AdminFlags {}
+export { type LondisteFlags, londisteOptions } from './flags.js';
 
-export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = [];
-export const londisteOptions: ToolOption[] = [];
+export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = [
+  addTableCommand,
+  removeTableCommand,
+  changeHandlerCommand,
+  addSeqCommand,
+  removeSeqCommand,
+  tablesCommand,
+  seqsCommand,
+  missingCommand,
+  resyncCommand,
+  showHandlersCommand,
+];

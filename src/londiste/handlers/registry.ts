@@ -1,28 +1,195 @@
 /**
- * Handlers by name, and the `handler=name(k=v&...)` table attribute: filled in by the
- * handler work (placeholder signatures the worker and admin build on).
+ * Handlers by name, and the `handler=name(k=v&...)` table attribute as upstream stores it
+ * (inside the urlencoded `table_attrs`). Built-in handlers are registered here; user handlers
+ * come from the modules of `handler_modules` ({@link loadHandlerModules}).
  */
+
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SkytoolsError } from '../../errors.js';
+import { urldecode, urlencode } from '../../pgq/urlencode.js';
 import type { HandlerFactory, HandlerTable, TableHandler } from '../handler.js';
+import { londisteHandler } from './londiste.js';
 
 export interface HandlerSpec {
   name: string;
   args: Record<string, string>;
 }
 
-/** The handler spec of a table's attributes; `londiste` without arguments when none. */
-export function parseHandlerSpec(_tableAttrs: string | null): HandlerSpec {
-  throw new Error('not built yet');
+const defaultHandler = 'londiste';
+const registry = new Map<string, HandlerFactory>([[londisteHandler.name, londisteHandler]]);
+
+/** `name(k=v&k2=v2)` or `name`: the value of the `handler` attribute. */
+export function parseHandlerValue(value: string): HandlerSpec {
+  const text = value.trim();
+  const open = text.indexOf('(');
+  if (open < 0) return { name: text, args: {} };
+  if (!text.endsWith(')')) {
+    throw new SkytoolsError('BAD_HANDLER', `Invalid handler spec: ${value}`, { handler: value });
+  }
+  const args: Record<string, string> = {};
+  for (const [key, arg] of urldecode(text.slice(open + 1, -1))) args[key] = arg ?? '';
+  return { name: text.slice(0, open).trim(), args };
 }
 
-/** The handler factory of that name; an unknown name or argument is refused. */
-export function findHandler(_name: string): HandlerFactory {
-  throw new Error('not built yet');
+/** The handler spec of a table's attributes; `londiste` without arguments when none. */
+export function parseHandlerSpec(tableAttrs: string | null): HandlerSpec {
+  const value = urldecode(tableAttrs ?? '').get('handler');
+  if (value === undefined || value === null || value.trim() === '') {
+    return { name: defaultHandler, args: {} };
+  }
+  return parseHandlerValue(value);
+}
+
+/** `name(k=v&k2=v2)`, or the bare name without arguments. */
+export function formatHandlerValue(spec: HandlerSpec): string {
+  const args = Object.entries(spec.args);
+  return args.length === 0 ? spec.name : `${spec.name}(${urlencode(args)})`;
+}
+
+/**
+ * `table_attrs` with the handler set to `spec` (other attributes kept); the default handler
+ * without arguments leaves no `handler` attribute, as upstream.
+ */
+export function formatTableAttrs(spec: HandlerSpec, tableAttrs: string | null = null): string {
+  const attrs = urldecode(tableAttrs ?? '');
+  attrs.delete('handler');
+  const fields: [string, string | null][] = [];
+  if (spec.name !== defaultHandler || Object.keys(spec.args).length > 0) {
+    fields.push(['handler', formatHandlerValue(spec)]);
+  }
+  fields.push(...attrs);
+  return urlencode(fields);
+}
+
+/**
+ * A `--handler` word with its `--handler-arg=k=v` words as a spec; the `--handler` word may
+ * carry arguments itself (`name(k=v)`), the later words win.
+ */
+export function handlerSpecFromOptions(
+  handler: string | undefined,
+  handlerArgs: string[] = [],
+): HandlerSpec {
+  const spec = parseHandlerValue(handler ?? defaultHandler);
+  for (const word of handlerArgs) {
+    const eq = word.indexOf('=');
+    if (eq <= 0) {
+      throw new SkytoolsError('BAD_HANDLER_ARG', `Invalid handler argument: ['${word}']`, {
+        handler: spec.name,
+        argument: word,
+      });
+    }
+    spec.args[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  return spec;
+}
+
+/** The handler factory of that name; an unknown name is refused. */
+export function findHandler(name: string): HandlerFactory {
+  const factory = registry.get(name);
+  if (factory === undefined) {
+    throw new SkytoolsError('UNKNOWN_HANDLER', `Unknown handler: ${name}`, {
+      handler: name,
+      known: [...registry.keys()],
+    });
+  }
+  return factory;
+}
+
+/** Every registered handler, by name. */
+export function listHandlers(): HandlerFactory[] {
+  return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Arguments not in the factory's list, refused with upstream's text. */
+export function checkHandlerArgs(
+  factory: HandlerFactory,
+  args: Readonly<Record<string, string>>,
+): void {
+  const known = new Set(factory.args.map((arg) => arg.name));
+  const unknown = Object.keys(args).filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new SkytoolsError(
+      'BAD_HANDLER_ARG',
+      `Invalid handler argument: [${unknown.map((name) => `'${name}'`).join(', ')}]`,
+      { handler: factory.name, arguments: unknown, known: [...known] },
+    );
+  }
 }
 
 /** The table's handler instance, its arguments checked. */
 export function createTableHandler(
-  _spec: HandlerSpec,
-  _table: Omit<HandlerTable, 'args'>,
+  spec: HandlerSpec,
+  table: Omit<HandlerTable, 'args'>,
 ): TableHandler {
-  throw new Error('not built yet');
+  const factory = findHandler(spec.name);
+  checkHandlerArgs(factory, spec.args);
+  return factory.create({ ...table, args: { ...spec.args } });
+}
+
+/** Add a handler; a name already taken by another factory is refused. */
+export function registerHandler(factory: HandlerFactory): void {
+  const existing = registry.get(factory.name);
+  if (existing !== undefined && existing !== factory) {
+    throw new SkytoolsError('BAD_HANDLER', `Handler already registered: ${factory.name}`, {
+      handler: factory.name,
+    });
+  }
+  registry.set(factory.name, factory);
+}
+
+function isHandlerFactory(value: unknown): value is HandlerFactory {
+  if (value === null || typeof value !== 'object') return false;
+  const candidate = value as Partial<HandlerFactory>;
+  return (
+    typeof candidate.name === 'string' &&
+    candidate.name !== '' &&
+    typeof candidate.create === 'function' &&
+    typeof candidate.description === 'string' &&
+    Array.isArray(candidate.args)
+  );
+}
+
+/**
+ * Import the modules of `handler_modules` (file paths, relative to `baseDir`, or package
+ * names) and register every HandlerFactory they export (named exports, the default export,
+ * or arrays of factories). Returns the names registered.
+ */
+export async function loadHandlerModules(
+  modules: readonly string[],
+  baseDir: string = process.cwd(),
+): Promise<string[]> {
+  const names: string[] = [];
+  for (const spec of modules) {
+    const target =
+      spec.startsWith('.') || path.isAbsolute(spec)
+        ? pathToFileURL(path.resolve(baseDir, spec)).href
+        : spec;
+    let loaded: Record<string, unknown>;
+    try {
+      loaded = (await import(target)) as Record<string, unknown>;
+    } catch (error) {
+      throw new SkytoolsError(
+        'BAD_HANDLER_MODULE',
+        `handler module ${spec} could not be loaded: ${(error as Error).message}`,
+        { module: spec },
+        { cause: error },
+      );
+    }
+    const factories = Object.values(loaded)
+      .flatMap((value) => (Array.isArray(value) ? value : [value]))
+      .filter(isHandlerFactory);
+    if (factories.length === 0) {
+      throw new SkytoolsError(
+        'BAD_HANDLER_MODULE',
+        `handler module ${spec} exports no handler (objects with name, description, args, create)`,
+        { module: spec },
+      );
+    }
+    for (const factory of new Set(factories)) {
+      registerHandler(factory);
+      names.push(factory.name);
+    }
+  }
+  return names;
 }

@@ -1,0 +1,198 @@
+/**
+ * What a table event says, in the three formats of PgQ's triggers (spec pgq §1.5):
+ * - logutriga: ev_type `I:pk1,pk2` (`U:`, `D:`), ev_data the urlencoded row;
+ * - sqltriga: ev_type `I`/`U`/`D`, ev_data partial SQL (`(a,b) values (...)`, `a='1' where
+ *   id='2'`, `id='2'`);
+ * - jsontriga: ev_type `{"op":"INSERT","table":[...],"pkey":[...]}`, ev_data a JSON object;
+ * and `R` (or op TRUNCATE) for a truncate. Values stay text: the urlencoded ones are the
+ * types' text forms; JSON rows go to the server as they came (see apply-sql.ts).
+ */
+import { SkytoolsError } from '../../errors.js';
+import type { Event } from '../../pgq/event.js';
+import { decodeComponent } from '../../pgq/urlencode.js';
+
+export type RowOp = 'I' | 'U' | 'D';
+
+/** The column layout of a row: its columns and which of them are the key, by position. */
+export interface RowShape {
+  /** Identifies the layout: same signature, same columns and key in the same order. */
+  readonly signature: string;
+  readonly columns: readonly string[];
+  /** Positions of the key columns in `columns`. */
+  readonly keyIndexes: readonly number[];
+}
+
+export type RowChange =
+  | {
+      kind: 'row';
+      op: RowOp;
+      shape: RowShape;
+      /** The row as the JSON object text json_to_recordset reads, values as strings. */
+      json: string;
+      /** The key's values joined, to find a key repeated within a run. */
+      key: string;
+    }
+  | { kind: 'sql'; op: RowOp; sql: string }
+  | { kind: 'truncate' };
+
+/** Shapes seen before, by the text they were made from (logutriga) or their columns (JSON). */
+export class ShapeCache {
+  readonly #shapes = new Map<string, RowShape>();
+  readonly #jsonKeys = new Map<string, string>();
+
+  shape(signature: string, make: () => { columns: string[]; key: string[] }): RowShape {
+    let shape = this.#shapes.get(signature);
+    if (shape === undefined) {
+      const { columns, key } = make();
+      const keyIndexes = key.map((name) => {
+        const at = columns.indexOf(name);
+        if (at < 0) {
+          throw new SkytoolsError('BAD_EVENT', `key column "${name}" is not in the event's row`, {
+            column: name,
+            columns,
+          });
+        }
+        return at;
+      });
+      shape = { signature, columns, keyIndexes };
+      if (this.#shapes.size > 1000) this.#shapes.clear();
+      this.#shapes.set(signature, shape);
+    }
+    return shape;
+  }
+
+  /** `"name":` as JSON, made once per column name. */
+  jsonKey(name: string): string {
+    let key = this.#jsonKeys.get(name);
+    if (key === undefined) {
+      key = `${JSON.stringify(name)}:`;
+      if (this.#jsonKeys.size > 10000) this.#jsonKeys.clear();
+      this.#jsonKeys.set(name, key);
+    }
+    return key;
+  }
+}
+
+const keySeparator = '\u0001';
+
+function badEvent(event: Event, why: string): SkytoolsError {
+  return new SkytoolsError('BAD_EVENT', `cannot apply event ${event.id}: ${why}`, {
+    eventId: event.id,
+    type: event.type,
+  });
+}
+
+/** Whether the event is a truncate: `R` of sqltriga, or op TRUNCATE of jsontriga. */
+export function isTruncateEvent(type: string | null): boolean {
+  if (type === 'R') return true;
+  return type?.startsWith('{') === true && /"op"\s*:\s*"TRUNCATE"/.test(type);
+}
+
+/** The change an event of a table carries. */
+export function parseRowChange(event: Event, shapes: ShapeCache): RowChange {
+  const type = event.type;
+  if (type === null || type === '') throw badEvent(event, 'no event type');
+  if (type === 'R') return { kind: 'truncate' };
+  if (type.startsWith('{')) return parseJsonChange(event, type, shapes);
+  const op = type[0] as RowOp;
+  if (op !== 'I' && op !== 'U' && op !== 'D') throw badEvent(event, `unknown event type ${type}`);
+  const data = event.data;
+  if (data === null) throw badEvent(event, 'no event data');
+  if (type.length === 1) return { kind: 'sql', op, sql: data };
+  if (type[1] !== ':') throw badEvent(event, `unknown event type ${type}`);
+  return parseUrlencodedChange(op, type.slice(2), data, shapes, event);
+}
+
+function parseUrlencodedChange(
+  op: RowOp,
+  keyList: string,
+  data: string,
+  shapes: ShapeCache,
+  event: Event,
+): RowChange {
+  const parts = data.split('&');
+  const names: string[] = new Array(parts.length);
+  const values: (string | null)[] = new Array(parts.length);
+  let signature = keyList;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      names[i] = part;
+      values[i] = null;
+    } else {
+      names[i] = part.slice(0, eq);
+      values[i] = decodeComponent(part.slice(eq + 1));
+    }
+    signature += `&${names[i]}`;
+  }
+  const shape = shapes.shape(signature, () => {
+    if (data === '') throw badEvent(event, 'empty row');
+    return {
+      columns: names.map(decodeComponent),
+      key: keyList === '' ? [] : keyList.split(','),
+    };
+  });
+  let json = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as string | null;
+    if (i > 0) json += ',';
+    json += shapes.jsonKey(shape.columns[i] as string);
+    json += value === null ? 'null' : JSON.stringify(value);
+  }
+  json += '}';
+  return { kind: 'row', op, shape, json, key: rowKey(shape, values) };
+}
+
+function rowKey(shape: RowShape, values: readonly unknown[]): string {
+  const at = shape.keyIndexes;
+  if (at.length === 1) return String(values[at[0] as number]);
+  let key = '';
+  for (const i of at) key += `${String(values[i])}${keySeparator}`;
+  return key;
+}
+
+const jsonOps: Record<string, RowOp | 'R'> = {
+  INSERT: 'I',
+  UPDATE: 'U',
+  DELETE: 'D',
+  TRUNCATE: 'R',
+};
+
+interface JsonType {
+  op?: unknown;
+  pkey?: unknown;
+}
+
+function parseJsonChange(event: Event, type: string, shapes: ShapeCache): RowChange {
+  let info: JsonType;
+  try {
+    info = JSON.parse(type) as JsonType;
+  } catch {
+    throw badEvent(event, `event type is not JSON: ${type}`);
+  }
+  const op = typeof info.op === 'string' ? jsonOps[info.op] : undefined;
+  if (op === undefined) throw badEvent(event, `unknown op in event type ${type}`);
+  if (op === 'R') return { kind: 'truncate' };
+  const data = event.data;
+  let row: unknown;
+  try {
+    row = data === null ? null : JSON.parse(data);
+  } catch {
+    throw badEvent(event, 'event data is not JSON');
+  }
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+    throw badEvent(event, 'event data is not a JSON object');
+  }
+  const pkey = Array.isArray(info.pkey) ? info.pkey.map(String) : [];
+  const columns = Object.keys(row);
+  const shape = shapes.shape(`${pkey.join(',')}{${columns.join('\u0002')}`, () => ({
+    columns,
+    key: pkey,
+  }));
+  // Key values parsed by JSON.parse serve only to spot a repeated key: two int8 keys that
+  // collapse to one double only split a run, which is always safe.
+  const values = Object.values(row);
+  // The row goes to the server as it came: numbers keep their exact text.
+  return { kind: 'row', op, shape, json: data as string, key: rowKey(shape, values) };
+}

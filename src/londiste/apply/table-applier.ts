@@ -1,0 +1,248 @@
+/**
+ * Applies the data events of one table, set-based: events are buffered in queue order and,
+ * at each flush, every run of consecutive events of one kind and one column layout becomes
+ * one statement (a run is cut where an UPDATE's key repeats, so a statement never touches a
+ * row twice). Consecutive partial-SQL events of sqltriga go as one multi-statement query.
+ *
+ * The result is the one of applying the events one by one: runs keep queue order; a
+ * multi-row INSERT or DELETE does what its rows would do one after another. Only a
+ * multi-row UPDATE can fail where the single rows would not (a unique index on another
+ * column whose values the rows swap), so it runs under a savepoint and, when it fails, is
+ * applied again row by row in queue order.
+ */
+import type pg from 'pg';
+import { fromDatabaseError } from '../../db/database-error.js';
+import { quoteIdent } from '../../db/quote.js';
+import { SkytoolsError } from '../../errors.js';
+import type { Event } from '../../pgq/event.js';
+import { quoteFqname } from '../table-names.js';
+import { missingColumns, partialSql, runStatement } from './apply-sql.js';
+import { type DestColumns, loadDestColumns } from './dest-columns.js';
+import { parseRowChange, type RowOp, type RowShape, ShapeCache } from './row-change.js';
+
+/** When a buffer is applied before the flush the worker asks for. */
+export interface BufferLimits {
+  /** Events (default 20,000). */
+  maxEvents?: number;
+  /** Bytes of row text (default 16 MB). */
+  maxBytes?: number;
+}
+
+interface RowRun {
+  kind: 'row';
+  op: RowOp;
+  shape: RowShape;
+  rows: string[];
+  ids: string[];
+  /** Keys of an UPDATE run, to cut the run where one repeats. */
+  keys: Set<string> | null;
+}
+
+interface SqlRun {
+  kind: 'sql';
+  statements: string[];
+  ids: string[];
+}
+
+type Run = RowRun | SqlRun;
+
+const savepoint = 'londiste_apply_run';
+
+export class TableApplier {
+  readonly #table: string;
+  readonly #dest: string;
+  readonly #destSql: string;
+  readonly #shapes = new ShapeCache();
+  readonly #maxEvents: number;
+  readonly #maxBytes: number;
+  #columns: DestColumns | null = null;
+  #runs: Run[] = [];
+  #events = 0;
+  #bytes = 0;
+
+  /** `table`: the set's name; `dest`: where rows go (stored `schema.name` form). */
+  constructor(table: string, dest: string, limits: BufferLimits = {}) {
+    this.#table = table;
+    this.#dest = dest;
+    this.#destSql = quoteFqname(dest);
+    this.#maxEvents = limits.maxEvents ?? 20_000;
+    this.#maxBytes = limits.maxBytes ?? 16 * 1024 * 1024;
+  }
+
+  get destSql(): string {
+    return this.#destSql;
+  }
+
+  /** Events waiting for a flush. */
+  get pending(): number {
+    return this.#events;
+  }
+
+  /** Whether the buffer reached its limits (the caller flushes). */
+  get full(): boolean {
+    return this.#events >= this.#maxEvents || this.#bytes >= this.#maxBytes;
+  }
+
+  /**
+   * Buffer one data event; a truncate is refused here (the handler applies it in order,
+   * after a flush).
+   */
+  add(event: Event): void {
+    const change = parseRowChange(event, this.#shapes);
+    if (change.kind === 'truncate') {
+      throw new SkytoolsError('BAD_EVENT', 'a truncate event is applied by truncate()', {
+        eventId: event.id,
+      });
+    }
+    const last = this.#runs[this.#runs.length - 1];
+    this.#events++;
+    if (change.kind === 'sql') {
+      const sql = partialSql(change.op, this.#destSql, change.sql);
+      this.#bytes += sql.length;
+      if (last?.kind === 'sql') {
+        last.statements.push(sql);
+        last.ids.push(event.id);
+      } else {
+        this.#runs.push({ kind: 'sql', statements: [sql], ids: [event.id] });
+      }
+      return;
+    }
+    this.#bytes += change.json.length;
+    if (
+      last?.kind === 'row' &&
+      last.op === change.op &&
+      last.shape === change.shape &&
+      (last.keys === null || !last.keys.has(change.key))
+    ) {
+      last.rows.push(change.json);
+      last.ids.push(event.id);
+      last.keys?.add(change.key);
+      return;
+    }
+    if (change.op !== 'I' && change.shape.keyIndexes.length === 0) {
+      throw new SkytoolsError(
+        'BAD_EVENT',
+        `cannot apply event ${event.id}: ${change.op === 'U' ? 'update' : 'delete'} without key columns on table ${this.#table}`,
+        { eventId: event.id, table: this.#table },
+      );
+    }
+    this.#runs.push({
+      kind: 'row',
+      op: change.op,
+      shape: change.shape,
+      rows: [change.json],
+      ids: [event.id],
+      keys: change.op === 'U' ? new Set([change.key]) : null,
+    });
+  }
+
+  /** Drop what is buffered (the batch is being rolled back). */
+  discard(): void {
+    this.#runs = [];
+    this.#events = 0;
+    this.#bytes = 0;
+  }
+
+  /** Apply what is buffered, in queue order, on `client` (inside the batch's transaction). */
+  async flush(client: pg.ClientBase): Promise<number> {
+    const runs = this.#runs;
+    const count = this.#events;
+    this.discard();
+    for (const run of runs) {
+      if (run.kind === 'sql') await this.#applySql(client, run);
+      else await this.#applyRows(client, run);
+    }
+    return count;
+  }
+
+  /** `TRUNCATE <dest> CASCADE`, after the buffered events. */
+  async truncate(client: pg.ClientBase): Promise<void> {
+    await this.flush(client);
+    try {
+      await client.query(`truncate ${this.#destSql} cascade`);
+    } catch (error) {
+      throw this.#failure(error, 'truncating', []);
+    }
+  }
+
+  async #applySql(client: pg.ClientBase, run: SqlRun): Promise<void> {
+    try {
+      await client.query(run.statements.join(';\n'));
+    } catch (error) {
+      throw this.#failure(error, 'applying partial SQL events', run.ids);
+    }
+  }
+
+  async #applyRows(client: pg.ClientBase, run: RowRun): Promise<void> {
+    const columns = await this.#columnsFor(client, run.shape, run.ids);
+    const statement = runStatement(run.op, this.#destSql, run.shape, columns);
+    const many = run.op === 'U' && run.rows.length > 1;
+    if (!many) {
+      try {
+        await client.query({ ...statement, values: [`[${run.rows.join(',')}]`] });
+      } catch (error) {
+        throw this.#failure(error, `applying ${opName[run.op]} events`, run.ids);
+      }
+      return;
+    }
+    await client.query(`savepoint ${savepoint}`);
+    try {
+      await client.query({ ...statement, values: [`[${run.rows.join(',')}]`] });
+      await client.query(`release savepoint ${savepoint}`);
+      return;
+    } catch (error) {
+      if (!(error instanceof Error) || !('code' in error)) throw error;
+      await client.query(`rollback to savepoint ${savepoint}`);
+      await client.query(`release savepoint ${savepoint}`);
+    }
+    // The rows one by one, in queue order: what the source did, so it succeeds where the
+    // set failed only because its rows met in an order the source never had.
+    for (let i = 0; i < run.rows.length; i++) {
+      try {
+        await client.query({ ...statement, values: [`[${run.rows[i] as string}]`] });
+      } catch (error) {
+        throw this.#failure(error, `applying ${opName[run.op]} event`, [run.ids[i] as string]);
+      }
+    }
+  }
+
+  async #columnsFor(client: pg.ClientBase, shape: RowShape, ids: string[]): Promise<DestColumns> {
+    let columns = this.#columns;
+    if (columns === null || missingColumns(shape, columns).length > 0) {
+      // First use, or a column added since (an EXECUTE between events): read them again.
+      try {
+        columns = await loadDestColumns(client, this.#dest);
+      } catch (error) {
+        throw this.#failure(error, 'reading the destination columns', ids);
+      }
+      this.#columns = columns;
+    }
+    const missing = missingColumns(shape, columns);
+    if (missing.length > 0) {
+      throw new SkytoolsError(
+        'UNKNOWN_COLUMN',
+        `column ${missing.map(quoteIdent).join(', ')} of table ${this.#dest} does not exist (events of ${this.#table}: ${idRange(ids)})`,
+        { table: this.#table, destTable: this.#dest, columns: missing, events: idRange(ids) },
+      );
+    }
+    return columns;
+  }
+
+  #failure(error: unknown, action: string, ids: string[]): SkytoolsError {
+    if (error instanceof SkytoolsError) return error;
+    const events = ids.length === 0 ? '' : ` (events ${idRange(ids)})`;
+    return fromDatabaseError(error, {
+      action: `${action} of table ${this.#table}${events}`,
+      table: this.#table,
+      destTable: this.#dest,
+      ...(ids.length > 0 ? { events: idRange(ids) } : {}),
+    });
+  }
+}
+
+const opName: Record<RowOp, string> = { I: 'insert', U: 'update', D: 'delete' };
+
+function idRange(ids: readonly string[]): string {
+  if (ids.length === 1) return ids[0] as string;
+  return `${ids[0]}..${ids[ids.length - 1]} (${ids.length})`;
+}
