@@ -10,7 +10,7 @@ import { londisteAdminHooks } from './admin/hooks.js';
 import { sampleIni } from './admin/sample-ini.js';
 import { copyJobCommand } from './copy/job.js';
 import { type LondisteSettings, loadLondisteSettings, londisteShape } from './settings.js';
-import { createLondisteWorker, workerHelp } from './worker/factory.js';
+import { createLondisteWorker, workerHelp, workerOptions } from './worker/factory.js';
 
 export const londisteTool: CascadeTool<LondisteSettings, LondisteFlags> = {
   name: 'londiste',
@@ -19,7 +19,7 @@ export const londisteTool: CascadeTool<LondisteSettings, LondisteFlags> = {
   sections: londisteShape.sections,
   dbKey: londisteShape.dbKey,
   commands: [...londisteCommands, ...adminCommands],
-  options: [...adminOptions, ...londisteOptions],
+  options: [...adminOptions, ...londisteOptions, ...workerOptions],
   jobCommands: [copyJobCommand],
   sampleIni,
   workerHelp,

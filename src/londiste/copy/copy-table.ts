@@ -1,10 +1,27 @@
 /**
- * One table's data from the copy source to the local node: placeholder signature, filled
- * in by the copy work.
+ * One table's data from the copy source to the local node (spec §6.4 "Copy steps"): the rows
+ * the handler's copy condition selects, read in a REPEATABLE READ transaction of the source
+ * whose `txid_current_snapshot()` the catching-up replay then filters with, written in ONE
+ * transaction of the destination that also truncates the table, drops and re-creates its
+ * indexes around the COPY, analyzes it and runs the caller's state change (`beforeCommit`).
+ * A copy killed or failed at any point leaves the table as it was: the destination's
+ * transaction never commits, and the worker starts the copy again.
+ *
+ * The table states and the catching-up replay are the worker's (src/londiste/worker); foreign
+ * keys to and from the table are dropped by the worker before the copy (spec §6.8).
  */
 import type pg from 'pg';
+import { fromDatabaseError } from '../../db/database-error.js';
+import { quoteLiteral } from '../../db/quote.js';
+import { SkytoolsError } from '../../errors.js';
 import type { Logger } from '../../pgq/logger.js';
 import type { TableHandler } from '../handler.js';
+import { quoteFqname } from '../table-names.js';
+import { cancelRunning } from './cancel.js';
+import { commonColumns, describeRelation, type RelationInfo } from './columns.js';
+import { captureDdl, type DroppedDdl } from './ddl.js';
+import { describeProgress, ProgressMeter } from './progress.js';
+import { streamCopy } from './stream.js';
 
 export interface CopyProgress {
   rows: number;
@@ -30,6 +47,18 @@ export interface CopyTableOptions {
   skipTruncate: boolean;
   /** Leave indexes and constraints alone (a merge follower: the lead dropped them). */
   keepDdl: boolean;
+  /**
+   * Drop the indexes and constraints but do not re-create them: the statements that would
+   * are in the result's `ddl` (a merge lead stores them and runs them once every partition
+   * is copied). Default false.
+   */
+  deferDdl?: boolean;
+  /**
+   * COPY format between the servers: `auto` (default) takes binary when both servers are
+   * the same major version and every copied column has the same built-in type on both
+   * sides, text otherwise; `text` always text.
+   */
+  format?: 'auto' | 'text';
   /** Rows per second at most (ours: `--copy-rate`); undefined = no limit. */
   rowsPerSecond?: number;
   log: Logger;
@@ -47,8 +76,214 @@ export interface CopyTableResult {
   snapshot: string;
   rows: number;
   bytes: number;
+  /** The copied columns (names as in the catalog), in the order copied. */
+  columns: string[];
+  /** The statements that re-created (or, with `deferDdl`, would re-create) what was dropped. */
+  ddl: string[];
+  /** COPY format used by the default copy; null when the handler copied itself. */
+  format: 'text' | 'binary' | null;
 }
 
-export async function copyTable(_options: CopyTableOptions): Promise<CopyTableResult> {
-  throw new Error('not built yet');
+export async function copyTable(options: CopyTableOptions): Promise<CopyTableResult> {
+  const { source, dest, table, destTable, log, signal } = options;
+  const aborted = (cause?: unknown) =>
+    new SkytoolsError('STOPPED', `copy of ${table} aborted`, { table }, { cause });
+  if (signal?.aborted) throw aborted();
+
+  // While a statement runs, an abort cancels it on both servers (an idle session ignores a
+  // cancel); the COPY stream handles its own abort.
+  let streaming = false;
+  const onAbort = () => {
+    if (streaming) return;
+    void cancelRunning(dest);
+    void cancelRunning(source);
+  };
+  signal?.addEventListener('abort', onAbort);
+  let sourceOpen = false;
+  let destOpen = false;
+  try {
+    await dest.query('begin');
+    destOpen = true;
+    await replicaRole(dest);
+    const destRelation = await lockDestination(dest, destTable, options);
+    await source.query('begin transaction isolation level repeatable read');
+    sourceOpen = true;
+    // The first statement fixes the transaction's snapshot: the COPY reads exactly the rows
+    // this snapshot shows, and replay skips the events of the transactions it counts as done.
+    const snapshot = await one<{ snapshot: string }>(
+      source,
+      'select pg_catalog.txid_current_snapshot()::text as snapshot',
+    );
+    const sourceRelation = await describeRelation(source, table, 'source');
+    const columns = commonColumns(table, sourceRelation, destRelation, log);
+    const condition = options.handler.copyCondition();
+    const expectedRows = await expectRows(source, table, sourceRelation, condition);
+
+    const ddl: DroppedDdl = options.keepDdl
+      ? { drop: [], create: [] }
+      : await captureDdl(dest, destTable, destRelation.oid);
+    for (const statement of ddl.drop) await dest.query(statement);
+    if (!options.skipTruncate) {
+      // TRUNCATE ONLY refuses a partitioned table; its partitions are the table's rows.
+      const only = destRelation.kind === 'p' ? '' : 'only ';
+      await dest.query(`truncate ${only}${quoteFqname(destTable)}`);
+    }
+
+    const meter = new ProgressMeter(table, expectedRows, log, options.onProgress);
+    log.info(
+      { table, destTable, expectedRows, snapshot },
+      `copy ${table}: started${expectedRows === null ? '' : `, ~${expectedRows} rows`}`,
+    );
+    let copied: { rows: number; bytes: number };
+    let format: CopyTableResult['format'] = null;
+    if (options.handler.copy) {
+      copied = await options.handler.copy({
+        source,
+        dest,
+        columns: columns.quoted,
+        log,
+        ...(signal ? { signal } : {}),
+      });
+    } else {
+      format = options.format !== 'text' && columns.binary ? 'binary' : 'text';
+      const list = columns.quoted.join(', ');
+      const query =
+        condition === null && sourceRelation.kind === 'r' && !columns.sourceGenerated
+          ? `${quoteFqname(table)} (${list})`
+          : `(select ${list} from ${sourceRelation.kind === 'p' ? '' : 'only '}${quoteFqname(table)}${
+              condition === null ? '' : ` where ${condition}`
+            })`;
+      const withFormat = format === 'binary' ? ' with (format binary)' : '';
+      streaming = true;
+      copied = await streamCopy({
+        source,
+        dest,
+        copyOut: `copy ${query} to stdout${withFormat}`,
+        copyIn: `copy ${quoteFqname(destTable)} (${list}) from stdin${withFormat}`,
+        binary: format === 'binary',
+        rowsPerSecond: options.rowsPerSecond,
+        signal,
+        abortError: () => aborted(),
+        onChunk: (rows, bytes) => meter.update(rows, bytes),
+      });
+      streaming = false;
+    }
+    // The source's part is done: its snapshot need not be held while indexes build.
+    await source.query('commit');
+    sourceOpen = false;
+    const progress = meter.finish(copied.rows, copied.bytes);
+    log.info(
+      { table, ...progress, format, seconds: meter.elapsed() },
+      `copy ${table}: ${describeProgress(progress)}, in ${meter.elapsed().toFixed(1)} s`,
+    );
+
+    if (!options.deferDdl) {
+      for (const statement of ddl.create) await dest.query(statement);
+    }
+    await dest.query(`analyze ${quoteFqname(destTable)}`);
+    if (signal?.aborted) throw aborted();
+    await options.beforeCommit(dest, { snapshot: snapshot.snapshot, rows: copied.rows });
+    await dest.query('commit');
+    destOpen = false;
+    log.info(
+      { table, rows: copied.rows, seconds: meter.elapsed() },
+      `copy ${table}: committed, ${copied.rows} rows in ${meter.elapsed().toFixed(1)} s`,
+    );
+    return {
+      snapshot: snapshot.snapshot,
+      rows: copied.rows,
+      bytes: copied.bytes,
+      columns: columns.names,
+      ddl: ddl.create,
+      format,
+    };
+  } catch (error) {
+    streaming = true; // no more cancels: the rollbacks must run
+    await Promise.all([
+      sourceOpen ? rollback(source) : undefined,
+      destOpen ? rollback(dest) : undefined,
+    ]);
+    if (error instanceof SkytoolsError && error.code === 'STOPPED') throw error;
+    if (signal?.aborted) throw aborted(error);
+    throw fromDatabaseError(error, { action: `copy of ${table}`, table });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function one<R extends pg.QueryResultRow>(client: pg.ClientBase, text: string): Promise<R> {
+  const { rows } = await client.query<R>(text);
+  const row = rows[0];
+  if (row === undefined) throw new Error(`no row from: ${text}`);
+  return row;
+}
+
+/**
+ * Triggers of the destination table (Londiste's deny trigger on a leaf, a branch's pgq
+ * trigger) must stay silent for the copied rows, as for replayed ones: the worker's sessions
+ * run as replica; a caller's session that does not gets it for this transaction.
+ */
+async function replicaRole(dest: pg.ClientBase): Promise<void> {
+  const { role } = await one<{ role: string }>(
+    dest,
+    "select pg_catalog.current_setting('session_replication_role') as role",
+  );
+  if (role === 'origin') {
+    await dest.query("select londiste.set_session_replication_role('replica', true)");
+  }
+}
+
+/**
+ * Lock the destination before looking at it. ACCESS EXCLUSIVE when the copy truncates or
+ * drops indexes (both take it anyway; taking it first avoids a lock upgrade); ROW EXCLUSIVE,
+ * what COPY takes, for a merge follower, so partitions of one table copy side by side.
+ */
+async function lockDestination(
+  dest: pg.ClientBase,
+  destTable: string,
+  options: CopyTableOptions,
+): Promise<RelationInfo> {
+  const { exists } = await one<{ exists: boolean }>(
+    dest,
+    `select pg_catalog.to_regclass(${quoteLiteral(quoteFqname(destTable))}) is not null as exists`,
+  );
+  if (!exists) {
+    throw new SkytoolsError(
+      'MISSING_OBJECT',
+      `copy: table ${destTable} does not exist on the destination`,
+      { table: destTable, side: 'destination' },
+    );
+  }
+  const mode = options.keepDdl && options.skipTruncate ? 'row exclusive' : 'access exclusive';
+  await dest.query(`lock table ${quoteFqname(destTable)} in ${mode} mode`);
+  return describeRelation(dest, destTable, 'destination');
+}
+
+/** The planner's estimate of the rows the copy reads (relation size and statistics). */
+async function expectRows(
+  source: pg.ClientBase,
+  table: string,
+  relation: RelationInfo,
+  condition: string | null,
+): Promise<number | null> {
+  const only = relation.kind === 'p' ? '' : 'only ';
+  const where = condition === null ? '' : ` where ${condition}`;
+  const { rows } = await source.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
+    `explain (format json) select 1 from ${only}${quoteFqname(table)}${where}`,
+  );
+  const estimate = rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'];
+  return typeof estimate === 'number' && estimate > 0 ? Math.round(estimate) : null;
+}
+
+/** ROLLBACK, once more if a cancel meant for the statement before it landed on it. */
+async function rollback(client: pg.ClientBase): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query('rollback');
+      return;
+    } catch (error) {
+      // A lost session has rolled back by itself; a cancelled ROLLBACK is tried again.
+      if ((error as { code?: string }).code !== '57014' || attempt >= 3) return;
+    }
+  }
 }

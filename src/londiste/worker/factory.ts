@@ -1,9 +1,136 @@
-/** The Londiste worker from its settings: filled in by the worker work. */
-import { CascadedWorker } from '../../cascade/cascaded-worker.js';
+/**
+ * The Londiste worker from its settings (`londiste CONFIG worker`): the cascaded worker with
+ * Londiste's replay hooks (replay.ts), its copy processes (copy-launcher.ts), ticks forced on
+ * the root while a copy is under way, and on the root the sequence values published each
+ * loop (`londiste.root_check_seqs`, spec §6.7).
+ */
+import path from 'node:path';
+import type pg from 'pg';
+import { CascadedWorker, type CascadedWorkerOptions } from '../../cascade/cascaded-worker.js';
+import type { ToolOption } from '../../cascade/tool.js';
 import type { WorkerFactory } from '../../cascade/worker-job.js';
+import { openClient } from '../../db/connect.js';
+import { silentLogger } from '../../pgq/logger.js';
 import type { LondisteSettings } from '../settings.js';
+import { CopyLauncher, siblingCommandLine, type ToolCommandLine } from './copy-launcher.js';
+import { Replay } from './replay.js';
+import { RootTicker } from './root-ticks.js';
 
-export const createLondisteWorker: WorkerFactory<LondisteSettings> = (options) =>
-  new CascadedWorker(options);
+/** Seconds between the root's sequence checks at most. */
+const seqCheckPeriodMs = 1000;
 
-export const workerHelp = 'worker: replay the tables of this node.';
+export interface LondisteWorkerOptions extends CascadedWorkerOptions {
+  settings: Pick<
+    LondisteSettings,
+    | 'parallelCopies'
+    | 'localOnly'
+    | 'localOnlyDropExecute'
+    | 'registerOnlyTables'
+    | 'registerSkipTables'
+    | 'registerOnlySeqs'
+    | 'registerSkipSeqs'
+    | 'pidfile'
+    | 'handlerModules'
+    | 'file'
+  >;
+  /**
+   * How to start this tool's `copy TABLE` (the bin and the arguments naming the config);
+   * null = no copy processes (tables wait in NULL). Default: this process's command line.
+   */
+  copyCommand?: ToolCommandLine | null;
+}
+
+export class LondisteWorker extends CascadedWorker {
+  readonly replay: Replay;
+  readonly #ticker: RootTicker;
+  readonly #connection: CascadedWorkerOptions['connection'];
+  #side: pg.Client | null = null;
+  #lastSeqCheck = 0;
+
+  constructor(options: LondisteWorkerOptions) {
+    const log = options.logger ?? silentLogger;
+    const ticker = new RootTicker(options.queue, options.extraConnstr ?? '', log);
+    const command =
+      options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
+    const launcher =
+      command === null ? null : new CopyLauncher(command, options.settings.pidfile, log);
+    const settings = options.settings;
+    const baseDir = settings.file === undefined ? undefined : path.dirname(settings.file);
+    const replay = new Replay(options.queue, settings, launcher, ticker, log, baseDir);
+    const onBatch = options.onBatch;
+    super({
+      ...options,
+      hooks: replay.hooks(),
+      // The stats line carries what replay applied and ignored.
+      onBatch:
+        onBatch === undefined ? undefined : (stats) => onBatch({ ...stats, ...replay.counts }),
+    });
+    this.replay = replay;
+    this.#ticker = ticker;
+    this.#connection = options.connection;
+  }
+
+  override async runOnce(): Promise<boolean> {
+    const busy = await super.runOnce();
+    await this.#sideDuties();
+    return busy;
+  }
+
+  /** Work besides the batches, on a session of its own: forced ticks, the root's sequences. */
+  async #sideDuties(): Promise<void> {
+    const now = Date.now();
+    const seqsDue = now - this.#lastSeqCheck >= seqCheckPeriodMs;
+    if (!this.replay.copying && !seqsDue) return;
+    const side = await this.#sideSession();
+    if (this.replay.copying) await this.#ticker.force(side);
+    if (seqsDue) {
+      this.#lastSeqCheck = now;
+      const { rows } = await side.query('select * from londiste.root_check_seqs($1)', [
+        this.queue,
+      ]);
+      const row = rows[0];
+      if (row !== undefined && row.ret_code < 300 && row.ret_note !== 'Sequences updated') {
+        this.log.debug({ note: row.ret_note }, 'root_check_seqs');
+      }
+    }
+  }
+
+  async #sideSession(): Promise<pg.Client> {
+    if (this.#side !== null) return this.#side;
+    const client = await openClient(this.#connection, {
+      applicationName: 'londiste worker (side)',
+      onBroken: () => {
+        if (this.#side === client) this.#side = null;
+      },
+    });
+    this.#side = client;
+    return client;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    const side = this.#side;
+    this.#side = null;
+    await side?.end().catch(() => {});
+    await this.#ticker.close();
+  }
+}
+
+export const createLondisteWorker: WorkerFactory<LondisteSettings> = (options, settings) =>
+  new LondisteWorker({ ...options, settings });
+
+export const workerHelp = `worker: replay the tables of this node (spec: docs/londiste.md).
+  Applies the events of the tables that are ok here, each by its handler, in one transaction
+  per batch with the node's position; starts a copy process (%TOOL% CONFIG copy TABLE -d) for
+  each table that needs its data, up to parallel_copies at once, and hands the table over
+  from the copy to the worker when the copy has caught up. EXECUTE scripts and sequence
+  values come through the queue. On the root it publishes the sequences' values.
+  -d runs it in the background (needs pidfile); -s stops it after the batch in hand.`;
+
+/** Switches of the worker and its copy processes. */
+export const workerOptions: ToolOption[] = [
+  {
+    flags: '--copy-rate <rows>',
+    description: 'worker, copy: copy at most this many rows per second (ours)',
+  },
+];

@@ -1,0 +1,150 @@
+/**
+ * One COPY from the source session into the destination session, as bytes: the source's
+ * `COPY ... TO STDOUT` chunks are written to the destination's `COPY ... FROM STDIN` as they
+ * come, so rows never become JavaScript values and memory holds only the streams' buffers.
+ * Backpressure runs both ways: a full destination pauses the source stream, which stops
+ * reading its socket, which stops the source server; a slow source leaves the destination
+ * idle. A rate limit pauses the source the same way.
+ *
+ * On any failure (either side's error, the AbortSignal) both COPYs are ended the way the
+ * protocol allows, so both sessions can roll back: the destination's with CopyFail, the
+ * source's with a cancel request and reading its stream to the end (a COPY TO cannot be
+ * stopped from the client's side otherwise).
+ */
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { cancelRunning } from './cancel.js';
+import { binaryRowCounter, textRowCounter } from './row-counter.js';
+
+export interface StreamCopyOptions {
+  source: pg.Client;
+  dest: pg.Client;
+  /** `COPY ... TO STDOUT` on the source. */
+  copyOut: string;
+  /** `COPY ... FROM STDIN` on the destination, in the same format. */
+  copyIn: string;
+  binary: boolean;
+  /** Rows per second at most; undefined = no limit. */
+  rowsPerSecond?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** The error an abort rejects with. */
+  abortError(): Error;
+  /** Running totals after each chunk (the caller decides how often to report them). */
+  onChunk?(rows: number, bytes: number): void;
+}
+
+export interface Streamed {
+  rows: number;
+  bytes: number;
+}
+
+export function streamCopy(options: StreamCopyOptions): Promise<Streamed> {
+  const { source, dest, signal } = options;
+  const counter = options.binary ? binaryRowCounter() : textRowCounter();
+  const out = source.query(copyTo(options.copyOut));
+  const into = dest.query(copyFrom(options.copyIn));
+  const started = performance.now();
+  let rows = 0;
+  let bytes = 0;
+
+  let outEnded = false;
+  // The destination's COPY is over once it has closed or failed on its own (a server error
+  // or a lost connection: pg-copy-streams then has no connection left to send CopyFail on).
+  let intoDone = false;
+  const outSettled = new Promise<void>((resolve) => {
+    out.once('end', () => {
+      outEnded = true;
+      resolve();
+    });
+    out.once('close', () => {
+      outEnded = true;
+      resolve();
+    });
+    out.on('error', () => {
+      outEnded = true;
+      resolve();
+    });
+  });
+  const intoSettled = new Promise<void>((resolve) => {
+    into.once('close', () => {
+      intoDone = true;
+      resolve();
+    });
+  });
+
+  return new Promise<Streamed>((resolve, reject) => {
+    let failed = false;
+    let waitingDrain = false;
+    let throttle: NodeJS.Timeout | undefined;
+
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (throttle !== undefined) clearTimeout(throttle);
+      const ends: Promise<void>[] = [];
+      if (!outEnded) {
+        // Read on (discarding) until the server's answer to the cancel ends the COPY.
+        ends.push(cancelRunning(source).then(() => outSettled));
+        out.resume();
+      }
+      if (!intoDone) {
+        // The destination's failure has closed its COPY already; else CopyFail ends it.
+        into.destroy(error instanceof Error ? error : new Error(String(error)));
+        ends.push(intoSettled);
+      }
+      void Promise.all(ends).then(() => reject(error));
+    };
+    const onAbort = () => fail(options.abortError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const resumeWhenReady = () => {
+      if (failed || waitingDrain || throttle !== undefined) return;
+      out.resume();
+    };
+
+    out.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        bytes += chunk.length;
+        rows += counter.count(chunk);
+        options.onChunk?.(rows, bytes);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (!into.write(chunk)) {
+        waitingDrain = true;
+        out.pause();
+        into.once('drain', () => {
+          waitingDrain = false;
+          resumeWhenReady();
+        });
+      }
+      if (options.rowsPerSecond !== undefined && options.rowsPerSecond > 0) {
+        const due = started + (rows / options.rowsPerSecond) * 1000;
+        const wait = due - performance.now();
+        if (wait > 1) {
+          out.pause();
+          throttle = setTimeout(() => {
+            throttle = undefined;
+            resumeWhenReady();
+          }, wait);
+        }
+      }
+    });
+    out.on('error', (error) => fail(error));
+    out.once('end', () => {
+      if (!failed) into.end();
+    });
+    into.on('error', (error) => {
+      if (!failed) intoDone = true;
+      fail(error);
+    });
+    into.once('finish', () => {
+      if (failed) return;
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ rows: into.rowCount, bytes });
+    });
+  });
+}

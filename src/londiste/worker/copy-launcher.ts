@@ -1,0 +1,111 @@
+/**
+ * The copy processes the main worker starts (`londiste CONFIG copy TABLE -d`, spec §6.4),
+ * one per table in copy: started when the table goes in-copy, and again when the one running
+ * it died (its pidfile names no live process), never two at once. Without a pidfile the copy
+ * runs as a child of the worker (no -d), watched through its process handle.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Logger } from '../../pgq/logger.js';
+import { processAlive, readPidfile } from '../../script/pidfile.js';
+
+/** How to run this tool again: the bin and the arguments that name its config. */
+export interface ToolCommandLine {
+  script: string;
+  args: string[];
+}
+
+/** The pidfile of a table's copy process. */
+export function copyPidfile(pidfile: string, table: string): string {
+  return `${pidfile}.copy.${table.replaceAll('/', '_')}`;
+}
+
+/**
+ * The running tool's command line for a sibling command: the config, --set, --db, --queue
+ * and the log switches kept; the command word `worker` and the daemon/control switches out.
+ */
+export function siblingCommandLine(argv: readonly string[] = process.argv): ToolCommandLine {
+  const [, script, ...rest] = argv;
+  const args: string[] = [];
+  let droppedWorker = false;
+  for (const word of rest) {
+    if (!droppedWorker && word === 'worker') {
+      droppedWorker = true;
+      continue;
+    }
+    if (['-d', '--daemon', '-s', '--stop', '-k', '--kill', '-r', '--reload'].includes(word)) {
+      continue;
+    }
+    args.push(word);
+  }
+  return { script: script as string, args };
+}
+
+export class CopyLauncher {
+  readonly #children = new Map<string, ChildProcess>();
+  readonly #starting = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly command: ToolCommandLine,
+    /** The worker's pidfile; undefined = copies run as children of the worker. */
+    private readonly pidfile: string | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /** Whether a copy process of `table` is alive (or being started). */
+  running(table: string): boolean {
+    if (this.#starting.has(table)) return true;
+    if (this.pidfile !== undefined) {
+      const pid = readPidfile(copyPidfile(this.pidfile, table));
+      if (pid !== null && processAlive(pid)) return true;
+    }
+    const child = this.#children.get(table);
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** Start the table's copy process unless one runs. */
+  ensure(table: string): void {
+    if (this.running(table)) return;
+    const daemon = this.pidfile !== undefined;
+    const args = [this.command.script, ...this.command.args, 'copy', table, ...(daemon ? ['-d'] : [])];
+    const env = { ...process.env };
+    delete env.SKYTOOLS_DAEMON_CHILD;
+    this.log.info({ table }, `launching copy process for ${table}`);
+    const child = spawn(process.execPath, args, {
+      stdio: daemon ? ['ignore', 'ignore', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+      env,
+    });
+    if (!daemon) {
+      this.#children.set(table, child);
+      child.on('error', (error) => this.log.error({ err: error, table }, 'copy process failed'));
+      return;
+    }
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const started = new Promise<void>((resolve) => {
+      const done = (code: number | null, signal: NodeJS.Signals | null) => {
+        this.#starting.delete(table);
+        if (code !== 0) {
+          this.log.warn(
+            { table, code, signal },
+            `copy process for ${table} did not start: ${stderr.trim() || `exit ${code ?? signal}`}`,
+          );
+        }
+        resolve();
+      };
+      child.once('exit', done);
+      child.once('error', (error) => {
+        this.log.error({ err: error, table }, 'cannot start the copy process');
+        this.#starting.delete(table);
+        resolve();
+      });
+    });
+    this.#starting.set(table, started);
+  }
+
+  /** Wait for launches in progress (a stopping worker leaves no half-started copy). */
+  async settle(): Promise<void> {
+    await Promise.all(this.#starting.values());
+  }
+}

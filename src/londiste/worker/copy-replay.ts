@@ -1,0 +1,188 @@
+/**
+ * A copy process's replay after its copy (spec §6.4): only its table's events, from its own
+ * position on the copy source, skipping those the copied data holds (visible in the copy's
+ * snapshot). Caught up with the source's last tick W it asks for the handover
+ * (`wanna-sync:W`) and waits; the main worker answers `do-sync:T` from its batch ending at
+ * T >= W (whose events of this table it leaves alone). The copy applies up to exactly T and
+ * sets `ok` in the transaction that completes T: every event is applied once, by the copy up
+ * to T, by the main worker after it. A batch beyond T means the two got out of step: `Invalid
+ * table state`.
+ */
+import type { BatchContext, CascadeWorkerHooks } from '../../cascade/worker-hooks.js';
+import { quoteLiteral } from '../../db/quote.js';
+import { SkytoolsError } from '../../errors.js';
+import type { Event } from '../../pgq/event.js';
+import type { Logger } from '../../pgq/logger.js';
+import { sleep } from '../../pgq/wakeup.js';
+import type { ApplyContext } from '../handler.js';
+import { parseMergeState, type TableInfo } from '../table-state.js';
+import { TableReplay } from './handlers.js';
+import { replicaSession } from './replay.js';
+import type { RootTicker } from './root-ticks.js';
+import { TxidSnapshot } from './snapshot.js';
+import { loadLocalTables, setTableState } from './tables.js';
+
+/** How often a copy waiting for the main worker's answer reads the table's state. */
+const handoverPollMs = 100;
+
+export class CopyReplay {
+  readonly tables: TableReplay;
+  /** Set once the table is ok (or taken from this copy): the process ends after the commit. */
+  finished = false;
+  /** A state this copy cannot go on from: the process stops with it. */
+  fatal: Error | null = null;
+  #info: TableInfo | null = null;
+  #snapshot: TxidSnapshot | null = null;
+  /** This batch: skip its events (the handover tick was reached before it). */
+  #skip = false;
+  /** The state written with this batch, if any. */
+  #next: string | null | undefined;
+  #inBatch = false;
+  applied = 0;
+  ignored = 0;
+
+  constructor(
+    private readonly queue: string,
+    private readonly table: string,
+    private readonly ticker: RootTicker,
+    private readonly log: Logger,
+    /** The signal of the run in hand. */
+    private readonly signal: () => AbortSignal,
+    private readonly stop: () => void,
+    handlerModules: readonly string[] = [],
+    baseDir?: string,
+  ) {
+    this.tables = new TableReplay(handlerModules, baseDir);
+  }
+
+  hooks(): CascadeWorkerHooks {
+    return {
+      onConnect: async (session, role) => {
+        if (role === 'subscriber') await replicaSession(session);
+      },
+      beforeBatch: (ctx) => this.#beforeBatch(ctx),
+      eventFilter: () => `ev_extra1 = ${quoteLiteral(this.table)}`,
+      applyEvents: (ctx, events) => this.#applyEvents(ctx, events),
+      beforeCompleted: (ctx) => this.#beforeCompleted(ctx),
+      afterCommit: () => {
+        this.#inBatch = false;
+        if (this.finished) this.stop();
+      },
+    };
+  }
+
+  #fail(message: string, context: Record<string, unknown>): never {
+    const error = new SkytoolsError('LOST_POSITION', message, {
+      queue: this.queue,
+      table: this.table,
+      ...context,
+    });
+    this.fatal = error;
+    this.stop();
+    throw error;
+  }
+
+  async #load(ctx: BatchContext): Promise<TableInfo> {
+    const info = (await loadLocalTables(ctx.subscriber, this.queue)).get(this.table);
+    if (info === undefined) {
+      this.#fail(`table ${this.table} is no longer local here: copy stops`, {});
+    }
+    return info;
+  }
+
+  async #beforeBatch(ctx: BatchContext): Promise<void> {
+    await this.tables.loadModules();
+    const failedBefore = this.#inBatch;
+    this.#inBatch = true;
+    this.#skip = false;
+    this.#next = undefined;
+    let info = await this.#load(ctx);
+    let state = parseMergeState(info.mergeState);
+    // Waiting for the main worker's answer holds this batch: nothing is applied meanwhile.
+    while (state?.kind === 'wanna-sync') {
+      await this.ticker.force(ctx.subscriber);
+      await sleep(handoverPollMs, this.signal());
+      if (this.signal().aborted) throw new Error('copy stopped while waiting for the handover');
+      info = await this.#load(ctx);
+      state = parseMergeState(info.mergeState);
+    }
+    this.#info = info;
+    this.#snapshot = info.customSnapshot === null ? null : new TxidSnapshot(info.customSnapshot);
+    this.tables.begin(new Map([[this.table, { info, snapshot: this.#snapshot }]]), failedBefore);
+    const { tick, prevTick } = ctx.batch;
+    switch (state?.kind) {
+      case 'catching-up': {
+        const last = await ctx.provider.query(
+          'select last_tick_id::text as tick from pgq.get_queue_info($1)',
+          [this.queue],
+        );
+        if (last.rows[0]?.tick === tick) this.#next = `wanna-sync:${tick}`;
+        return;
+      }
+      case 'do-sync': {
+        const target = BigInt(state.tick);
+        if (BigInt(prevTick) === target) {
+          // Applied up to T already (T was the tick it asked for): ok, and this batch is
+          // the main worker's.
+          this.#skip = true;
+          this.#next = 'ok';
+        } else if (BigInt(tick) <= target) {
+          if (BigInt(tick) === target) this.#next = 'ok';
+        } else {
+          this.#fail(
+            `Invalid table state: copy of ${this.table} is at tick ${prevTick}, past the handover tick ${state.tick}`,
+            { tick: prevTick, syncTick: state.tick },
+          );
+        }
+        return;
+      }
+      case 'ok':
+        this.log.info({ table: this.table }, `${this.table} is ok already: copy ends`);
+        this.#skip = true;
+        this.finished = true;
+        return;
+      default:
+        this.#fail(
+          `Invalid table state: ${this.table} is ${info.mergeState ?? 'NULL'} while its copy replays`,
+          { state: info.mergeState },
+        );
+    }
+  }
+
+  #applyContext(ctx: BatchContext): ApplyContext {
+    return {
+      client: ctx.subscriber,
+      queue: this.queue,
+      batchId: ctx.batch.id,
+      tick: ctx.batch.tick,
+      log: this.log,
+    };
+  }
+
+  async #applyEvents(ctx: BatchContext, events: readonly Event[]): Promise<void> {
+    if (this.#skip) return;
+    const actx = this.#applyContext(ctx);
+    for (const event of events) {
+      // The filter brings this table's events only; EXECUTE is the main worker's.
+      if (event.extra1 !== this.table || event.type === 'EXECUTE') continue;
+      await this.tables.apply(actx, event);
+    }
+  }
+
+  async #beforeCompleted(ctx: BatchContext): Promise<void> {
+    await this.tables.finish(this.#applyContext(ctx));
+    const counts = this.tables.counts();
+    this.applied += counts.applied;
+    this.ignored += counts.ignored;
+    if (this.#next === undefined) return;
+    const info = this.#info as TableInfo;
+    // The snapshot stays: the main worker filters with it until no batch can need it.
+    await setTableState(ctx.subscriber, this.queue, this.table, info.customSnapshot, this.#next);
+    if (this.#next === 'ok') {
+      this.finished = true;
+      this.log.info({ tick: ctx.batch.tick }, `${this.table}: ok, handed over to the worker`);
+    } else {
+      this.log.info({ tick: ctx.batch.tick }, `${this.table}: caught up, asks for the handover`);
+    }
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * A table's copy process (`londiste CONFIG copy TABLE`, spec §6.4) as a cascaded worker in
+ * copy-helper mode: consumer `<worker>.copy.<table>`, registered on the copy source (the
+ * provider, or the table's copy_node) at its current tick BEFORE the copy; the data copied
+ * by copyTable with the state set to catching-up (and the copy's snapshot) in the copy's own
+ * transaction; then the table's events replayed (copy-replay.ts) until the main worker takes
+ * the table over; then the consumer unregistered and the process done.
+ *
+ * A copy killed at any point restarts cleanly: before its commit the table is still
+ * in-copy (a new copy registers afresh and copies again, truncating first); after it, the
+ * position and the state move together in each batch's transaction.
+ */
+import type pg from 'pg';
+import { CascadedConsumer } from '../../cascade/cascaded-consumer.js';
+import { CascadedWorker, type CascadedWorkerOptions } from '../../cascade/cascaded-worker.js';
+import { CascadeError, getConsumerState, getNodeInfo } from '../../cascade/node-calls.js';
+import { connectNode } from '../../cascade/node-connection.js';
+import { openClient } from '../../db/connect.js';
+import { SkytoolsError } from '../../errors.js';
+import { silentLogger } from '../../pgq/logger.js';
+import { sleep } from '../../pgq/wakeup.js';
+import { type CopyProgress, copyTable } from '../copy/copy-table.js';
+import { parseMergeState, type TableInfo } from '../table-state.js';
+import { CopyReplay } from './copy-replay.js';
+import { replicaSession } from './replay.js';
+import { RootTicker } from './root-ticks.js';
+import { destOf, loadLocalTables, loadTables, setTableState, workerTableAttrs } from './tables.js';
+
+export interface CopyWorkerOptions extends CascadedWorkerOptions {
+  /** The set's name of the table (`schema.name`). */
+  table: string;
+  /** The node worker's name (job_name): the copy's consumer is `<worker>.copy.<table>`. */
+  workerName: string;
+  /** Rows per second at most while copying (ours: --copy-rate). */
+  rowsPerSecond?: number;
+  /** handler_modules, and the directory relative module paths start from. */
+  handlerModules?: readonly string[];
+  baseDir?: string;
+  /** Seconds between progress lines. Default 5. */
+  progressPeriod?: number;
+}
+
+/** The copy consumer's name of a table. */
+export function copyConsumerName(workerName: string, table: string): string {
+  return `${workerName}.copy.${table}`;
+}
+
+export class CopyWorker extends CascadedWorker {
+  readonly replay: CopyReplay;
+  readonly table: string;
+  readonly #options: CopyWorkerOptions;
+  readonly #consumer: string;
+  readonly #ticker: RootTicker;
+  readonly #stopper: { controller: AbortController };
+  #doneEarly = false;
+
+  constructor(options: CopyWorkerOptions) {
+    const consumer = copyConsumerName(options.workerName, options.table);
+    const log = options.logger ?? silentLogger;
+    const ticker = new RootTicker(options.queue, options.extraConnstr ?? '', log);
+    const stopper = { controller: new AbortController() };
+    const replay = new CopyReplay(
+      options.queue,
+      options.table,
+      ticker,
+      log,
+      () => stopper.controller.signal,
+      () => stopper.controller.abort(),
+      options.handlerModules,
+      options.baseDir,
+    );
+    super({ ...options, copyHelper: { consumer }, hooks: replay.hooks() });
+    this.replay = replay;
+    this.table = options.table;
+    this.#options = options;
+    this.#consumer = consumer;
+    this.#ticker = ticker;
+    this.#stopper = stopper;
+  }
+
+  /**
+   * Copy (when the table is in-copy), replay until the handover, unregister. Resolves when
+   * done or stopped by `signal`; rejects when the table's state forbids going on.
+   */
+  override async run(options: { signal: AbortSignal }): Promise<void> {
+    const controller = new AbortController();
+    this.#stopper.controller = controller;
+    const forward = () => controller.abort();
+    options.signal.addEventListener('abort', forward);
+    if (options.signal.aborted) controller.abort();
+    try {
+      const replay = await this.#prepare(controller.signal);
+      if (replay) await super.run({ signal: controller.signal });
+      if (this.replay.fatal !== null) throw this.replay.fatal;
+      if (this.replay.finished || this.#doneEarly) {
+        await this.#unregister();
+        this.log.info(
+          { applied: this.replay.applied, skipped: this.replay.ignored },
+          `copy of ${this.table} done`,
+        );
+      }
+    } finally {
+      options.signal.removeEventListener('abort', forward);
+      await this.#ticker.close();
+    }
+  }
+
+  async #unregister(): Promise<void> {
+    const local = await this.#localSession();
+    try {
+      if (!(await this.#registered(local))) return;
+    } finally {
+      await local.end().catch(() => {});
+    }
+    await this.unregister();
+  }
+
+  async #localSession(): Promise<pg.Client> {
+    return openClient(this.#options.connection, {
+      applicationName: `londiste copy ${this.table} (setup)`,
+    });
+  }
+
+  async #registered(local: pg.ClientBase): Promise<boolean> {
+    try {
+      await getConsumerState(local, this.queue, this.#consumer);
+      return true;
+    } catch (error) {
+      if (error instanceof CascadeError && error.context.retCode === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Whether replay follows: the copy made now, or one made before that replay continues. */
+  async #prepare(signal: AbortSignal): Promise<boolean> {
+    const local = await this.#localSession();
+    local.on('error', () => {});
+    try {
+      const info = (await loadLocalTables(local, this.queue)).get(this.table);
+      if (info === undefined) {
+        throw new SkytoolsError(
+          'MISSING_OBJECT',
+          `table ${this.table} is not a local table of queue ${this.queue} here: nothing to copy`,
+          { queue: this.queue, table: this.table },
+        );
+      }
+      const state = parseMergeState(info.mergeState);
+      switch (state?.kind) {
+        case 'ok':
+          this.log.info({ table: this.table }, `${this.table} is ok already: nothing to copy`);
+          this.#doneEarly = true;
+          return false;
+        case 'new':
+          this.log.warn(
+            { table: this.table },
+            `${this.table} is not marked for copy (state NULL): the worker starts its copy`,
+          );
+          return false;
+        case 'in-copy':
+          await this.#copy(local, info, signal);
+          return !signal.aborted;
+        default:
+          if (await this.#registered(local)) return true;
+          // Without its position the copy cannot know what it has applied: copy again.
+          this.log.warn(
+            { table: this.table },
+            `${this.table} is ${info.mergeState} but its copy consumer is not registered: copying again`,
+          );
+          await setTableState(local, this.queue, this.table, null, null);
+          return false;
+      }
+    } finally {
+      await local.end().catch(() => {});
+    }
+  }
+
+  /** The copy source: the table's copy_node, else the node's provider. */
+  async #source(local: pg.ClientBase, info: TableInfo) {
+    const node = await getNodeInfo(local, this.queue);
+    const copyNode = workerTableAttrs(info.tableAttrs).copyNode;
+    if (copyNode === null) {
+      if (node.node_type === 'root') {
+        throw new SkytoolsError(
+          'CASCADE_REFUSED',
+          `${this.table}: a root node copies no table (its tables are the source)`,
+          { queue: this.queue, table: this.table },
+        );
+      }
+      return { name: node.provider_node as string, location: node.provider_location as string };
+    }
+    const { rows } = await local.query(
+      'select node_location from pgq_node.get_queue_locations($1) where node_name = $2',
+      [this.queue, copyNode],
+    );
+    const location = rows[0]?.node_location as string | undefined;
+    if (location === undefined) {
+      throw new SkytoolsError(
+        'UNKNOWN_NODE',
+        `${this.table}: copy_node ${copyNode} is no member of queue ${this.queue}`,
+        { queue: this.queue, table: this.table, node: copyNode },
+      );
+    }
+    return { name: copyNode, location };
+  }
+
+  async #copy(local: pg.ClientBase, info: TableInfo, signal: AbortSignal): Promise<void> {
+    const source = await this.#source(local, info);
+    const connect = () =>
+      connectNode(
+        source.location,
+        { queue: this.queue, node: source.name },
+        {
+          extraConnstr: this.#options.extraConnstr,
+          applicationName: `londiste copy ${this.table} (source)`,
+        },
+      );
+    const check = await connect();
+    check.on('error', () => {});
+    try {
+      await this.#waitSourceOk(check, source.name, signal);
+    } finally {
+      await check.end().catch(() => {});
+    }
+    if (signal.aborted) return;
+    // A position left by a killed copy is dropped: the new copy's snapshot starts afresh.
+    if (await this.#registered(local)) await this.unregister();
+    const consumerOptions = {
+      connection: this.#options.connection,
+      queue: this.queue,
+      consumer: this.#consumer,
+      extraConnstr: this.#options.extraConnstr,
+      applicationName: `londiste copy ${this.table} (register)`,
+    };
+    const tick = await CascadedConsumer.register(consumerOptions, { provider: source.location });
+    this.log.info({ tick, source: source.name }, `${this.table}: registered on ${source.name}`);
+    await this.replay.tables.loadModules();
+    const handler = this.replay.tables.cache.handlerFor(info);
+    const from = await connect();
+    from.on('error', () => {});
+    const dest = await this.#localSession();
+    dest.on('error', () => {});
+    try {
+      await replicaSession(dest);
+      const progress = this.#progressLogger();
+      const started = performance.now();
+      const result = await copyTable({
+        source: from,
+        dest,
+        table: this.table,
+        destTable: destOf(info),
+        handler,
+        skipTruncate: workerTableAttrs(info.tableAttrs).skipTruncate,
+        keepDdl: false,
+        rowsPerSecond: this.#options.rowsPerSecond,
+        log: this.log,
+        signal,
+        onProgress: progress,
+        beforeCommit: async (db, copied) => {
+          // A resync or remove-table meanwhile wins: this copy's data is not kept.
+          const { rows } = await db.query(
+            'select merge_state from londiste.table_info where queue_name = $1 and table_name = $2 and local for update',
+            [this.queue, this.table],
+          );
+          if (rows[0]?.merge_state !== 'in-copy') {
+            throw new SkytoolsError(
+              'CASCADE_REFUSED',
+              `${this.table}: state changed to ${rows[0]?.merge_state ?? 'not local'} during the copy; its data is not kept`,
+              { queue: this.queue, table: this.table },
+            );
+          }
+          await setTableState(db, this.queue, this.table, copied.snapshot, 'catching-up');
+        },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      this.log.info(
+        { rows: result.rows, bytes: result.bytes, seconds: Number(seconds.toFixed(3)) },
+        `${this.table}: copied ${result.rows} rows, ${result.bytes} bytes in ${seconds.toFixed(1)} s; catching up`,
+      );
+    } finally {
+      await from.end().catch(() => {});
+      await dest.end().catch(() => {});
+    }
+    await this.#ticker.force(local);
+  }
+
+  async #waitSourceOk(source: pg.ClientBase, name: string, signal: AbortSignal) {
+    let said = false;
+    while (!signal.aborted) {
+      const tables = await loadTables(source, this.queue);
+      const there = tables.find((t) => t.tableName === this.table);
+      if (there?.local && parseMergeState(there.mergeState)?.kind === 'ok') return;
+      if (!said) {
+        this.log.info({ table: this.table }, `${this.table}: waiting until ${name} has the table ok`);
+        said = true;
+      }
+      await sleep(1000, signal);
+    }
+  }
+
+  #progressLogger() {
+    const periodMs = (this.#options.progressPeriod ?? 5) * 1000;
+    let last = 0;
+    return (p: CopyProgress) => {
+      const now = Date.now();
+      if (now - last < periodMs) return;
+      last = now;
+      this.log.info(
+        {
+          rows: p.rows,
+          bytes: p.bytes,
+          rate: Math.round(p.rate),
+          expected: p.expectedRows,
+          eta: p.etaSeconds === null ? null : Math.round(p.etaSeconds),
+        },
+        `${this.table}: ${p.rows} rows copied${p.expectedRows === null ? '' : ` of ~${p.expectedRows}`}, ${Math.round(p.rate)} rows/s${p.etaSeconds === null ? '' : `, ETA ${Math.round(p.etaSeconds)} s`}`,
+      );
+    };
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The handlers of the tables replay touches, made once per table (and again when its
+ * attributes or destination change), and the batch's dispatcher over them (apply's
+ * BatchApplier: queue order, flushes at barriers, counts). A handler that cannot be made
+ * (unknown name or argument in table_attrs) fails the batch with one line naming the table:
+ * nothing of the batch is applied, and it comes again after the retry delay.
+ */
+import { BatchApplier } from '../apply/batch-applier.js';
+import { SkytoolsError } from '../../errors.js';
+import type { Event } from '../../pgq/event.js';
+import type { ApplyContext, TableHandler } from '../handler.js';
+import { createTableHandler, loadHandlerModules, parseHandlerSpec } from '../handlers/registry.js';
+import type { TableInfo } from '../table-state.js';
+import type { TxidSnapshot } from './snapshot.js';
+import { destOf } from './tables.js';
+
+/** A table replay applies, with the copy snapshot whose events its data already holds. */
+export interface ReplayTable {
+  info: TableInfo;
+  snapshot: TxidSnapshot | null;
+}
+
+export class HandlerCache {
+  readonly #made = new Map<string, { key: string; handler: TableHandler }>();
+
+  /** The table's handler, made (or remade when its attributes changed) as needed. */
+  handlerFor(table: TableInfo): TableHandler {
+    const key = `${table.tableAttrs ?? ''}\u0000${destOf(table)}`;
+    const known = this.#made.get(table.tableName);
+    if (known !== undefined && known.key === key) return known.handler;
+    let handler: TableHandler;
+    try {
+      const spec = parseHandlerSpec(table.tableAttrs);
+      handler = createTableHandler(spec, { tableName: table.tableName, destTable: destOf(table) });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SkytoolsError(
+        'HANDLER_FAILED',
+        `table ${table.tableName}: cannot use its handler (table_attrs ${JSON.stringify(table.tableAttrs ?? '')}): ${reason}; fix it with change-handler, the batch is applied once it works`,
+        { table: table.tableName, tableAttrs: table.tableAttrs },
+        { cause: error },
+      );
+    }
+    this.#made.set(table.tableName, { key, handler });
+    return handler;
+  }
+}
+
+/** One batch's (or one run of batches') dispatch of table events to their handlers. */
+export class TableReplay {
+  readonly cache = new HandlerCache();
+  #tables = new Map<string, ReplayTable>();
+  #applier = this.#newApplier();
+  #skipped = 0;
+  #modulesLoaded: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly handlerModules: readonly string[] = [],
+    private readonly baseDir: string = process.cwd(),
+  ) {}
+
+  #newApplier() {
+    return new BatchApplier({
+      handlerFor: (table) => {
+        const replayed = this.#tables.get(table);
+        return replayed === undefined ? undefined : this.cache.handlerFor(replayed.info);
+      },
+    });
+  }
+
+  /** handler_modules imported once, before the first batch. */
+  async loadModules(): Promise<void> {
+    if (this.handlerModules.length === 0) return;
+    this.#modulesLoaded ??= loadHandlerModules(this.handlerModules, this.baseDir);
+    await this.#modulesLoaded;
+  }
+
+  /** A new batch with these tables replayed; after a failed batch, its buffers are dropped. */
+  begin(tables: Map<string, ReplayTable>, failedBefore: boolean): void {
+    if (failedBefore) this.#applier.abandon();
+    this.#tables = tables;
+    this.#skipped = 0;
+  }
+
+  /** The table is no longer replayed from here on (removed within the batch). */
+  forget(table: string): void {
+    this.#tables.delete(table);
+  }
+
+  /** One data or truncate event; an event the copied data already holds is skipped. */
+  async apply(ctx: ApplyContext, event: Event): Promise<void> {
+    const table = event.extra1 === null ? undefined : this.#tables.get(event.extra1);
+    if (table?.snapshot?.visible(event.txid)) {
+      this.#skipped++;
+      return;
+    }
+    await this.#applier.processEvent(ctx, event);
+  }
+
+  flush(ctx: ApplyContext): Promise<void> {
+    return this.#applier.flushAll(ctx);
+  }
+
+  finish(ctx: ApplyContext): Promise<void> {
+    return this.#applier.finishAll(ctx);
+  }
+
+  /** What the batch applied and ignored (the copy's already-held events count as ignored). */
+  counts(): { applied: number; ignored: number } {
+    const c = this.#applier.takeCounters();
+    const skipped = this.#skipped;
+    this.#skipped = 0;
+    return { applied: c.applied + c.truncates, ignored: c.ignored + skipped };
+  }
+}
