@@ -1,8 +1,9 @@
 /**
  * The set-based statements of a run: rows of one kind and one column layout, sent as one
- * JSON array of row objects (`json_to_recordset`: values text, JSON numbers keep their exact
- * digits) and cast to the destination's column types on the server. The texts are fixed per
- * table, kind and layout, so each becomes a named prepared statement.
+ * text array per column (`unnest($1::text[], $2::text[], ...)`) or, for JSON rows, as one
+ * JSON array of the rows as they came (`json_to_recordset`, so JSON numbers keep their
+ * exact digits), and cast to the destination's column types on the server. The texts are
+ * fixed per table, kind and layout, so each becomes a named prepared statement.
  */
 import { quoteIdent } from '../../db/quote.js';
 import type { DestColumns } from './dest-columns.js';
@@ -36,9 +37,13 @@ export function runStatement(
   columns: DestColumns,
 ): RunStatement {
   const quoted = shape.columns.map(quoteIdent);
-  const source = `pg_catalog.json_to_recordset($1::pg_catalog.json) as _lv(${quoted
-    .map((name) => `${name} pg_catalog.text`)
-    .join(', ')})`;
+  const source = shape.json
+    ? `pg_catalog.json_to_recordset($1::pg_catalog.json) as _lv(${quoted
+        .map((name) => `${name} pg_catalog.text`)
+        .join(', ')})`
+    : `rows from (${quoted
+        .map((_, i) => `pg_catalog.unnest($${i + 1}::pg_catalog.text[])`)
+        .join(', ')}) as _lv(${quoted.join(', ')})`;
   const value = (i: number) =>
     `_lv.${quoted[i] as string}::${columns.get(shape.columns[i] as string) as string}`;
   const keyMatch = shape.keyIndexes
@@ -74,4 +79,13 @@ export function partialSql(op: RowOp, destSql: string, sql: string): string {
     case 'D':
       return `delete from only ${destSql} where ${sql}`;
   }
+}
+
+const arrayEscape = /["\\]/g;
+const arrayNeedsEscape = /["\\]/;
+
+/** One element of a text[] literal: quoted always (so empty, NULL-like and blank texts stay). */
+export function arrayElement(value: string | null): string {
+  if (value === null) return 'NULL';
+  return arrayNeedsEscape.test(value) ? `"${value.replace(arrayEscape, '\\$&')}"` : `"${value}"`;
 }

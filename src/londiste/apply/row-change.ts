@@ -5,7 +5,8 @@
  *   id='2'`, `id='2'`);
  * - jsontriga: ev_type `{"op":"INSERT","table":[...],"pkey":[...]}`, ev_data a JSON object;
  * and `R` (or op TRUNCATE) for a truncate. Values stay text: the urlencoded ones are the
- * types' text forms; JSON rows go to the server as they came (see apply-sql.ts).
+ * types' text forms; JSON rows go to the server as they came, so numbers keep their digits
+ * (see apply-sql.ts).
  */
 import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
@@ -20,6 +21,8 @@ export interface RowShape {
   readonly columns: readonly string[];
   /** Positions of the key columns in `columns`. */
   readonly keyIndexes: readonly number[];
+  /** Rows of this shape come as JSON objects (jsontriga), else as text values. */
+  readonly json: boolean;
 }
 
 export type RowChange =
@@ -27,8 +30,12 @@ export type RowChange =
       kind: 'row';
       op: RowOp;
       shape: RowShape;
-      /** The row as the JSON object text json_to_recordset reads, values as strings. */
-      json: string;
+      /** The values in the shape's column order, as text (urlencoded rows). */
+      values: (string | null)[] | null;
+      /** The row as a JSON object (jsontriga rows, passed on as they came), else null. */
+      json: string | null;
+      /** Bytes the row holds, about. */
+      size: number;
       /** The key's values joined, to find a key repeated within a run. */
       key: string;
     }
@@ -38,9 +45,12 @@ export type RowChange =
 /** Shapes seen before, by the text they were made from (logutriga) or their columns (JSON). */
 export class ShapeCache {
   readonly #shapes = new Map<string, RowShape>();
-  readonly #jsonKeys = new Map<string, string>();
 
-  shape(signature: string, make: () => { columns: string[]; key: string[] }): RowShape {
+  shape(
+    signature: string,
+    json: boolean,
+    make: () => { columns: string[]; key: string[] },
+  ): RowShape {
     let shape = this.#shapes.get(signature);
     if (shape === undefined) {
       const { columns, key } = make();
@@ -54,22 +64,11 @@ export class ShapeCache {
         }
         return at;
       });
-      shape = { signature, columns, keyIndexes };
+      shape = { signature, columns, keyIndexes, json };
       if (this.#shapes.size > 1000) this.#shapes.clear();
       this.#shapes.set(signature, shape);
     }
     return shape;
-  }
-
-  /** `"name":` as JSON, made once per column name. */
-  jsonKey(name: string): string {
-    let key = this.#jsonKeys.get(name);
-    if (key === undefined) {
-      key = `${JSON.stringify(name)}:`;
-      if (this.#jsonKeys.size > 10000) this.#jsonKeys.clear();
-      this.#jsonKeys.set(name, key);
-    }
-    return key;
   }
 }
 
@@ -126,22 +125,22 @@ function parseUrlencodedChange(
     }
     signature += `&${names[i]}`;
   }
-  const shape = shapes.shape(signature, () => {
+  const shape = shapes.shape(signature, false, () => {
     if (data === '') throw badEvent(event, 'empty row');
     return {
       columns: names.map(decodeComponent),
       key: keyList === '' ? [] : keyList.split(','),
     };
   });
-  let json = '{';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i] as string | null;
-    if (i > 0) json += ',';
-    json += shapes.jsonKey(shape.columns[i] as string);
-    json += value === null ? 'null' : JSON.stringify(value);
-  }
-  json += '}';
-  return { kind: 'row', op, shape, json, key: rowKey(shape, values) };
+  return {
+    kind: 'row',
+    op,
+    shape,
+    values,
+    json: null,
+    size: data.length,
+    key: rowKey(shape, values),
+  };
 }
 
 function rowKey(shape: RowShape, values: readonly unknown[]): string {
@@ -186,7 +185,7 @@ function parseJsonChange(event: Event, type: string, shapes: ShapeCache): RowCha
   }
   const pkey = Array.isArray(info.pkey) ? info.pkey.map(String) : [];
   const columns = Object.keys(row);
-  const shape = shapes.shape(`${pkey.join(',')}{${columns.join('\u0002')}`, () => ({
+  const shape = shapes.shape(`${pkey.join(',')}{${columns.join('\u0002')}`, true, () => ({
     columns,
     key: pkey,
   }));
@@ -194,5 +193,14 @@ function parseJsonChange(event: Event, type: string, shapes: ShapeCache): RowCha
   // collapse to one double only split a run, which is always safe.
   const values = Object.values(row);
   // The row goes to the server as it came: numbers keep their exact text.
-  return { kind: 'row', op, shape, json: data as string, key: rowKey(shape, values) };
+  const json = data as string;
+  return {
+    kind: 'row',
+    op,
+    shape,
+    values: null,
+    json,
+    size: json.length,
+    key: rowKey(shape, values),
+  };
 }

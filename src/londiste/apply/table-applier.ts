@@ -16,7 +16,7 @@ import { quoteIdent } from '../../db/quote.js';
 import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
 import { quoteFqname } from '../table-names.js';
-import { missingColumns, partialSql, runStatement } from './apply-sql.js';
+import { arrayElement, missingColumns, partialSql, runStatement } from './apply-sql.js';
 import { type DestColumns, loadDestColumns } from './dest-columns.js';
 import { parseRowChange, type RowOp, type RowShape, ShapeCache } from './row-change.js';
 
@@ -32,7 +32,10 @@ interface RowRun {
   kind: 'row';
   op: RowOp;
   shape: RowShape;
+  /** JSON rows as they came (JSON shapes), else empty. */
   rows: string[];
+  /** Per column, its text[] literal elements (text shapes), else empty. */
+  columns: string[][];
   ids: string[];
   /** Keys of an UPDATE run, to cut the run where one repeats. */
   keys: Set<string> | null;
@@ -107,14 +110,14 @@ export class TableApplier {
       }
       return;
     }
-    this.#bytes += change.json.length;
+    this.#bytes += change.size;
     if (
       last?.kind === 'row' &&
       last.op === change.op &&
       last.shape === change.shape &&
       (last.keys === null || !last.keys.has(change.key))
     ) {
-      last.rows.push(change.json);
+      addRow(last, change.values, change.json);
       last.ids.push(event.id);
       last.keys?.add(change.key);
       return;
@@ -126,14 +129,17 @@ export class TableApplier {
         { eventId: event.id, table: this.#table },
       );
     }
-    this.#runs.push({
+    const run: RowRun = {
       kind: 'row',
       op: change.op,
       shape: change.shape,
-      rows: [change.json],
+      rows: [],
+      columns: change.shape.json ? [] : change.shape.columns.map(() => []),
       ids: [event.id],
       keys: change.op === 'U' ? new Set([change.key]) : null,
-    });
+    };
+    addRow(run, change.values, change.json);
+    this.#runs.push(run);
   }
 
   /** Drop what is buffered (the batch is being rolled back). */
@@ -176,10 +182,10 @@ export class TableApplier {
   async #applyRows(client: pg.ClientBase, run: RowRun): Promise<void> {
     const columns = await this.#columnsFor(client, run.shape, run.ids);
     const statement = runStatement(run.op, this.#destSql, run.shape, columns);
-    const many = run.op === 'U' && run.rows.length > 1;
+    const many = run.op === 'U' && run.ids.length > 1;
     if (!many) {
       try {
-        await client.query({ ...statement, values: [`[${run.rows.join(',')}]`] });
+        await client.query({ ...statement, values: runValues(run) });
       } catch (error) {
         throw this.#failure(error, `applying ${opName[run.op]} events`, run.ids);
       }
@@ -187,7 +193,7 @@ export class TableApplier {
     }
     await client.query(`savepoint ${savepoint}`);
     try {
-      await client.query({ ...statement, values: [`[${run.rows.join(',')}]`] });
+      await client.query({ ...statement, values: runValues(run) });
       await client.query(`release savepoint ${savepoint}`);
       return;
     } catch (error) {
@@ -197,9 +203,9 @@ export class TableApplier {
     }
     // The rows one by one, in queue order: what the source did, so it succeeds where the
     // set failed only because its rows met in an order the source never had.
-    for (let i = 0; i < run.rows.length; i++) {
+    for (let i = 0; i < run.ids.length; i++) {
       try {
-        await client.query({ ...statement, values: [`[${run.rows[i] as string}]`] });
+        await client.query({ ...statement, values: runValues(run, i) });
       } catch (error) {
         throw this.#failure(error, `applying ${opName[run.op]} event`, [run.ids[i] as string]);
       }
@@ -238,6 +244,27 @@ export class TableApplier {
       ...(ids.length > 0 ? { events: idRange(ids) } : {}),
     });
   }
+}
+
+function addRow(run: RowRun, values: (string | null)[] | null, json: string | null): void {
+  if (json !== null) {
+    run.rows.push(json);
+    return;
+  }
+  const columns = run.columns;
+  const row = values as (string | null)[];
+  for (let i = 0; i < columns.length; i++)
+    (columns[i] as string[]).push(arrayElement(row[i] ?? null));
+}
+
+/** The statement's parameters for the run, or for its row `only`. */
+function runValues(run: RowRun, only?: number): string[] {
+  if (run.shape.json) {
+    return [only === undefined ? `[${run.rows.join(',')}]` : `[${run.rows[only] as string}]`];
+  }
+  return run.columns.map((elements) =>
+    only === undefined ? `{${elements.join(',')}}` : `{${elements[only] as string}}`,
+  );
 }
 
 const opName: Record<RowOp, string> = { I: 'insert', U: 'update', D: 'delete' };
