@@ -135,7 +135,9 @@ async function makeNodes(
     await ticker?.stop();
     await clients.root.end();
     await clients.leaf.end();
-    rmSync(dir, { recursive: true, force: true });
+    // SKYTOOLS_BENCH_KEEP=1 keeps the INI files and the logs to look at after the run.
+    if (process.env.SKYTOOLS_BENCH_KEEP === '1') log(`  londiste files kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   };
 
   try {
