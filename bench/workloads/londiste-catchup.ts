@@ -38,6 +38,7 @@ export async function catchup(ctx: BenchContext, kind: RowKind): Promise<Workloa
   const sides = await openSides(pair, [nativeTable], [londisteTable]);
   const nodes = await londisteNodes(pair, ctx.log);
   const cpuPerRow: number[] = [];
+  const ticks: number[] = [];
   let round_ = 0;
   try {
     const native = async () => {
@@ -62,7 +63,7 @@ export async function catchup(ctx: BenchContext, kind: RowKind): Promise<Workloa
         ? nodes
         : await prepareLondiste(nodes, sides, async () => {
             round_ += 1;
-            return londisteSample(nodes, sides, kind, count, round_, cpuPerRow);
+            return londisteSample(nodes, sides, kind, count, round_, { cpuPerRow, ticks });
           });
     const result = await compareReplication({
       repeat: ctx.repeat,
@@ -73,7 +74,11 @@ export async function catchup(ctx: BenchContext, kind: RowKind): Promise<Workloa
     });
     const cpu: WorkloadResult =
       cpuPerRow.length > 0
-        ? { worker_cpu_us_per_row: round(summarize(cpuPerRow.slice(-ctx.repeat)).median) }
+        ? {
+            worker_cpu_us_per_row: round(summarize(cpuPerRow.slice(-ctx.repeat)).median),
+            // batches the worker had to apply: pgqd ticks the root as the load goes on
+            londiste_batches: Math.round(summarize(ticks.slice(-ctx.repeat)).median),
+          }
         : {};
     return { ...result, rows_per_sample: count, loaders: defaultLoaders, ...cpu };
   } finally {
@@ -104,14 +109,23 @@ async function londisteSample(
   kind: RowKind,
   count: number,
   round: number,
-  cpuPerRow: number[],
+  stats: { cpuPerRow: number[]; ticks: number[] },
 ): Promise<number> {
   const marker = count + 1;
   await resetRows(sides, londisteTable, kind, count);
+  const lastTick = async () => {
+    const { rows } = await sides.source.query<{ t: string }>(
+      'select last_tick_id::text as t from pgq.get_queue_info($1)',
+      [londisteQueue],
+    );
+    return Number(rows[0]?.t);
+  };
+  const firstTick = await lastTick();
   await writeRows(sides.loaders, kind, londisteTable, count, round);
   await writeMarker(sides.source, londisteTable, marker);
   await sides.source.query('select pgq.force_tick($1)', [londisteQueue]);
   await sides.source.query('select pgq.ticker($1)', [londisteQueue]);
+  stats.ticks.push((await lastTick()) - firstTick);
   const start = performance.now();
   const worker = nodes.startWorker();
   let seconds: number;
@@ -126,7 +140,7 @@ async function londisteSample(
   } finally {
     await worker.stop();
   }
-  cpuPerRow.push((cpu * 1e6) / (count + 1));
+  stats.cpuPerRow.push((cpu * 1e6) / (count + 1));
   await checkSame(sides, londisteTable);
   return (count + 1) / seconds;
 }

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareReplication } from '../../bench/lib/compare-replication.js';
+import { contextFor, openBenchServer } from '../../bench/lib/context.js';
 import {
   createSubscription,
   dropSubscription,
@@ -26,11 +27,14 @@ import {
   writeMarker,
   writeRows,
 } from '../../bench/lib/row-load.js';
+import { workloads } from '../../bench/workloads/index.js';
 import { useExtraClusters } from '../harness/clusters.js';
+import { useTestDatabase } from '../harness/database.js';
 
 const table = 'bench.native_row';
 const beat = 'bench.native_heartbeat';
 const extraCluster = useExtraClusters();
+const db = useTestDatabase();
 let pair: ReplicationPair;
 let sides: Sides;
 
@@ -138,5 +142,25 @@ describe('compareReplication', () => {
       log: () => {},
     });
     expect(result).toMatchObject({ value: 300, baseline: 200, ratio: 1.5 });
+  });
+});
+
+describe('with --db', () => {
+  it('skips every Londiste workload, saying it needs two clusters', async () => {
+    const server = await openBenchServer(db.url, () => {});
+    const ctx = contextFor(server, { quick: true, repeat: 1, log: () => {} });
+    const names = workloads.map((w) => w.name).filter((name) => name.startsWith('londiste-'));
+    expect(names).toEqual([
+      'londiste-catchup-insert',
+      'londiste-catchup-update',
+      'londiste-copy',
+      'londiste-live',
+    ]);
+    for (const workload of workloads.filter((w) => names.includes(w.name))) {
+      const result = await workload.run(ctx);
+      expect(result.skipped).toMatch(/needs two clusters/);
+      expect(result.value).toBeUndefined();
+    }
+    await server.close();
   });
 });
