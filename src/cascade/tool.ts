@@ -33,7 +33,8 @@ export interface ToolCommand<S extends AdminSettings, F extends AdminFlags = Adm
   help: string;
   /** Read-only: runs without the `<pidfile>.admin` lock (upstream's list). */
   readOnly?: boolean;
-  run(ctx: CommandContext<S, F>, args: string[]): Promise<void>;
+  /** Resolves with the exit status when the command sets one (compare: tables that differ). */
+  run(ctx: CommandContext<S, F>, args: string[]): Promise<void | number>;
 }
 
 /** A command-line switch of a tool, as commander takes it. */

@@ -3,7 +3,7 @@
  * `setadm`, and every tool on the cascade. Command line as upstream: `TOOL [options] CONFIG
  * COMMAND [ARGS]`, or without a file `TOOL --db=CONNSTR --queue=QUEUE COMMAND [ARGS]`.
  * Results on stdout, progress on stderr; exit 0 = done, 1 = refused or failed (one line
- * naming the problem), 2 = a bug.
+ * naming the problem), 2 = a bug; a command may set its own (compare: tables that differ).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -87,12 +87,16 @@ function toolHelp<S extends AdminSettings, F extends AdminFlags>(
   tool: CascadeTool<S, F>,
   program: Command,
 ): string {
-  const width = Math.max(...tool.commands.map((c) => c.name.length), 6);
+  // A tool's own command of a name takes the place of the shared one (the first found).
+  const commands = tool.commands.filter(
+    (c, i, all) => all.findIndex((o) => o.name === c.name) === i,
+  );
+  const width = Math.max(...commands.map((c) => c.name.length), 6);
   const lines = [
     program.helpInformation().trimEnd(),
     '',
     'Commands:',
-    ...tool.commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     `  ${'worker'.padEnd(width)}  run the node's cascaded worker (long-running job)`,
     ...(tool.jobCommands ?? []).map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
@@ -246,11 +250,12 @@ export async function runCascadeTool<S extends AdminSettings, F extends AdminFla
     // One admin command at a time per config, as upstream; reads need no lock.
     if (settings.pidfile && !command.readOnly)
       pidfile = acquirePidfile(`${settings.pidfile}.admin`);
-    await command.run(
+    const status = await command.run(
       { session, settings, flags, color: process.stdout.isTTY === true },
       positional,
     );
-    return 0;
+    // An exit status of the command's own (compare: tables that differ), as a process has it.
+    return typeof status === 'number' ? Math.min(255, Math.max(0, status)) : 0;
   } catch (error) {
     return reportFailure(name, databaseFailure(error, settings.queue, command.name));
   } finally {

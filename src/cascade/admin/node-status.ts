@@ -22,6 +22,8 @@ export interface NodeStatus {
   /** Root only: seconds since the queue's last tick. */
   tickerLag?: number;
   subscribers: string[];
+  /** What a tool's status extension read from this node (status.ts). */
+  extra?: unknown;
 }
 
 const readerLagSql =

@@ -1,8 +1,11 @@
 /**
  * status: the whole cascade as a tree, every member read in parallel (a few at a time) so a
  * big set answers quickly and a member that does not answer shows up as such instead of
- * stopping the report.
+ * stopping the report. A tool on the cascade (Londiste: its tables) adds what it keeps per
+ * node through a StatusExtension: read on the member's own connection in the same pass,
+ * shown under the node.
  */
+import type pg from 'pg';
 import { getLocations } from '../node-calls.js';
 import { memberDb } from './members.js';
 import {
@@ -18,11 +21,32 @@ export interface StatusOptions {
   compact?: boolean;
   /** Red lag above a minute (on a terminal). */
   color?: boolean;
+  extension?: StatusExtension;
+}
+
+/** What a tool adds to each node of the tree. */
+export interface StatusExtension {
+  /** Read from a reachable member, on its connection; kept as the node's `extra`. */
+  read(db: pg.Client, queue: string, node: NodeStatus): Promise<unknown>;
+  /**
+   * The node's lines (it has `extra`; `nodes` are all members, for what depends on another
+   * one, e.g. a provider): `summary` comes before the state line and on the compact line,
+   * `details` after the state line (not in compact mode).
+   */
+  lines(node: NodeStatus, nodes: ReadonlyMap<string, NodeStatus>): ExtensionLines;
+}
+
+export interface ExtensionLines {
+  summary: string[];
+  details: string[];
 }
 
 const parallel = 8;
 
-export async function readAll(session: AdminSession): Promise<NodeStatus[]> {
+export async function readAll(
+  session: AdminSession,
+  extension?: StatusExtension,
+): Promise<NodeStatus[]> {
   const localName = (await session.localInfo()).node_name;
   const members = await getLocations(await session.local(), session.queue);
   const result: NodeStatus[] = new Array(members.length);
@@ -39,11 +63,10 @@ export async function readAll(session: AdminSession): Promise<NodeStatus[]> {
         continue;
       }
       try {
-        result[i] = await readNodeStatus(
-          await memberDb(session, localName, m),
-          session.queue,
-          base,
-        );
+        const db = await memberDb(session, localName, m);
+        const node = await readNodeStatus(db, session.queue, base);
+        if (extension) node.extra = await extension.read(db, session.queue, node);
+        result[i] = node;
       } catch (error) {
         result[i] = { ...base, ...empty, dead: false, error: (error as Error).message };
       }
@@ -55,7 +78,7 @@ export async function readAll(session: AdminSession): Promise<NodeStatus[]> {
 
 export async function status(session: AdminSession, options: StatusOptions = {}): Promise<void> {
   const local = await session.localInfo();
-  const nodes = await readAll(session);
+  const nodes = await readAll(session, options.extension);
   session.out.print(`Queue: ${session.queue}   Local node: ${local.node_name}`);
   session.out.print('');
   for (const line of renderTree(nodes, options)) session.out.print(line);
@@ -97,8 +120,15 @@ export function renderTree(nodes: NodeStatus[], options: StatusOptions = {}): st
     const kids = children.get(n.name) ?? [];
     const lag = nodeLag(n, byName.get(parent.get(n.name) ?? ''));
     const state = n.info ? statusLine(n, lag, options.color === true) : '';
-    const details = [...(options.compact || !state ? [] : [state]), ...detailLines(n)];
-    const title = `${nodeTitle(n)}${options.compact && state ? `  ${state}` : ''}`;
+    const extra =
+      options.extension && n.extra !== undefined
+        ? options.extension.lines(n, byName)
+        : { summary: [], details: [] };
+    const details = options.compact
+      ? detailLines(n)
+      : [...extra.summary, ...(state ? [state] : []), ...detailLines(n), ...extra.details];
+    const compactLine = [...extra.summary, ...(state ? [state] : [])].join('  ');
+    const title = `${nodeTitle(n)}${options.compact && compactLine ? `  ${compactLine}` : ''}`;
     lines.push(`${prefix}${connector}${title}`);
     const childPrefix = prefix + indent;
     const bar = kids.length > 0 ? '|  ' : '   ';

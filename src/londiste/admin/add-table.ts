@@ -106,6 +106,8 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
     available,
     done: localNames,
     all: flags.all,
+    // A replica's --all: the set as it knows it (register_* filters applied), not the provider's.
+    allFrom: isRoot ? undefined : localList.map((t) => t.tableName),
     force: flags.force,
     skipMissing: flags.skipNonExisting,
   });
@@ -118,6 +120,17 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
   if (flags.copyNode !== undefined) source = await namedCopyNode(session, info, flags.copyNode);
   else if (flags.findCopyNode) source = await findCopyNode(session, info, tables);
   const wanted = provider === undefined ? tables : checkProvider(session, provider, tables, flags);
+  if (flags.copyNode !== undefined && source !== undefined) {
+    for (const table of wanted) {
+      if (!source.tables.some((t) => t.tableName === table && t.local)) {
+        throw new SkytoolsError(
+          'MISSING_OBJECT',
+          `Table ${table} does not exist on copy node ${source.name}`,
+          { table, copyNode: source.name },
+        );
+      }
+    }
+  }
 
   const plans: Plan[] = [];
   for (const table of wanted) {

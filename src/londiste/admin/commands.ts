@@ -7,16 +7,18 @@ import type { LondisteSettings } from '../settings.js';
 import { addSeqCommand } from './add-seq.js';
 import { addTableCommand } from './add-table.js';
 import { changeHandlerCommand } from './change-handler.js';
-import type { LondisteFlags } from './flags.js';
+import { type LondisteFlags, londisteOptions as ownOptions } from './flags.js';
 import { missingCommand } from './missing.js';
 import { removeSeqCommand } from './remove-seq.js';
 import { removeTableCommand } from './remove-table.js';
 import { resyncCommand } from './resync.js';
 import { seqsCommand } from './seqs.js';
 import { showHandlersCommand } from './show-handlers.js';
+import { statusCommands, statusOptions } from './status-commands.js';
 import { tablesCommand } from './tables.js';
 
-export { type LondisteFlags, londisteOptions } from './flags.js';
+export type { LondisteFlags } from './flags.js';
+export const londisteOptions = [...ownOptions, ...statusOptions];
 
 export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = [
   addTableCommand,
@@ -29,4 +31,5 @@ export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = 
   missingCommand,
   resyncCommand,
   showHandlersCommand,
+  ...statusCommands,
 ];

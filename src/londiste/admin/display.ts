@@ -14,15 +14,21 @@ function text(cell: Cell): string {
   return String(cell);
 }
 
+/**
+ * `sizing`: the values the widths come from, when they differ from the ones shown (upstream
+ * sizes `tables`' attribute column by the stored text and shows it parsed).
+ */
 export function displayTable(
   out: AdminOutput,
   title: string,
   header: readonly string[],
   rows: readonly (readonly Cell[])[],
+  sizing: readonly (readonly Cell[])[] = rows,
 ): void {
   const cells = rows.map((row) => row.map(text));
+  const sizes = sizing.map((row) => row.map(text));
   const widths = header.map((name, i) =>
-    Math.max(15, name.length, ...cells.map((row) => (row[i] ?? '').length)),
+    Math.max(15, name.length, ...sizes.map((row) => (row[i] ?? '').length)),
   );
   const line = (values: readonly string[]) =>
     values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] as number))).join('  ');

@@ -18,6 +18,8 @@ export interface NameRules {
   done: ReadonlySet<string>;
   /** `--all`: every available name not done. */
   all?: boolean;
+  /** What `--all` takes, when not every available name (a replica: its own set's names). */
+  allFrom?: readonly string[];
   /** `--force`: keep names that are not available. */
   force?: boolean;
   /** `--skip-non-existing`: drop them with a warning. */
@@ -32,7 +34,10 @@ export function resolveNames(
   const available = new Set(rules.available);
   const wanted: string[] = [];
   const missing: string[] = [];
-  if (rules.all) wanted.push(...[...available].filter((name) => !rules.done.has(name)).sort());
+  if (rules.all) {
+    const all = rules.allFrom ?? [...available];
+    wanted.push(...all.filter((name) => !rules.done.has(name)).sort());
+  }
   for (const word of words) {
     if (word === '') throw new SkytoolsError('USAGE', `empty ${rules.kind} name`);
     if (isGlob(word)) {

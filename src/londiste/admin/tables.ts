@@ -32,6 +32,7 @@ export const tablesCommand = {
       'Tables on node',
       ['table_name', 'merge_state', 'table_attrs'],
       list.map((t) => [t.tableName, t.mergeState, attrsRepr(t.tableAttrs)]),
+      list.map((t) => [t.tableName, t.mergeState, t.tableAttrs ?? '']),
     );
   },
 };
