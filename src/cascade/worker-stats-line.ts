@@ -27,7 +27,9 @@ export class WorkerStatsLine {
     // A tool's own counts (Londiste: applied, ignored) come between copied and duration.
     const { batch: _batch, tick: _tick, count, copied, duration, ...extra } = stats;
     const own = Object.fromEntries(
-      Object.entries(extra).filter((entry): entry is [string, number] => typeof entry[1] === 'number'),
+      Object.entries(extra).filter(
+        (entry): entry is [string, number] => typeof entry[1] === 'number',
+      ),
     );
     this.logger.info(formatStats({ count, copied, ...own, duration }));
     this.#idle.done();

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger } from '../../pgq/logger.js';
+import { spawnDaemon } from '../../script/daemon.js';
 import { processAlive, readPidfile } from '../../script/pidfile.js';
 
 /** How to run this tool again: the bin and the arguments that name its config. */
@@ -48,6 +49,8 @@ export class CopyLauncher {
     private readonly command: ToolCommandLine,
     /** The worker's pidfile; undefined = copies run as children of the worker. */
     private readonly pidfile: string | undefined,
+    /** Where a daemon copy's stdout and stderr go (crashes included). */
+    private readonly logfile: string | undefined,
     private readonly log: Logger,
   ) {}
 
@@ -65,42 +68,31 @@ export class CopyLauncher {
   /** Start the table's copy process unless one runs. */
   ensure(table: string): void {
     if (this.running(table)) return;
-    const daemon = this.pidfile !== undefined;
-    const args = [this.command.script, ...this.command.args, 'copy', table, ...(daemon ? ['-d'] : [])];
-    const env = { ...process.env };
-    delete env.SKYTOOLS_DAEMON_CHILD;
+    const args = [...this.command.args, 'copy', table];
     this.log.info({ table }, `launching copy process for ${table}`);
-    const child = spawn(process.execPath, args, {
-      stdio: daemon ? ['ignore', 'ignore', 'pipe'] : ['ignore', 'inherit', 'inherit'],
-      env,
-    });
-    if (!daemon) {
+    if (this.pidfile === undefined) {
+      const env = { ...process.env };
+      delete env.SKYTOOLS_DAEMON_CHILD;
+      const child = spawn(process.execPath, [this.command.script, ...args], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env,
+      });
       this.#children.set(table, child);
       child.on('error', (error) => this.log.error({ err: error, table }, 'copy process failed'));
       return;
     }
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const started = new Promise<void>((resolve) => {
-      const done = (code: number | null, signal: NodeJS.Signals | null) => {
-        this.#starting.delete(table);
-        if (code !== 0) {
-          this.log.warn(
-            { table, code, signal },
-            `copy process for ${table} did not start: ${stderr.trim() || `exit ${code ?? signal}`}`,
-          );
-        }
-        resolve();
-      };
-      child.once('exit', done);
-      child.once('error', (error) => {
-        this.log.error({ err: error, table }, 'cannot start the copy process');
-        this.#starting.delete(table);
-        resolve();
-      });
-    });
+    // Started as -d starts a daemon (one process, not a launcher and its child): resolved
+    // once the copy holds its pidfile.
+    const started = spawnDaemon({
+      script: this.command.script,
+      args: [...args, '-d'],
+      logfile: this.logfile,
+    })
+      .catch((error: unknown) => {
+        this.log.warn({ err: error, table }, `copy process for ${table} did not start`);
+      })
+      .finally(() => this.#starting.delete(table))
+      .then(() => {});
     this.#starting.set(table, started);
   }
 

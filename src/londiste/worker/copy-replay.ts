@@ -38,8 +38,10 @@ export class CopyReplay {
   /** The state written with this batch, if any. */
   #next: string | null | undefined;
   #inBatch = false;
+  /** Events applied and skipped in all, and in the last batch (the stats line). */
   applied = 0;
   ignored = 0;
+  lastCounts = { applied: 0, ignored: 0 };
 
   constructor(
     private readonly queue: string,
@@ -172,6 +174,7 @@ export class CopyReplay {
   async #beforeCompleted(ctx: BatchContext): Promise<void> {
     await this.tables.finish(this.#applyContext(ctx));
     const counts = this.tables.counts();
+    this.lastCounts = counts;
     this.applied += counts.applied;
     this.ignored += counts.ignored;
     if (this.#next === undefined) return;

@@ -19,7 +19,7 @@ import { openClient } from '../../db/connect.js';
 import { SkytoolsError } from '../../errors.js';
 import { silentLogger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
-import { type CopyProgress, copyTable } from '../copy/copy-table.js';
+import { copyTable } from '../copy/copy-table.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
 import { CopyReplay } from './copy-replay.js';
 import { replicaSession } from './replay.js';
@@ -36,8 +36,6 @@ export interface CopyWorkerOptions extends CascadedWorkerOptions {
   /** handler_modules, and the directory relative module paths start from. */
   handlerModules?: readonly string[];
   baseDir?: string;
-  /** Seconds between progress lines. Default 5. */
-  progressPeriod?: number;
 }
 
 /** The copy consumer's name of a table. */
@@ -69,7 +67,14 @@ export class CopyWorker extends CascadedWorker {
       options.handlerModules,
       options.baseDir,
     );
-    super({ ...options, copyHelper: { consumer }, hooks: replay.hooks() });
+    const onBatch = options.onBatch;
+    super({
+      ...options,
+      copyHelper: { consumer },
+      hooks: replay.hooks(),
+      onBatch:
+        onBatch === undefined ? undefined : (stats) => onBatch({ ...stats, ...replay.lastCounts }),
+    });
     this.replay = replay;
     this.table = options.table;
     this.#options = options;
@@ -241,7 +246,6 @@ export class CopyWorker extends CascadedWorker {
     dest.on('error', () => {});
     try {
       await replicaSession(dest);
-      const progress = this.#progressLogger();
       const started = performance.now();
       const result = await copyTable({
         source: from,
@@ -254,7 +258,6 @@ export class CopyWorker extends CascadedWorker {
         rowsPerSecond: this.#options.rowsPerSecond,
         log: this.log,
         signal,
-        onProgress: progress,
         beforeCommit: async (db, copied) => {
           // A resync or remove-table meanwhile wins: this copy's data is not kept.
           const { rows } = await db.query(
@@ -290,30 +293,13 @@ export class CopyWorker extends CascadedWorker {
       const there = tables.find((t) => t.tableName === this.table);
       if (there?.local && parseMergeState(there.mergeState)?.kind === 'ok') return;
       if (!said) {
-        this.log.info({ table: this.table }, `${this.table}: waiting until ${name} has the table ok`);
+        this.log.info(
+          { table: this.table },
+          `${this.table}: waiting until ${name} has the table ok`,
+        );
         said = true;
       }
       await sleep(1000, signal);
     }
-  }
-
-  #progressLogger() {
-    const periodMs = (this.#options.progressPeriod ?? 5) * 1000;
-    let last = 0;
-    return (p: CopyProgress) => {
-      const now = Date.now();
-      if (now - last < periodMs) return;
-      last = now;
-      this.log.info(
-        {
-          rows: p.rows,
-          bytes: p.bytes,
-          rate: Math.round(p.rate),
-          expected: p.expectedRows,
-          eta: p.etaSeconds === null ? null : Math.round(p.etaSeconds),
-        },
-        `${this.table}: ${p.rows} rows copied${p.expectedRows === null ? '' : ` of ~${p.expectedRows}`}, ${Math.round(p.rate)} rows/s${p.etaSeconds === null ? '' : `, ETA ${Math.round(p.etaSeconds)} s`}`,
-      );
-    };
   }
 }

@@ -65,9 +65,7 @@ async function matches(
     case 'local-destination': {
       const table = tables.get(fqname(object));
       if (table === undefined) return false;
-      return exists(db, 'select londiste.find_table_oid($1) is not null as found', [
-        destOf(table),
-      ]);
+      return exists(db, 'select londiste.find_table_oid($1) is not null as found', [destOf(table)]);
     }
     case 'local-sequence':
       return exists(
@@ -95,7 +93,11 @@ async function matches(
         db,
         `select exists (select 1 from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
           where p.proname = $1 and ($2::text is null or n.nspname = $2) and ($3::int is null or p.pronargs = $3)) as found`,
-        [dot < 0 ? name : name.slice(dot + 1), dot < 0 ? null : name.slice(0, dot), m ? Number(m[2]) : null],
+        [
+          dot < 0 ? name : name.slice(dot + 1),
+          dot < 0 ? null : name.slice(0, dot),
+          m ? Number(m[2]) : null,
+        ],
       );
     }
     default:
@@ -120,11 +122,10 @@ export async function needExecute(
   }
   if (total === 0 || found === total) return true;
   if (found === 0) return false;
-  throw new SkytoolsError(
-    'BAD_EVENT',
-    'SQL only partially matches local setup',
-    { matched: found, listed: total },
-  );
+  throw new SkytoolsError('BAD_EVENT', 'SQL only partially matches local setup', {
+    matched: found,
+    listed: total,
+  });
 }
 
 /** `@name@` of local tables, destinations and sequences replaced by the quoted local name. */

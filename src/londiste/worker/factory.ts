@@ -30,6 +30,7 @@ export interface LondisteWorkerOptions extends CascadedWorkerOptions {
     | 'registerOnlySeqs'
     | 'registerSkipSeqs'
     | 'pidfile'
+    | 'logfile'
     | 'handlerModules'
     | 'file'
   >;
@@ -50,10 +51,11 @@ export class LondisteWorker extends CascadedWorker {
   constructor(options: LondisteWorkerOptions) {
     const log = options.logger ?? silentLogger;
     const ticker = new RootTicker(options.queue, options.extraConnstr ?? '', log);
-    const command =
-      options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
+    const command = options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
     const launcher =
-      command === null ? null : new CopyLauncher(command, options.settings.pidfile, log);
+      command === null
+        ? null
+        : new CopyLauncher(command, options.settings.pidfile, options.settings.logfile, log);
     const settings = options.settings;
     const baseDir = settings.file === undefined ? undefined : path.dirname(settings.file);
     const replay = new Replay(options.queue, settings, launcher, ticker, log, baseDir);
@@ -68,6 +70,11 @@ export class LondisteWorker extends CascadedWorker {
     this.replay = replay;
     this.#ticker = ticker;
     this.#connection = options.connection;
+  }
+
+  override async run(options: { signal: AbortSignal }): Promise<void> {
+    this.replay.signal = options?.signal;
+    await super.run(options);
   }
 
   override async runOnce(): Promise<boolean> {
@@ -85,9 +92,7 @@ export class LondisteWorker extends CascadedWorker {
     if (this.replay.copying) await this.#ticker.force(side);
     if (seqsDue) {
       this.#lastSeqCheck = now;
-      const { rows } = await side.query('select * from londiste.root_check_seqs($1)', [
-        this.queue,
-      ]);
+      const { rows } = await side.query('select * from londiste.root_check_seqs($1)', [this.queue]);
       const row = rows[0];
       if (row !== undefined && row.ret_code < 300 && row.ret_note !== 'Sequences updated') {
         this.log.debug({ note: row.ret_note }, 'root_check_seqs');

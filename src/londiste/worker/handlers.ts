@@ -5,9 +5,10 @@
  * (unknown name or argument in table_attrs) fails the batch with one line naming the table:
  * nothing of the batch is applied, and it comes again after the retry delay.
  */
-import { BatchApplier } from '../apply/batch-applier.js';
+
 import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
+import { BatchApplier } from '../apply/batch-applier.js';
 import type { ApplyContext, TableHandler } from '../handler.js';
 import { createTableHandler, loadHandlerModules, parseHandlerSpec } from '../handlers/registry.js';
 import type { TableInfo } from '../table-state.js';

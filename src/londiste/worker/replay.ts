@@ -10,8 +10,10 @@
 import type pg from 'pg';
 import type { BatchContext, CascadeWorkerHooks } from '../../cascade/worker-hooks.js';
 import { quoteLiteral } from '../../db/quote.js';
+import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
 import type { Logger } from '../../pgq/logger.js';
+import { sleep } from '../../pgq/wakeup.js';
 import type { ApplyContext } from '../handler.js';
 import type { LondisteSettings } from '../settings.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
@@ -51,6 +53,9 @@ export async function replicaSession(session: pg.Client): Promise<void> {
 /** Batches an ok table's copy snapshot is kept when its copy came from another node. */
 const snapshotBatches = 3;
 
+/** How often the worker reads the states while it waits for a copy's handover. */
+const handoverPollMs = 100;
+
 export class Replay {
   readonly tables: TableReplay;
   /** What the last batch applied and ignored (the stats line). */
@@ -60,6 +65,8 @@ export class Replay {
   #tables = new Map<string, TableInfo>();
   #states: { table: string; snapshot: string | null; state: string | null }[] = [];
   #inBatch = false;
+  /** The run's stop signal (a wait for a copy ends with it). */
+  signal: AbortSignal | undefined;
   /** Batches seen per ok table with a snapshot from another node. */
   #snapshotAge = new Map<string, number>();
 
@@ -96,7 +103,7 @@ export class Replay {
     this.#states = [];
     await this.tables.loadModules();
     const db = ctx.subscriber;
-    this.#tables = await loadLocalTables(db, this.queue);
+    this.#tables = await this.#waitHandover(ctx);
     await this.#moveCopies(ctx);
     const replayed = new Map<string, ReplayTable>();
     for (const table of this.#tables.values()) {
@@ -107,6 +114,38 @@ export class Replay {
     this.tables.begin(replayed, failedBefore);
     await this.#restoreFkeys(db);
     if (this.copying) await this.ticker.force(db);
+  }
+
+  /**
+   * The table states, once no copy still has to reach a do-sync tick this batch starts at
+   * or after: events past T are this worker's, so it waits for the copy to apply up to T and
+   * set ok (upstream's main thread waits the same way).
+   */
+  async #waitHandover(ctx: BatchContext): Promise<Map<string, TableInfo>> {
+    const start = BigInt(ctx.batch.prevTick);
+    let said = false;
+    for (;;) {
+      const tables = await loadLocalTables(ctx.subscriber, this.queue);
+      const waiting = [...tables.values()].filter((t) => {
+        const state = parseMergeState(t.mergeState);
+        return state?.kind === 'do-sync' && start >= BigInt(state.tick);
+      });
+      if (waiting.length === 0) return tables;
+      if (!said) {
+        this.log.info(
+          { tables: waiting.map((t) => t.tableName) },
+          'waiting for copies to reach their handover tick',
+        );
+        said = true;
+      }
+      for (const table of waiting) this.launcher?.ensure(table.tableName);
+      await sleep(handoverPollMs, this.signal);
+      if (this.signal?.aborted) {
+        throw new SkytoolsError('STOPPED', 'stopped while waiting for a copy to hand over', {
+          queue: this.queue,
+        });
+      }
+    }
   }
 
   /** The main worker's side of the copy protocol. */
@@ -183,7 +222,10 @@ export class Replay {
       [this.queue],
     );
     for (const row of rows) {
-      this.log.info({ table: row.from_table, fkey: row.fkey_name }, `restoring fkey ${row.fkey_name}`);
+      this.log.info(
+        { table: row.from_table, fkey: row.fkey_name },
+        `restoring fkey ${row.fkey_name}`,
+      );
       await db.query('select londiste.restore_table_fkey($1, $2)', [row.from_table, row.fkey_name]);
     }
   }
