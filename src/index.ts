@@ -10,6 +10,15 @@ export {
 } from './db/database-error.js';
 export { quoteIdent, quoteLiteral, quoteQualified } from './db/quote.js';
 export { type ErrorCode, SkytoolsError } from './errors.js';
+export type {
+  ApplyContext,
+  CopyContext,
+  CopyResult,
+  HandlerArgument,
+  HandlerFactory,
+  HandlerTable,
+  TableHandler,
+} from './londiste/handler.js';
 export * from './pgq/index.js';
 export { type StopOnSignalsOptions, stopOnSignals } from './script/stop-on-signals.js';
 export {

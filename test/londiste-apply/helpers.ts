@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { quoteIdent } from '../../src/db/quote.js';
 import { BatchApplier } from '../../src/londiste/apply/batch-applier.js';
 import type { ApplyContext, TableHandler } from '../../src/londiste/handler.js';
+import { createTableHandler } from '../../src/londiste/handlers/registry.js';
 import { BatchRetries } from '../../src/pgq/batch-retries.js';
 import { Event, eventColumns, rawTypes } from '../../src/pgq/event.js';
 import { silentLogger } from '../../src/pgq/logger.js';
@@ -81,6 +82,8 @@ export async function applyPending(
   db: pg.Client,
   queue: string,
   handlers: ReadonlyMap<string, TableHandler>,
+  /** Statements run first in the batch's transaction (e.g. planner settings). */
+  setup: string[] = [],
 ) {
   const batch = await readBatch(db, queue);
   const applier = new BatchApplier({ handlerFor: (table) => handlers.get(table) });
@@ -95,7 +98,11 @@ export async function applyPending(
   await db.query('begin');
   try {
     await db.query("set local session_replication_role = 'replica'");
-    for (const event of batch.events) await applier.processEvent(ctx, event);
+    for (const sql of setup) await db.query(sql);
+    for (const event of batch.events) {
+      const wait = applier.processEvent(ctx, event);
+      if (wait) await wait;
+    }
     await applier.finishAll(ctx);
     await db.query('select pgq.finish_batch($1)', [batch.id]);
     await db.query('commit');
@@ -114,4 +121,20 @@ export async function expectSameRows(db: pg.ClientBase, src: string, dst: string
   const [a, b] = [await rowsOf(src), await rowsOf(dst)];
   expect(b.length).toBe(a.length);
   expect(b).toEqual(a);
+}
+
+/** The default handler for a table pair, and the map applyPending takes. */
+export function defaultHandlers(
+  pairs: { setName: string; destName: string }[],
+  args: Record<string, string> = {},
+): Map<string, TableHandler> {
+  return new Map(
+    pairs.map((t) => [
+      t.setName,
+      createTableHandler(
+        { name: 'londiste', args },
+        { tableName: t.setName, destTable: t.destName },
+      ),
+    ]),
+  );
 }

@@ -121,7 +121,8 @@ async function measure(
     } as pg.QueryConfig);
     if (block.rows.length === 0) break;
     for (const row of block.rows) {
-      await applier.processEvent(ctx, new Event(row as (string | null)[], retries));
+      const wait = applier.processEvent(ctx, new Event(row as (string | null)[], retries));
+      if (wait) await wait;
       events++;
     }
   }

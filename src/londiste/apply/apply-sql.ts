@@ -69,6 +69,11 @@ export function runStatement(
   }
 }
 
+/** COPY of a run of text rows straight into the destination: an INSERT of each, faster. */
+export function copyStatement(destSql: string, shape: RowShape): string {
+  return `copy ${destSql} (${shape.columns.map(quoteIdent).join(', ')}) from stdin`;
+}
+
 /** The partial SQL of sqltriga made whole for the destination, as upstream does. */
 export function partialSql(op: RowOp, destSql: string, sql: string): string {
   switch (op) {

@@ -43,32 +43,41 @@ export class BatchApplier {
   }
 
   /**
-   * One data event (I/U/D in any format, or a truncate), in queue order. Returns false when
-   * its table takes no events here (counted as ignored).
+   * One data event (I/U/D in any format, or a truncate), in queue order. Returns a promise
+   * only when there is something to wait for (a flush, a truncate, a handler's prepare), so
+   * the common case costs no await: `const wait = applier.processEvent(ctx, ev); if (wait)
+   * await wait;`. An event of a table without a handler here is counted as ignored.
    */
-  async processEvent(ctx: ApplyContext, event: Event): Promise<boolean> {
+  processEvent(ctx: ApplyContext, event: Event): void | Promise<void> {
     const table = BatchApplier.tableOf(event);
     const handler = table === null ? undefined : this.#handlerFor(table);
     if (handler === undefined) {
       this.counters.ignored++;
-      return false;
+      return;
     }
     if (!this.#active.has(handler)) {
       this.#active.add(handler);
-      await handler.prepareBatch?.(ctx);
+      if (handler.prepareBatch !== undefined) {
+        return handler.prepareBatch(ctx).then(() => this.#dispatch(ctx, handler, event));
+      }
     }
+    return this.#dispatch(ctx, handler, event);
+  }
+
+  #dispatch(ctx: ApplyContext, handler: TableHandler, event: Event): void | Promise<void> {
     if (isTruncateEvent(event.type)) {
-      // A truncate may cascade into other tables: everything before it goes first.
-      await this.flushAll(ctx);
-      if (isTruncatingHandler(handler)) await handler.truncate(ctx);
-      else await handler.processEvent(ctx, event);
       this.counters.truncates++;
-      return true;
+      return this.#truncate(ctx, handler, event);
     }
-    const pending = handler.processEvent(ctx, event);
-    if (pending !== undefined) await pending;
     this.counters.applied++;
-    return true;
+    return handler.processEvent(ctx, event);
+  }
+
+  async #truncate(ctx: ApplyContext, handler: TableHandler, event: Event): Promise<void> {
+    // A truncate may cascade into other tables: everything before it goes first.
+    await this.flushAll(ctx);
+    if (isTruncatingHandler(handler)) await handler.truncate(ctx);
+    else await handler.processEvent(ctx, event);
   }
 
   /** Apply what every handler buffered: before an order-sensitive event. */

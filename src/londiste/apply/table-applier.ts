@@ -2,7 +2,8 @@
  * Applies the data events of one table, set-based: events are buffered in queue order and,
  * at each flush, every run of consecutive events of one kind and one column layout becomes
  * one statement (a run is cut where an UPDATE's key repeats, so a statement never touches a
- * row twice). Consecutive partial-SQL events of sqltriga go as one multi-statement query.
+ * row twice): a COPY for inserts of text rows, else INSERT/UPDATE/DELETE over the run's
+ * rows. Consecutive partial-SQL events of sqltriga go as one multi-statement query.
  *
  * The result is the one of applying the events one by one: runs keep queue order; a
  * multi-row INSERT or DELETE does what its rows would do one after another. Only a
@@ -16,7 +17,15 @@ import { quoteIdent } from '../../db/quote.js';
 import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
 import { quoteFqname } from '../table-names.js';
-import { arrayElement, missingColumns, partialSql, runStatement } from './apply-sql.js';
+import { copyField } from '../../pgq/copy-text.js';
+import {
+  arrayElement,
+  copyStatement,
+  missingColumns,
+  partialSql,
+  runStatement,
+} from './apply-sql.js';
+import { copyLines } from './copy-rows.js';
 import { type DestColumns, loadDestColumns } from './dest-columns.js';
 import { parseRowChange, type RowOp, type RowShape, ShapeCache } from './row-change.js';
 
@@ -34,8 +43,10 @@ interface RowRun {
   shape: RowShape;
   /** JSON rows as they came (JSON shapes), else empty. */
   rows: string[];
-  /** Per column, its text[] literal elements (text shapes), else empty. */
+  /** Per column, its text[] literal elements (updates and deletes of text shapes). */
   columns: string[][];
+  /** COPY text lines (inserts of text shapes). */
+  lines: string[] | null;
   ids: string[];
   /** Keys of an UPDATE run, to cut the run where one repeats. */
   keys: Set<string> | null;
@@ -59,6 +70,8 @@ export class TableApplier {
   readonly #maxEvents: number;
   readonly #maxBytes: number;
   #columns: DestColumns | null = null;
+  /** Multi-row UPDATEs that failed and were applied again row by row (for stats and tests). */
+  rowByRowRetries = 0;
   #runs: Run[] = [];
   #events = 0;
   #bytes = 0;
@@ -134,7 +147,8 @@ export class TableApplier {
       op: change.op,
       shape: change.shape,
       rows: [],
-      columns: change.shape.json ? [] : change.shape.columns.map(() => []),
+      columns: change.shape.json || change.op === 'I' ? [] : change.shape.columns.map(() => []),
+      lines: !change.shape.json && change.op === 'I' ? [] : null,
       ids: [event.id],
       keys: change.op === 'U' ? new Set([change.key]) : null,
     };
@@ -181,6 +195,14 @@ export class TableApplier {
 
   async #applyRows(client: pg.ClientBase, run: RowRun): Promise<void> {
     const columns = await this.#columnsFor(client, run.shape, run.ids);
+    if (run.lines !== null) {
+      try {
+        await copyLines(client, copyStatement(this.#destSql, run.shape), run.lines);
+      } catch (error) {
+        throw this.#failure(error, 'applying insert events', run.ids);
+      }
+      return;
+    }
     const statement = runStatement(run.op, this.#destSql, run.shape, columns);
     const many = run.op === 'U' && run.ids.length > 1;
     if (!many) {
@@ -200,6 +222,7 @@ export class TableApplier {
       if (!(error instanceof Error) || !('code' in error)) throw error;
       await client.query(`rollback to savepoint ${savepoint}`);
       await client.query(`release savepoint ${savepoint}`);
+      this.rowByRowRetries++;
     }
     // The rows one by one, in queue order: what the source did, so it succeeds where the
     // set failed only because its rows met in an order the source never had.
@@ -251,8 +274,14 @@ function addRow(run: RowRun, values: (string | null)[] | null, json: string | nu
     run.rows.push(json);
     return;
   }
-  const columns = run.columns;
   const row = values as (string | null)[];
+  if (run.lines !== null) {
+    let line = copyField(row[0] ?? null);
+    for (let i = 1; i < row.length; i++) line += `\t${copyField(row[i] ?? null)}`;
+    run.lines.push(`${line}\n`);
+    return;
+  }
+  const columns = run.columns;
   for (let i = 0; i < columns.length; i++)
     (columns[i] as string[]).push(arrayElement(row[i] ?? null));
 }
