@@ -49,7 +49,7 @@ async function fillAccounts(rows: number) {
   await dbs.source.query('analyze public.accounts');
 }
 
-describe('copyTable', () => {
+describe('copyTable', { timeout: stress ? 600_000 : 60_000 }, () => {
   it('copies every row and gives back the indexes and constraints it dropped', async () => {
     await onBoth(dbs, accountsDdl);
     await fillAccounts(stress ? 1_000_000 : 100_000);

@@ -5,6 +5,7 @@
  * Variants: text, binary, keep-ddl, native (default: all). Not part of the suite; the bench's
  * `londiste-copy` workload is the measure of record.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { type CopyTableOptions, copyTable } from '../../src/londiste/copy/copy-table.js';
 import type { TableHandler } from '../../src/londiste/handler.js';
@@ -40,6 +41,29 @@ async function connect(cluster: Cluster, database = 'postgres') {
   return client;
 }
 
+/** CPU seconds the cluster's processes used so far (live ones and those it reaped). */
+function clusterCpu(postmaster: number): number {
+  const ticks = 100;
+  const stat = (pid: number | string) => {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(fields[1]), cpu: fields.slice(11, 15).map(Number) as number[] };
+    } catch {
+      return null;
+    }
+  };
+  let total = 0;
+  const own = stat(postmaster);
+  if (own) total += own.cpu.reduce((a, b) => a + b, 0);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = stat(entry);
+    if (child?.ppid === postmaster) total += child.cpu.reduce((a, b) => a + b, 0);
+  }
+  return total / ticks;
+}
+
 async function main() {
   const settings = { synchronous_commit: 'off', wal_level: 'logical', max_wal_size: "'2GB'" };
   const [sourceCluster, destCluster] = await Promise.all([
@@ -59,7 +83,10 @@ async function main() {
     await source.query('vacuum analyze public.bench_copy');
     console.log(`${rows} rows, PostgreSQL ${sourceCluster.pgVersion}`);
 
+    const pids = [sourceCluster.status().pid ?? 0, destCluster.status().pid ?? 0];
     const run = async (name: string, extra: Partial<CopyTableOptions>) => {
+      const cpuBefore = pids.map(clusterCpu);
+      const clientBefore = process.cpuUsage();
       const started = performance.now();
       const result = await copyTable({
         source,
@@ -74,6 +101,11 @@ async function main() {
         ...extra,
       });
       const seconds = (performance.now() - started) / 1000;
+      const cpu = pids.map((pid, i) => clusterCpu(pid) - (cpuBefore[i] ?? 0));
+      const client = process.cpuUsage(clientBefore);
+      console.log(
+        `${name}: cpu source ${cpu[0]?.toFixed(2)} s, dest ${cpu[1]?.toFixed(2)} s, client ${((client.user + client.system) / 1e6).toFixed(2)} s`,
+      );
       console.log(
         `${name}: ${result.rows} rows in ${seconds.toFixed(2)} s = ${Math.round(result.rows / seconds)} rows/s (${result.format}, ${(result.bytes / 1e6).toFixed(0)} MB)`,
       );

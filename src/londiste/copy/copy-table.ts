@@ -119,9 +119,12 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     const condition = options.handler.copyCondition();
     const expectedRows = await expectRows(source, table, sourceRelation, condition);
 
-    const ddl: DroppedDdl = options.keepDdl
-      ? { drop: [], create: [] }
-      : await captureDdl(dest, destTable, destRelation.oid);
+    // A partitioned table's indexes are templates of its partitions' (pg_get_indexdef says
+    // ON ONLY): they stay, as the partitions' own do.
+    const ddl: DroppedDdl =
+      options.keepDdl || destRelation.kind === 'p'
+        ? { drop: [], create: [] }
+        : await captureDdl(dest, destTable, destRelation.oid);
     for (const statement of ddl.drop) await dest.query(statement);
     if (!options.skipTruncate) {
       // TRUNCATE ONLY refuses a partitioned table; its partitions are the table's rows.
@@ -134,7 +137,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
       { table, destTable, expectedRows, snapshot },
       `copy ${table}: started${expectedRows === null ? '' : `, ~${expectedRows} rows`}`,
     );
-    let copied: { rows: number; bytes: number };
+    let copied: { rows: number; bytes: number; sourceRows?: () => number };
     let format: CopyTableResult['format'] = null;
     if (options.handler.copy) {
       copied = await options.handler.copy({
@@ -154,12 +157,20 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
               condition === null ? '' : ` where ${condition}`
             })`;
       const withFormat = format === 'binary' ? ' with (format binary)' : '';
+      // Rows of a table truncated in this transaction may be written frozen: no later
+      // vacuum has to visit every page of the copied table to freeze it.
+      const freeze = !options.skipTruncate && destRelation.kind === 'r';
+      const inOptions = [
+        ...(format === 'binary' ? ['format binary'] : []),
+        ...(freeze ? ['freeze'] : []),
+      ];
+      const withIn = inOptions.length > 0 ? ` with (${inOptions.join(', ')})` : '';
       streaming = true;
       copied = await streamCopy({
         source,
         dest,
         copyOut: `copy ${query} to stdout${withFormat}`,
-        copyIn: `copy ${quoteFqname(destTable)} (${list}) from stdin${withFormat}`,
+        copyIn: `copy ${quoteFqname(destTable)} (${list}) from stdin${withIn}`,
         binary: format === 'binary',
         rowsPerSecond: options.rowsPerSecond,
         signal,
@@ -171,6 +182,13 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     // The source's part is done: its snapshot need not be held while indexes build.
     await source.query('commit');
     sourceOpen = false;
+    if (copied.sourceRows && copied.sourceRows() !== copied.rows) {
+      throw new SkytoolsError(
+        'DB_ERROR',
+        `copy of ${table}: the source sent ${copied.sourceRows()} rows, the destination took ${copied.rows}`,
+        { table },
+      );
+    }
     const progress = meter.finish(copied.rows, copied.bytes);
     log.info(
       { table, ...progress, format, seconds: meter.elapsed() },
@@ -183,6 +201,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     await dest.query(`analyze ${quoteFqname(destTable)}`);
     if (signal?.aborted) throw aborted();
     await options.beforeCommit(dest, { snapshot: snapshot.snapshot, rows: copied.rows });
+    if (signal?.aborted) throw aborted();
     await dest.query('commit');
     destOpen = false;
     log.info(

@@ -7,11 +7,12 @@
  *
  * Left in place: NOT NULL (checked per row for free); foreign keys (the worker drops them
  * before the copy, and under session_replication_role = replica their triggers do not fire);
- * check constraints (measured: checking per row during COPY is cheaper than the full scan
- * that re-validating takes); anything another object depends on (a foreign key of another
+ * check constraints (checking each row as COPY writes it evaluates the same expressions that
+ * re-validating would, without re-validating's extra scan of the table); anything another object depends on (a foreign key of another
  * table on our unique index, a view grouping by our primary key); what the table inherits
  * or a partitioned parent attached (it cannot be dropped on its own); invalid indexes;
- * indexes in another tablespace (pg_get_indexdef does not say which). Rules and inheritance
+ * indexes in another tablespace (pg_get_indexdef does not say which); the indexes of a
+ * partitioned table and of its partitions (copyTable leaves a partitioned table's alone). Rules and inheritance
  * stay too: COPY fires no rules and does not look at parents, so dropping them saves nothing.
  */
 import type pg from 'pg';

@@ -34,8 +34,14 @@ export interface StreamCopyOptions {
 }
 
 export interface Streamed {
+  /** Rows the destination took (its COPY's count). */
   rows: number;
   bytes: number;
+  /**
+   * Rows the source sent, from its COPY's command tag: known once the source's next
+   * statement has run (the tag comes after the stream's end).
+   */
+  sourceRows(): number;
 }
 
 export function streamCopy(options: StreamCopyOptions): Promise<Streamed> {
@@ -144,7 +150,7 @@ export function streamCopy(options: StreamCopyOptions): Promise<Streamed> {
     into.once('finish', () => {
       if (failed) return;
       signal?.removeEventListener('abort', onAbort);
-      resolve({ rows: into.rowCount, bytes });
+      resolve({ rows: into.rowCount, bytes, sourceRows: () => out.rowCount });
     });
   });
 }
