@@ -28,9 +28,12 @@ export interface LondisteNodes {
   startWorker(): WorkerProcess;
   /** The table's state on the node (`merge_state` of londiste.get_table_list), null when absent. */
   tableState(node: NodeName, table: string): Promise<string | null>;
-  /** remove-table on leaf and root when registered, then add-table on the root and the leaf. */
+  /**
+   * add-table on the root, then on the leaf (with --expect-sync unless `leafCopies`). Every
+   * workload has tables of its own: re-adding one on the root would leave its remove-table
+   * event in the queue for the leaf's worker, which would undo the leaf's fresh registration.
+   */
   addTable(table: string, leafCopies: boolean): Promise<void>;
-  removeTable(table: string): Promise<void>;
   /** Stops the ticker and the worker left running, removes the INI directory. */
   close(): Promise<void>;
 }
@@ -196,19 +199,16 @@ async function makeNodes(
     return worker;
   };
 
-  const removeTable = async (table: string) => {
-    for (const node of ['leaf', 'root'] as const) {
-      if ((await tableState(node, table)) !== null) await admin(node, 'remove-table', table);
-    }
-  };
-
   return {
     admin,
     startWorker,
     tableState,
-    removeTable,
     addTable: async (table, leafCopies) => {
-      await removeTable(table);
+      if ((await tableState('root', table)) !== null) {
+        throw new Error(
+          `bench: ${table} is already on the root; a workload needs tables of its own`,
+        );
+      }
       await admin('root', 'add-table', table);
       await admin('leaf', 'add-table', table, ...(leafCopies ? [] : ['--expect-sync']));
     },

@@ -20,8 +20,6 @@ import { summarize, timed } from '../lib/stats.js';
 // row; the time runs from the start (the worker process spawned; ALTER SUBSCRIPTION ENABLE)
 // until the marker is on the target. Both sides then hold the same rows (checked).
 
-const nativeTable = 'bench.native_row';
-const londisteTable = 'bench.londiste_row';
 async function resetRows(sides: Sides, table: string, kind: RowKind, count: number) {
   for (const client of [sides.source, sides.target]) {
     await emptyRows(client, [table]);
@@ -35,6 +33,9 @@ export async function catchup(ctx: BenchContext, kind: RowKind): Promise<Workloa
   if (typeof pair === 'string') return { unit: 'rows/s', skipped: pair };
   const count = ctx.quick ? 20_000 : 200_000;
   const marker = count + 1;
+  // Tables of this workload's own (see LondisteNodes.addTable).
+  const nativeTable = `bench.native_${kind}`;
+  const londisteTable = `bench.londiste_${kind}`;
   const sides = await openSides(pair, [nativeTable], [londisteTable]);
   const nodes = await londisteNodes(pair, ctx.log);
   const cpuPerRow: number[] = [];
@@ -61,9 +62,12 @@ export async function catchup(ctx: BenchContext, kind: RowKind): Promise<Workloa
     const londiste =
       typeof nodes === 'string'
         ? nodes
-        : await prepareLondiste(nodes, sides, async () => {
+        : await prepareLondiste(nodes, londisteTable, async () => {
             round_ += 1;
-            return londisteSample(nodes, sides, kind, count, round_, { cpuPerRow, ticks });
+            return londisteSample(nodes, sides, londisteTable, kind, count, round_, {
+              cpuPerRow,
+              ticks,
+            });
           });
     const result = await compareReplication({
       repeat: ctx.repeat,
@@ -89,12 +93,10 @@ export async function catchup(ctx: BenchContext, kind: RowKind): Promise<Workloa
 /** The Londiste table added on both nodes with no copy (both empty), or why it cannot be. */
 async function prepareLondiste(
   nodes: LondisteNodes,
-  sides: Sides,
+  londisteTable: string,
   sample: () => Promise<number>,
 ): Promise<(() => Promise<number>) | string> {
   try {
-    await emptyRows(sides.source, [londisteTable]);
-    await emptyRows(sides.target, [londisteTable]);
     await nodes.addTable(londisteTable, false);
     return sample;
   } catch (error) {
@@ -106,6 +108,7 @@ async function prepareLondiste(
 async function londisteSample(
   nodes: LondisteNodes,
   sides: Sides,
+  londisteTable: string,
   kind: RowKind,
   count: number,
   round: number,

@@ -91,7 +91,6 @@ export async function copyWorkload(ctx: BenchContext): Promise<WorkloadResult> {
  * the leaf's worker running.
  */
 async function prepareLondiste(nodes: LondisteNodes): Promise<WorkerProcess> {
-  await nodes.removeTable(londisteBig);
   await nodes.admin('root', 'add-table', londisteBig);
   await nodes.addTable(londisteBeat, false);
   return nodes.startWorker();

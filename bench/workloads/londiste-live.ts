@@ -23,8 +23,8 @@ import { quantile } from '../lib/stats.js';
 // timestamps of the target cannot serve: a subscriber's apply worker commits with the
 // origin's commit time.)
 
-const nativeTable = 'bench.native_row';
-const londisteTable = 'bench.londiste_row';
+const nativeTable = 'bench.native_live';
+const londisteTable = 'bench.londiste_live';
 const rate = 2000;
 /** Loader clients: one alone cannot offer 2000 round trips a second on a busy machine. */
 const loaders = 8;
