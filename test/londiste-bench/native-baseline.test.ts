@@ -1,13 +1,15 @@
 /**
  * The replication workloads' harness (bench/lib), small: the native baseline's steps on two
  * real clusters (a disabled subscription caught up after the load, an initial copy under a
- * heartbeat, the live watcher), and the pairing that keeps the baseline when the Londiste
- * side fails. Speed is the bench's business: nothing here times anything.
+ * heartbeat, the live watcher), the Londiste side (our bin: root, leaf, worker; dist/ built),
+ * the pairing that keeps the baseline when the Londiste side fails, and --db. Speed is the
+ * bench's business: nothing here times anything.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareReplication } from '../../bench/lib/compare-replication.js';
 import { contextFor, openBenchServer } from '../../bench/lib/context.js';
+import { londisteNodes } from '../../bench/lib/londiste.js';
 import {
   createSubscription,
   dropSubscription,
@@ -23,6 +25,7 @@ import {
   hasRow,
   heartbeat,
   pacedInserts,
+  rowTableDdl,
   watchArrivals,
   writeMarker,
   writeRows,
@@ -163,4 +166,35 @@ describe('with --db', () => {
     }
     await server.close();
   });
+});
+
+describe('the Londiste side', () => {
+  it('makes a root and a leaf, adds a table and replays a load into it with our worker', async () => {
+    const nodes = await londisteNodes(pair, () => {});
+    if (typeof nodes === 'string') throw new Error(nodes);
+    const own = 'bench.londiste_harness';
+    await sides.source.query(rowTableDdl(own));
+    await sides.target.query(rowTableDdl(own));
+    await nodes.addTable(own, false);
+    expect(await nodes.tableState('leaf', own)).toBe('ok');
+    await expect(nodes.addTable(own, false)).rejects.toThrow(/already on the root/);
+    await writeRows(sides.loaders, 'insert', own, 200, 1);
+    await writeMarker(sides.source, own, 201);
+    const worker = nodes.startWorker();
+    try {
+      await waitFor(
+        'the marker on the leaf',
+        async () => {
+          worker.checkAlive();
+          return hasRow(sides.target, own, 201);
+        },
+        { timeoutMs: 120_000 },
+      );
+      expect(worker.cpuSeconds()).toBeGreaterThan(0);
+    } finally {
+      await worker.stop();
+    }
+    await checkSame(sides, own);
+    expect(() => worker.checkAlive()).toThrow(/worker exited/);
+  }, 300_000); // four bin runs and a worker start: slow on a busy machine
 });
