@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { WorkloadResult } from './lib/compare.js';
 import { contextFor, openBenchServer } from './lib/context.js';
-import { renderTable, writeResults } from './lib/report.js';
+import { renderNotes, renderTable, writeResults } from './lib/report.js';
 import { workloads } from './workloads/index.js';
 
 const program = new Command('bench')
@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     await server.close();
   }
   console.log(renderTable(results));
+  for (const note of renderNotes(results)) console.log(`\n${note}`);
   console.log(`\nmachine: ${JSON.stringify(server.machine)}`);
   console.log(`results: ${writeResults(opts.out, server.machine, results)}`);
 }

@@ -4,6 +4,7 @@ import { parseConnString } from '../../src/db/connstring.js';
 import { installSchemas } from '../../src/db/installer.js';
 import { quoteIdent } from '../../src/db/quote.js';
 import { Cluster } from '../../src/pg/index.js';
+import { type ReplicationPair, startReplicationPair } from './replication-pair.js';
 
 /** What every workload gets: where to connect, how long to run, where to report progress. */
 export interface BenchContext {
@@ -15,12 +16,19 @@ export interface BenchContext {
   /** Samples per side. */
   repeat: number;
   log(line: string): void;
+  /**
+   * Two clusters of their own for the replication workloads (root and publisher on the
+   * first, leaf and subscriber on the second), started at the first call and stopped with
+   * the server; with `--db`, the reason they cannot run.
+   */
+  replicationPair(): Promise<ReplicationPair | string>;
 }
 
 /** Where the benchmarks run, and how to clean up after. */
 export interface BenchServer {
   config: pg.ClientConfig;
   machine: Record<string, string | number>;
+  replicationPair(): Promise<ReplicationPair | string>;
   close(): Promise<void>;
 }
 
@@ -31,7 +39,7 @@ export const benchDatabase = 'skytools_bench';
  * the ratios show server work rather than disk flushes; WAL sized so no checkpoint is forced by
  * volume in the middle of a sample.
  */
-const benchSettings: Record<string, string> = {
+export const benchSettings: Record<string, string> = {
   synchronous_commit: 'off',
   shared_buffers: "'256MB'",
   max_wal_size: "'2GB'",
@@ -46,7 +54,13 @@ export async function openBenchServer(
   if (db !== undefined) {
     const config = parseConnString(db);
     await install(config);
-    return { config, machine: await describeMachine(config), close: async () => {} };
+    return {
+      config,
+      machine: await describeMachine(config),
+      replicationPair: async () =>
+        'needs two clusters of its own (root/publisher and leaf/subscriber): not with --db',
+      close: async () => {},
+    };
   }
   log('starting a throwaway PostgreSQL cluster (fsync on, synchronous_commit off)');
   const cluster = await Cluster.temporary({ fsync: true, settings: benchSettings });
@@ -57,10 +71,17 @@ export async function openBenchServer(
     await admin.end();
     const config = cluster.connectionConfig(benchDatabase);
     await install(config);
+    let pair: Promise<ReplicationPair> | undefined;
     return {
       config,
       machine: await describeMachine(config),
+      replicationPair: () => {
+        pair ??= startReplicationPair(benchDatabase, benchSettings, log);
+        return pair;
+      },
       close: async () => {
+        const started = await pair?.catch(() => undefined);
+        await started?.close();
         await cluster.stop({ mode: 'fast' });
       },
     };
@@ -118,6 +139,7 @@ export function contextFor(
       await client.connect();
       return client;
     },
+    replicationPair: () => server.replicationPair(),
     ...options,
   };
 }

@@ -13,6 +13,17 @@ export function renderTable(results: Record<string, WorkloadResult>): string {
   return [header, rule, ...rows].join('\n');
 }
 
+/** One line per workload or side that did not run, with the reason it gave. */
+export function renderNotes(results: Record<string, WorkloadResult>): string[] {
+  const notes: string[] = [];
+  for (const [name, r] of Object.entries(results)) {
+    for (const key of ['skipped', 'londiste_missing', 'baseline_missing']) {
+      if (r[key] !== undefined) notes.push(`${name}: ${key.replace('_', ' ')}: ${r[key]}`);
+    }
+  }
+  return notes;
+}
+
 function fmt(value: number | string | undefined): string {
   if (value === undefined) return '';
   return typeof value === 'number' ? value.toLocaleString('en-US') : value;

@@ -27,6 +27,12 @@ export async function serverCpuReader(client: pg.Client): Promise<(() => number)
   };
 }
 
+/** CPU seconds (user + system) process `pid` of this machine has used so far; undefined when gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  const stat = statFields(pid);
+  return stat === undefined ? undefined : (stat.utime + stat.stime) / 100; // USER_HZ on Linux
+}
+
 interface Stat {
   ppid: number;
   utime: number;

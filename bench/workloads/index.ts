@@ -5,6 +5,9 @@ import { produceCopy } from './copy.js';
 import { getBatch } from './get-batch.js';
 import { latency } from './latency.js';
 import { consume, produceBulk } from './library.js';
+import { catchup } from './londiste-catchup.js';
+import { copyWorkload } from './londiste-copy.js';
+import { live } from './londiste-live.js';
 import { pgqdIdle } from './pgqd-idle.js';
 import { pgqdScale } from './pgqd-scale.js';
 import { produceHundred, produceOne, produceSet } from './produce.js';
@@ -109,5 +112,29 @@ export const workloads: readonly Workload[] = [
     description:
       'one pgqd for 20 databases x 5 queues at 50 events/s each: gaps between ticks of busy queues',
     run: pgqdScale,
+  },
+  {
+    name: 'londiste-catchup-insert',
+    description:
+      'Londiste worker started after 200k one-row INSERT transactions, until the last is on the leaf / native subscription ENABLEd after the same',
+    run: (ctx) => catchup(ctx, 'insert'),
+  },
+  {
+    name: 'londiste-catchup-update',
+    description:
+      'Londiste worker started after 200k one-row UPDATE transactions, until the last is on the leaf / native subscription ENABLEd after the same',
+    run: (ctx) => catchup(ctx, 'update'),
+  },
+  {
+    name: 'londiste-copy',
+    description:
+      'Londiste add-table of a 1M-row table until ok on the leaf / CREATE SUBSCRIPTION until every table is r; 20 tx/s heartbeat on the source',
+    run: copyWorkload,
+  },
+  {
+    name: 'londiste-live',
+    description:
+      'replication delay p50/p99 at 2000 one-row tx/s for 60 s, Londiste with defaults / native subscription',
+    run: live,
   },
 ];
