@@ -49,9 +49,9 @@ function decodeLenient(plain: string): string {
 }
 
 // Python's quote_plus, which upstream's db_urlencode uses: these characters stay as they are.
-const unreserved = /^[A-Za-z0-9_.~-]*$/;
+const unreserved = /^[A-Za-z0-9_.-]*$/;
 
-/** One key or value urlencoded: space as `+`, others but `A-Za-z0-9_.-~` as `%XX` of UTF-8. */
+/** One key or value urlencoded as upstream: space as `+`, all but `A-Za-z0-9_.-` as lower-case `%xx` of UTF-8. */
 export function encodeComponent(text: string): string {
   if (unreserved.test(text)) return text;
   let out = '';
@@ -59,7 +59,7 @@ export function encodeComponent(text: string): string {
     const ch = String.fromCharCode(byte);
     if (byte < 0x80 && unreserved.test(ch)) out += ch;
     else if (ch === ' ') out += '+';
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    else out += `%${byte.toString(16).padStart(2, '0')}`;
   }
   return out;
 }

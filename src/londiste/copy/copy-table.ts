@@ -139,7 +139,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     stopIfAborted();
     const meter = new ProgressMeter(table, expectedRows, log, options.onProgress);
     log.info(
-      { table, destTable, expectedRows, snapshot },
+      { table, destTable, expectedRows, snapshot: snapshot.snapshot },
       `copy ${table}: started${expectedRows === null ? '' : `, ~${expectedRows} rows`}`,
     );
     let copied: { rows: number; bytes: number; sourceRows?: () => number };
@@ -196,7 +196,14 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     }
     const progress = meter.finish(copied.rows, copied.bytes);
     log.info(
-      { table, ...progress, format, seconds: meter.elapsed() },
+      {
+        table,
+        ...progress,
+        rate: Math.round(progress.rate),
+        etaSeconds: progress.etaSeconds === null ? null : Math.round(progress.etaSeconds),
+        format,
+        seconds: round3(meter.elapsed()),
+      },
       `copy ${table}: ${describeProgress(progress)}, in ${meter.elapsed().toFixed(1)} s`,
     );
 
@@ -211,7 +218,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     await dest.query('commit');
     destOpen = false;
     log.info(
-      { table, rows: copied.rows, seconds: meter.elapsed() },
+      { table, rows: copied.rows, seconds: round3(meter.elapsed()) },
       `copy ${table}: committed, ${copied.rows} rows in ${meter.elapsed().toFixed(1)} s`,
     );
     return {
@@ -311,4 +318,9 @@ async function rollback(client: pg.ClientBase): Promise<void> {
       if ((error as { code?: string }).code !== '57014' || attempt >= 3) return;
     }
   }
+}
+
+/** Seconds in log fields: milliseconds are precision enough. */
+function round3(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
 }

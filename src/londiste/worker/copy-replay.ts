@@ -23,6 +23,8 @@ import { loadLocalTables, setTableState } from './tables.js';
 
 /** How often a copy waiting for the main worker's answer reads the table's state. */
 const handoverPollMs = 100;
+/** A batch this close behind the source's last tick counts as caught up (ticker_max_lag). */
+const handoverLagSeconds = 3;
 
 export class CopyReplay {
   readonly tables: TableReplay;
@@ -115,11 +117,19 @@ export class CopyReplay {
     const { tick, prevTick } = ctx.batch;
     switch (state?.kind) {
       case 'catching-up': {
+        // Caught up: the batch ends at the source's last tick, or close behind it. A ticker
+        // that ticks a busy queue many times a second leaves a copy no moment without a
+        // waiting batch; the worker's do-sync:T lets it apply the rest up to exactly T.
         const last = await ctx.provider.query(
-          'select last_tick_id::text as tick from pgq.get_queue_info($1)',
-          [this.queue],
+          `select last_tick_id::text as tick,
+             extract(epoch from now() - $2::timestamptz - ticker_lag)::float8 as behind
+           from pgq.get_queue_info($1)`,
+          [this.queue, ctx.batch.tickTime],
         );
-        if (last.rows[0]?.tick === tick) this.#next = `wanna-sync:${tick}`;
+        const head = last.rows[0];
+        if (head !== undefined && (head.tick === tick || head.behind <= handoverLagSeconds)) {
+          this.#next = `wanna-sync:${tick}`;
+        }
         return;
       }
       case 'do-sync': {

@@ -73,6 +73,9 @@ export class LondisteWorker extends CascadedWorker {
     const replay = new Replay(options.queue, settings, launcher, log, baseDir);
     const onBatch = options.onBatch;
     super({
+      // A leaf replays every waiting tick as one transaction: pgqd ticks a busy queue up to
+      // 100 times a second, and one local commit per tick would cap replay far below it.
+      leafMergeEvents: 20_000,
       ...options,
       hooks: replay.hooks(),
       // The stats line carries what replay applied and ignored.
