@@ -14,9 +14,8 @@ import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
 import type { Logger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
-import type { ApplyContext } from '../handler.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
-import { TableReplay } from './handlers.js';
+import { applyContext, TableReplay } from './handlers.js';
 import { replicaSession } from './replay.js';
 import { TxidSnapshot } from './snapshot.js';
 import { loadLocalTables, setTableState } from './tables.js';
@@ -162,19 +161,9 @@ export class CopyReplay {
     }
   }
 
-  #applyContext(ctx: BatchContext): ApplyContext {
-    return {
-      client: ctx.subscriber,
-      queue: this.queue,
-      batchId: ctx.batch.id,
-      tick: ctx.batch.tick,
-      log: this.log,
-    };
-  }
-
   async #applyEvents(ctx: BatchContext, events: readonly Event[]): Promise<void> {
     if (this.#skip) return;
-    const actx = this.#applyContext(ctx);
+    const actx = applyContext(ctx, this.queue, this.log);
     for (const event of events) {
       // The filter brings this table's events only; EXECUTE is the main worker's.
       if (event.extra1 !== this.table || event.type === 'EXECUTE') continue;
@@ -183,7 +172,7 @@ export class CopyReplay {
   }
 
   async #beforeCompleted(ctx: BatchContext): Promise<void> {
-    await this.tables.finish(this.#applyContext(ctx));
+    await this.tables.finish(applyContext(ctx, this.queue, this.log));
     const counts = this.tables.counts();
     this.lastCounts = counts;
     this.applied += counts.applied;

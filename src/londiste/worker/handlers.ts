@@ -6,8 +6,10 @@
  * nothing of the batch is applied, and it comes again after the retry delay.
  */
 
+import type { BatchContext } from '../../cascade/worker-hooks.js';
 import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
+import type { Logger } from '../../pgq/logger.js';
 import { BatchApplier } from '../apply/batch-applier.js';
 import type { ApplyContext, TableHandler } from '../handler.js';
 import { createTableHandler, loadHandlerModules, parseHandlerSpec } from '../handlers/registry.js';
@@ -16,6 +18,11 @@ import type { TxidSnapshot } from './snapshot.js';
 import { destOf } from './tables.js';
 
 /** A table replay applies, with the copy snapshot whose events its data already holds. */
+/** What the handlers get of the batch in hand: its session, queue, batch and tick. */
+export function applyContext(ctx: BatchContext, queue: string, log: Logger): ApplyContext {
+  return { client: ctx.subscriber, queue, batchId: ctx.batch.id, tick: ctx.batch.tick, log };
+}
+
 export interface ReplayTable {
   info: TableInfo;
   snapshot: TxidSnapshot | null;

@@ -14,12 +14,11 @@ import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
 import type { Logger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
-import type { ApplyContext } from '../handler.js';
 import type { LondisteSettings } from '../settings.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
 import type { CopyLauncher } from './copy-launcher.js';
 import { replayExecute } from './execute.js';
-import { type ReplayTable, TableReplay } from './handlers.js';
+import { applyContext, type ReplayTable, TableReplay } from './handlers.js';
 import { applyLondisteEvent, isLondisteEvent } from './londiste-events.js';
 import { TxidSnapshot } from './snapshot.js';
 import { loadLocalTables, loadTables, setTableState, workerTableAttrs } from './tables.js';
@@ -268,18 +267,8 @@ export class Replay {
     return parts.join(' or ');
   }
 
-  #applyContext(ctx: BatchContext): ApplyContext {
-    return {
-      client: ctx.subscriber,
-      queue: this.queue,
-      batchId: ctx.batch.id,
-      tick: ctx.batch.tick,
-      log: this.log,
-    };
-  }
-
   async #applyEvents(ctx: BatchContext, events: readonly Event[]): Promise<void> {
-    const actx = this.#applyContext(ctx);
+    const actx = applyContext(ctx, this.queue, this.log);
     const db = ctx.subscriber;
     for (const event of events) {
       const type = event.type;
@@ -302,7 +291,7 @@ export class Replay {
   }
 
   async #beforeCompleted(ctx: BatchContext): Promise<void> {
-    await this.tables.finish(this.#applyContext(ctx));
+    await this.tables.finish(applyContext(ctx, this.queue, this.log));
     this.counts = this.tables.counts();
     for (const change of this.#states) {
       await setTableState(ctx.subscriber, this.queue, change.table, change.snapshot, change.state);
