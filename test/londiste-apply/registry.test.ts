@@ -3,9 +3,11 @@
  * table_attrs (read and written as upstream stores it), the list show-handlers prints, and
  * handlers of the user's own modules (`handler_modules`) applying real events.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableHandler } from '../../src/londiste/handler.js';
@@ -101,31 +103,18 @@ describe('the handler attribute', () => {
   });
 });
 
-const auditModule = `
-export const audit = {
-  name: 'audit',
-  description: 'Writes every event of the table into an audit table.',
-  args: [{ name: 'target', description: 'the audit table' }],
-  create(table) {
-    const pending = [];
-    return {
-      needsTable: () => false,
-      processEvent(ctx, event) { pending.push([table.tableName, event.type, event.data]); },
-      async flush(ctx) {
-        while (pending.length > 0) {
-          const [name, type, data] = pending.shift();
-          await ctx.client.query('insert into ' + table.args.target + ' values ($1, $2, $3)', [name, type, data]);
-        }
-      },
-      copyCondition: () => null,
-    };
-  },
-};
+// The example of docs/londiste-handlers.md as written, and an export that is no handler.
+const handlersDoc = readFileSync(
+  fileURLToPath(new URL('../../docs/londiste-handlers.md', import.meta.url)),
+  'utf8',
+);
+const auditModule = `${/```js\n([\s\S]*?)```/.exec(handlersDoc)?.[1] ?? ''}
 export const notAHandler = { name: 'x' };
 `;
 
 describe('handlers of the user', () => {
   it('a module of handler_modules plugs its handler in by name', async () => {
+    expect(auditModule).toContain('export const audit = {');
     await writeFile(path.join(dir, 'audit.mjs'), auditModule);
     expect(await loadHandlerModules(['./audit.mjs'], dir)).toEqual(['audit']);
     expect(listHandlers().map((h) => h.name)).toContain('audit');
