@@ -143,6 +143,7 @@ describe.runIf(stress)(
           async () =>
             (await clients[n].query(`select 1 from ${tableName(1)} where id = -1`)).rowCount,
           (count) => count === 1,
+          deadline,
         );
         for (let t = 0; t <= tableCount; t++) {
           expect(await checksum(clients[n], tableName(t)), `${tableName(t)} on ${n}`).toEqual(
