@@ -6,7 +6,7 @@
  * running after the file is killed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
@@ -61,6 +61,7 @@ export function useToolRun(): ToolRun {
           }),
       ),
     );
+    killDaemons(dir);
     rmSync(dir, { recursive: true, force: true });
   });
   return {
@@ -100,4 +101,23 @@ export function useToolRun(): ToolRun {
       return existsSync(file) ? readFileSync(file, 'utf8') : '';
     },
   };
+}
+
+/**
+ * The processes that went to the background on their own (the copy processes a worker
+ * starts with -d, pidfile `<pidfile>.copy.<table>`) outlive the worker, as upstream's do:
+ * every pid in a pidfile of the run's directory is killed after the file.
+ */
+function killDaemons(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!/\.pid(\.|$)/.test(name)) continue;
+    const pid = Number(readFileSync(path.join(dir, name), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (error) {
+      // Gone already: the pidfile outlived its process.
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
 }
