@@ -108,7 +108,7 @@ export function useToolRun(): ToolRun {
  * starts with -d, pidfile `<pidfile>.copy.<table>`) outlive the worker, as upstream's do:
  * every pid in a pidfile of the run's directory is killed after the file.
  */
-function killDaemons(dir: string): void {
+export function killDaemons(dir: string): void {
   for (const name of readdirSync(dir)) {
     if (!/\.pid(\.|$)/.test(name)) continue;
     const pid = Number(readFileSync(path.join(dir, name), 'utf8').trim());
