@@ -64,12 +64,20 @@ describe('root -> leaf', () => {
         expect(await tableRows(leaf.db, t), t).toEqual(await tableRows(root.db, t));
       }
       expect(producer.ops).toBeGreaterThan(0);
-      // The copies handed their tables over and ended; their consumers are gone.
-      const { rows } = await leaf.db.query(
-        "select consumer_name from pgq_node.local_state where queue_name = $1 and consumer_name like '%.copy.%'",
-        [queue],
+      // The copies handed their tables over and ended; their consumers go right after the
+      // handover, which commits first.
+      await poll(
+        async () =>
+          (
+            await leaf.db.query(
+              "select consumer_name from pgq_node.local_state where queue_name = $1 and consumer_name like '%.copy.%'",
+              [queue],
+            )
+          ).rows,
+        (rows) => rows.length === 0,
+        30_000,
+        (rows) => `copy consumers left: ${JSON.stringify(rows)}\n${why()}`,
       );
-      expect(rows).toEqual([]);
       expect(londiste.log(leaf)).toMatch(/applied: \d+/);
       if (process.env.SHOW_LOG) console.log(londiste.log(leaf));
     } finally {
