@@ -29,6 +29,11 @@ export interface HandlerTable {
   destTable: string;
   /** The handler's arguments, checked against the factory's list. */
   args: Readonly<Record<string, string>>;
+  /**
+   * The tool's settings for handlers (INI keys `shard_hash_func`, `shard_info_sql`,
+   * `obfuscator_map`, `obfuscator_key`), as upstream's class-level config; absent = none.
+   */
+  config?: Readonly<Record<string, string>>;
 }
 
 /** What a handler gets while a batch is applied. */
@@ -75,8 +80,11 @@ export interface TableHandler {
   flush(ctx: ApplyContext): Promise<void>;
   /** After the batch's last flush, still in its transaction. */
   finishBatch?(ctx: ApplyContext): Promise<void>;
-  /** An SQL condition for the rows a copy takes and a compare counts; null = every row. */
-  copyCondition(): string | null;
+  /**
+   * An SQL condition for the rows a copy takes and a compare counts; null = every row.
+   * `local` is the node's own session (where, e.g., the shard handler reads its shard).
+   */
+  copyCondition(local?: pg.ClientBase): string | null | Promise<string | null>;
   /** The copy itself; absent = the default COPY stream of the copy condition's rows. */
   copy?(ctx: CopyContext): Promise<CopyResult>;
   /** On a branch: the row to forward in place of `event`, or null to drop it. */

@@ -26,6 +26,11 @@ export interface LondisteSettings extends AdminSettings {
   registerSkipSeqs: string[] | undefined;
   /** Modules that provide handlers besides the built-in ones (`handler_modules`). */
   handlerModules: string[];
+  /**
+   * The handlers' own keys that the INI sets (`shard_hash_func`, `shard_info_sql`,
+   * `obfuscator_map`, `obfuscator_key`), given to every handler as its `config`.
+   */
+  handlerConfig: Record<string, string>;
   /** `compare_sql` / `compare_fmt` overrides of compare's query; undefined = ours. */
   compareSql: string | undefined;
   compareFmt: string | undefined;
@@ -48,6 +53,14 @@ export const londisteKeys = [
   'register_skip_tables',
   'register_skip_seqs',
   'handler_modules',
+  'shard_hash_func',
+  'shard_info_sql',
+  'obfuscator_map',
+  'obfuscator_key',
+] as const;
+
+/** The keys handlers read (upstream: the handler classes' `load_conf`). */
+export const handlerConfigKeys = [
   'shard_hash_func',
   'shard_info_sql',
   'obfuscator_map',
@@ -85,6 +98,9 @@ export function loadLondisteSettings(
     registerSkipTables: list('register_skip_tables'),
     registerSkipSeqs: list('register_skip_seqs'),
     handlerModules: cf.getList('handler_modules', []),
+    handlerConfig: Object.fromEntries(
+      handlerConfigKeys.filter((key) => cf.has(key)).map((key) => [key, cf.get(key)]),
+    ),
     compareSql: optional('compare_sql'),
     compareFmt: optional('compare_fmt'),
   };

@@ -31,6 +31,8 @@ export interface CompareOptions {
   compareSql?: string;
   compareFmt?: string;
   extraConnstr?: string;
+  /** The handlers' INI keys (the shard handler's copy condition reads its shard). */
+  handlerConfig?: Readonly<Record<string, string>>;
 }
 
 /** Handlers of `handler_modules` are registered before (the copy conditions are theirs). */
@@ -88,7 +90,12 @@ async function compareTable(
   const columns = (await tableColumns(await session.db(sourceNode), sourceRelation)).filter((c) =>
     localColumns.has(c),
   );
-  const condition = copyCondition(table, localRelation);
+  const condition = await copyCondition(
+    table,
+    localRelation,
+    await session.local(),
+    options.handlerConfig,
+  );
   const queryOptions = { countOnly: options.countOnly, compareSql: options.compareSql };
   const sourceSql = compareQuery(sourceRelation, columns, condition, queryOptions);
   const localSql = compareQuery(localRelation, columns, condition, queryOptions);
@@ -117,12 +124,18 @@ async function compareTable(
 }
 
 /** The rows a compare counts: those a copy takes, by the table's handler. */
-function copyCondition(table: TableInfo, destTable: string): string | null {
+function copyCondition(
+  table: TableInfo,
+  destTable: string,
+  local: pg.ClientBase,
+  config: Readonly<Record<string, string>> = {},
+): Promise<string | null> {
   const handler = createTableHandler(parseHandlerSpec(table.tableAttrs), {
     tableName: table.tableName,
     destTable,
+    config,
   });
-  return handler.copyCondition();
+  return Promise.resolve(handler.copyCondition(local));
 }
 
 /** The local tables named (globs allowed), or all; a name not local is warned about. */

@@ -99,6 +99,7 @@ export const statusCommands: Command[] = [
         compareSql: ctx.settings.compareSql,
         compareFmt: ctx.settings.compareFmt,
         extraConnstr: ctx.settings.extraConnstr,
+        handlerConfig: ctx.settings.handlerConfig,
       });
     },
   },

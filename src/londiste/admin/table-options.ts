@@ -24,12 +24,17 @@ export interface HandlerChoice {
 }
 
 /** `--handler` and `--handler-arg`, checked by the handler's factory. */
-export function handlerChoice(flags: LondisteFlags, table: string, dest: string): HandlerChoice {
+export function handlerChoice(
+  flags: LondisteFlags,
+  table: string,
+  dest: string,
+  config: Readonly<Record<string, string>> = {},
+): HandlerChoice {
   if (flags.handler === undefined && flags.handlerArg.length === 0) {
     return { attr: undefined, needsTable: true, addTriggerArgs: (args) => args };
   }
   const spec = handlerSpecFromOptions(flags.handler, flags.handlerArg);
-  const handler = createTableHandler(spec, { tableName: table, destTable: dest });
+  const handler = createTableHandler(spec, { tableName: table, destTable: dest, config });
   return {
     attr: formatHandlerValue(spec),
     needsTable: handler.needsTable(),

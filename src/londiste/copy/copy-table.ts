@@ -120,7 +120,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     );
     const sourceRelation = await describeRelation(source, table, 'source');
     const columns = commonColumns(table, sourceRelation, destRelation, log);
-    const condition = options.handler.copyCondition();
+    const condition = await options.handler.copyCondition(dest);
     const expectedRows = await expectRows(source, table, sourceRelation, condition);
 
     // A partitioned table's indexes are templates of its partitions' (pg_get_indexdef says

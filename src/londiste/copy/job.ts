@@ -51,6 +51,7 @@ function runCopyJob(start: JobStart<LondisteSettings>, name: string): Promise<nu
         workerName: settings.jobName,
         rowsPerSecond,
         handlerModules: settings.handlerModules,
+        handlerConfig: settings.handlerConfig,
         baseDir: settings.file === undefined ? undefined : path.dirname(settings.file),
       }),
   });

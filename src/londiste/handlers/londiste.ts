@@ -3,11 +3,11 @@
  * logutriga, partial SQL of sqltriga, JSON rows of jsontriga) into the destination table,
  * set-based (see apply/table-applier.ts), and truncates it on `R` unless `ignore_truncate`.
  */
-import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
 import { isTruncateEvent } from '../apply/row-change.js';
 import { type BufferLimits, TableApplier } from '../apply/table-applier.js';
 import type { ApplyContext, HandlerFactory, HandlerTable, TableHandler } from '../handler.js';
+import { flagArg } from './args.js';
 
 /** A handler that applies truncates itself, after the events before them. */
 export interface TruncatingHandler extends TableHandler {
@@ -19,24 +19,12 @@ export function isTruncatingHandler(handler: TableHandler): handler is Truncatin
   return typeof (handler as Partial<TruncatingHandler>).truncate === 'function';
 }
 
-function flag(table: HandlerTable, name: string): boolean {
-  const value = table.args[name];
-  if (value === undefined || value === '' || value === '0') return false;
-  if (value === '1') return true;
-  throw new SkytoolsError('BAD_HANDLER_ARG', `Invalid handler argument: ['${name}=${value}']`, {
-    handler: 'londiste',
-    argument: name,
-    value,
-    table: table.tableName,
-  });
-}
-
 export class LondisteTableHandler implements TruncatingHandler {
   readonly applier: TableApplier;
   readonly ignoreTruncate: boolean;
 
   constructor(table: HandlerTable, limits: BufferLimits = {}) {
-    this.ignoreTruncate = flag(table, 'ignore_truncate');
+    this.ignoreTruncate = flagArg('londiste', table, 'ignore_truncate');
     this.applier = new TableApplier(table.tableName, table.destTable, limits);
   }
 

@@ -9,7 +9,11 @@ import { pathToFileURL } from 'node:url';
 import { SkytoolsError } from '../../errors.js';
 import { urldecode, urlencode } from '../../pgq/urlencode.js';
 import type { HandlerFactory, HandlerTable, TableHandler } from '../handler.js';
+import { applyfnHandler } from './applyfn.js';
 import { londisteHandler } from './londiste.js';
+import { qsplitterHandler } from './qsplitter.js';
+import { qtableHandler } from './qtable.js';
+import { fakeLocalHandler, vtableHandler } from './vtable.js';
 
 export interface HandlerSpec {
   name: string;
@@ -17,7 +21,15 @@ export interface HandlerSpec {
 }
 
 const defaultHandler = 'londiste';
-const registry = new Map<string, HandlerFactory>([[londisteHandler.name, londisteHandler]]);
+const builtIn: HandlerFactory[] = [
+  londisteHandler,
+  vtableHandler,
+  fakeLocalHandler,
+  qtableHandler,
+  qsplitterHandler,
+  applyfnHandler,
+];
+const registry = new Map<string, HandlerFactory>(builtIn.map((f) => [f.name, f]));
 
 /** `name(k=v&k2=v2)` or `name`: the value of the `handler` attribute. */
 export function parseHandlerValue(value: string): HandlerSpec {

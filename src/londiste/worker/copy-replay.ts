@@ -52,8 +52,9 @@ export class CopyReplay {
     private readonly stop: () => void,
     handlerModules: readonly string[] = [],
     baseDir?: string,
+    handlerConfig: Readonly<Record<string, string>> = {},
   ) {
-    this.tables = new TableReplay(handlerModules, baseDir);
+    this.tables = new TableReplay(handlerModules, baseDir, handlerConfig);
   }
 
   hooks(): CascadeWorkerHooks {

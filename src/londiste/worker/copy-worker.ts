@@ -36,6 +36,8 @@ export interface CopyWorkerOptions extends CascadedWorkerOptions {
   /** handler_modules, and the directory relative module paths start from. */
   handlerModules?: readonly string[];
   baseDir?: string;
+  /** The handlers' INI keys (settings.handlerConfig). */
+  handlerConfig?: Readonly<Record<string, string>>;
 }
 
 /** The copy consumer's name of a table. */
@@ -70,6 +72,7 @@ export class CopyWorker extends CascadedWorker {
       () => stopper.controller.abort(),
       options.handlerModules,
       options.baseDir,
+      options.handlerConfig,
     );
     const onBatch = options.onBatch;
     super({

@@ -32,6 +32,7 @@ export interface LondisteWorkerOptions extends CascadedWorkerOptions {
     | 'pidfile'
     | 'logfile'
     | 'handlerModules'
+    | 'handlerConfig'
     | 'file'
   >;
   /**

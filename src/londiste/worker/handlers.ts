@@ -29,6 +29,8 @@ export interface ReplayTable {
 }
 
 export class HandlerCache {
+  constructor(private readonly config: Readonly<Record<string, string>> = {}) {}
+
   readonly #made = new Map<string, { key: string; handler: TableHandler }>();
 
   /** The table's handler, made (or remade when its attributes changed) as needed. */
@@ -39,7 +41,11 @@ export class HandlerCache {
     let handler: TableHandler;
     try {
       const spec = parseHandlerSpec(table.tableAttrs);
-      handler = createTableHandler(spec, { tableName: table.tableName, destTable: destOf(table) });
+      handler = createTableHandler(spec, {
+        tableName: table.tableName,
+        destTable: destOf(table),
+        config: this.config,
+      });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new SkytoolsError(
@@ -56,7 +62,7 @@ export class HandlerCache {
 
 /** One batch's (or one run of batches') dispatch of table events to their handlers. */
 export class TableReplay {
-  readonly cache = new HandlerCache();
+  readonly cache: HandlerCache;
   #tables = new Map<string, ReplayTable>();
   #applier = this.#newApplier();
   #skipped = 0;
@@ -65,7 +71,10 @@ export class TableReplay {
   constructor(
     private readonly handlerModules: readonly string[] = [],
     private readonly baseDir: string = process.cwd(),
-  ) {}
+    config: Readonly<Record<string, string>> = {},
+  ) {
+    this.cache = new HandlerCache(config);
+  }
 
   #newApplier() {
     return new BatchApplier({

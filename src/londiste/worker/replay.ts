@@ -26,6 +26,7 @@ import { loadLocalTables, loadTables, setTableState, workerTableAttrs } from './
 type ReplaySettings = Pick<
   LondisteSettings,
   | 'handlerModules'
+  | 'handlerConfig'
   | 'parallelCopies'
   | 'localOnly'
   | 'localOnlyDropExecute'
@@ -75,7 +76,7 @@ export class Replay {
     private readonly log: Logger,
     baseDir?: string,
   ) {
-    this.tables = new TableReplay(settings.handlerModules, baseDir);
+    this.tables = new TableReplay(settings.handlerModules, baseDir, settings.handlerConfig);
   }
 
   hooks(): CascadeWorkerHooks {
