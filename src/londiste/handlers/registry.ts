@@ -10,6 +10,7 @@ import { SkytoolsError } from '../../errors.js';
 import { urldecode, urlencode } from '../../pgq/urlencode.js';
 import type { HandlerFactory, HandlerTable, TableHandler } from '../handler.js';
 import { applyfnHandler } from './applyfn.js';
+import { bulkHandler } from './bulk.js';
 import { londisteHandler } from './londiste.js';
 import { qsplitterHandler } from './qsplitter.js';
 import { qtableHandler } from './qtable.js';
@@ -28,6 +29,7 @@ const builtIn: HandlerFactory[] = [
   qtableHandler,
   qsplitterHandler,
   applyfnHandler,
+  bulkHandler,
 ];
 const registry = new Map<string, HandlerFactory>(builtIn.map((f) => [f.name, f]));
 
