@@ -148,6 +148,7 @@ export type LondisteErrorCode =
   | 'BAD_HANDLER'
   | 'BAD_HANDLER_ARG'
   | 'BAD_HANDLER_MODULE'
+  | 'BAD_SHARD_INFO'
   | 'UNKNOWN_COLUMN'
   | 'APPLY_FAILED';
 

@@ -3,6 +3,7 @@
  * logutriga, partial SQL of sqltriga, JSON rows of jsontriga) into the destination table,
  * set-based (see apply/table-applier.ts), and truncates it on `R` unless `ignore_truncate`.
  */
+import type pg from 'pg';
 import type { Event } from '../../pgq/event.js';
 import { isTruncateEvent } from '../apply/row-change.js';
 import { type BufferLimits, TableApplier } from '../apply/table-applier.js';
@@ -55,7 +56,7 @@ export class LondisteTableHandler implements TruncatingHandler {
     this.applier.discard();
   }
 
-  copyCondition(): string | null {
+  copyCondition(_local?: pg.ClientBase): string | null | Promise<string | null> {
     return null;
   }
 }

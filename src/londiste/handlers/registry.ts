@@ -14,6 +14,7 @@ import { bulkHandler } from './bulk.js';
 import { londisteHandler } from './londiste.js';
 import { qsplitterHandler } from './qsplitter.js';
 import { qtableHandler } from './qtable.js';
+import { partHandler, shardHandler } from './shard.js';
 import { fakeLocalHandler, vtableHandler } from './vtable.js';
 
 export interface HandlerSpec {
@@ -30,6 +31,8 @@ const builtIn: HandlerFactory[] = [
   qsplitterHandler,
   applyfnHandler,
   bulkHandler,
+  shardHandler,
+  partHandler,
 ];
 const registry = new Map<string, HandlerFactory>(builtIn.map((f) => [f.name, f]));
 
