@@ -14,7 +14,7 @@ import { londiste, ok, poll, rootEvents, synced, useChain } from './helpers.js';
 
 const test = useTestDatabase();
 const config = {
-  shard_hash_func: 'hashint4',
+  shard_hash_func: 'pg_catalog.hashint4',
   shard_info_sql: 'select shard_nr, shard_mask, shard_count from public.shard_conf',
 };
 const { chain, startWorker } = useChain(test, 'sq', config);
@@ -128,6 +128,6 @@ describe('shard', () => {
     await leaf.db.query(
       'truncate public.shard_conf; insert into public.shard_conf values (2, 7, 8)',
     );
-    expect(await handler.copyCondition(leaf.db)).toBe('(hashint4(id) & 7) = 2');
+    expect(await handler.copyCondition(leaf.db)).toBe('(pg_catalog.hashint4(id) & 7) = 2');
   });
 });

@@ -2,7 +2,7 @@
  * `shard` (alias `part`): one root's rows spread over several replicas by a hash of a key.
  * On the root the trigger adds `ev_extra3 = 'hash=' || <hash_expr>` to each event, where
  * the default expression is `<shard_hash_func>(<key>)` (INI `shard_hash_func`, upstream's
- * default `partconf.get_hash_raw`). Each replica reads its shard from `shard_info_sql` (INI;
+ * default `partconf.get_hash_raw`; a name without schema is in `public`, as upstream). Each replica reads its shard from `shard_info_sql` (INI;
  * default `select shard_nr, shard_mask, shard_count from partconf.conf`), checks it (count
  * a power of two, mask = count - 1, 0 <= nr < count) and then applies, copies and (on a
  * branch) forwards only the rows with `(hash & shard_mask) = shard_nr`; events without a
@@ -19,6 +19,7 @@ import type {
   HandlerFactory,
   HandlerTable,
 } from '../handler.js';
+import { quoteFqname } from '../table-names.js';
 import { badArgument, flagArg } from './args.js';
 import { LondisteTableHandler } from './londiste.js';
 
@@ -29,11 +30,6 @@ export interface ShardInfo {
   nr: bigint;
   mask: bigint;
   count: bigint;
-}
-
-/** A function name as written, each dotted part quoted (no schema: the search path's). */
-function quoteFuncName(name: string): string {
-  return name.split('.').map(quoteIdent).join('.');
 }
 
 /** Read and check the node's shard. */
@@ -89,7 +85,7 @@ export class ShardHandler extends LondisteTableHandler {
       throw badArgument('shard', table, 'hash_expr', expr, 'an empty expression');
     }
     const func = table.config?.shard_hash_func ?? defaultHashFunc;
-    this.hashExpr = expr ?? `${quoteFuncName(func)}(${quoteIdent(key as string)})`;
+    this.hashExpr = expr ?? `${quoteFqname(func)}(${quoteIdent(key as string)})`;
     this.disableReplay = flagArg('shard', table, 'disable_replay');
     this.#infoSql = table.config?.shard_info_sql ?? defaultInfoSql;
     // Nothing to copy: the copy only marks the table copied.
