@@ -15,6 +15,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTableHandler } from '../../src/londiste/handlers/registry.js';
+import { BatchRetries } from '../../src/pgq/batch-retries.js';
+import { Event } from '../../src/pgq/event.js';
+import { silentLogger } from '../../src/pgq/logger.js';
 import { useTestDatabase } from '../harness/database.js';
 import { snapshot } from '../londiste-admin/helpers.js';
 import { seedRows, startProducer, tableDdl, tableRows } from '../londiste-worker/helpers.js';
@@ -365,5 +368,52 @@ describe('root -> leaf with every handler', () => {
     await leaf.db.query(
       'truncate public.shard_conf; insert into public.shard_conf values (1, 3, 4)',
     );
+  });
+
+  it('shard forwards only the events of its shard (a branch passes on these)', async () => {
+    const handler = createTableHandler(
+      { name: 'shard', args: { key: 'id' } },
+      { tableName: 'public.s1', destTable: 'public.s1', config },
+    );
+    await handler.prepareBatch?.({
+      client: chain.leaf.db,
+      queue: chain.queue,
+      batchId: 0,
+      tick: '0',
+      log: silentLogger,
+    });
+    const retries = new BatchRetries(0, { queue: chain.queue, consumer: 'test' });
+    const events = (await rootEvents(chain, 'public.s1')).map(
+      (e) =>
+        new Event(
+          [
+            e.ev_id,
+            e.ev_time,
+            e.ev_txid,
+            null,
+            e.ev_type,
+            e.ev_data,
+            e.ev_extra1,
+            e.ev_extra2,
+            e.ev_extra3,
+            e.ev_extra4,
+          ],
+          retries,
+        ),
+    );
+    const kept = events.filter((e) => handler.forwardEvent?.(e) !== null);
+    const { rows } = await chain.root.db.query(
+      'select array_agg(i) as ids from unnest($1::int[]) i where hashint4(i) & 3 = 1',
+      [events.map((e) => Number(/(?:^|&)id=(\d+)/.exec(e.data ?? '')?.[1]))],
+    );
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(events.length);
+    expect(kept.map((e) => Number(/(?:^|&)id=(\d+)/.exec(e.data ?? '')?.[1]))).toEqual(rows[0].ids);
+    // An event without a hash is everybody's.
+    const plain = new Event(
+      ['1', null, '1', null, 'I:id', 'id=1', 'public.s1', null, null, null],
+      retries,
+    );
+    expect(handler.forwardEvent?.(plain)).toBe(plain.row);
   });
 });
