@@ -37,16 +37,10 @@ describe('handlers set up by upstream Python londiste', () => {
       shard_hash_func: 'pg_catalog.hashint4',
       shard_info_sql: 'select 1 as shard_nr, 1 as shard_mask, 2 as shard_count',
     };
-    const common = { queue_name: 'q_handlers', loop_delay: 0.2, ...shard };
+    const common = { queue_name: 'q_handlers', loop_delay: 0.2, parallel_copies: 2, ...shard };
     const modules = { handler_modules: 'londiste.handlers.bulk, londiste.handlers.shard' };
     const rootIni = run.ini('h_root', 'londiste', { ...common, ...modules, db: connstr(rootDb) });
     const leafIni = run.ini('h_leaf', 'londiste', { ...common, ...modules, db: connstr(leafDb) });
-    // Ours: the same node, without upstream's Python module names.
-    const oursIni = run.ini('h_leaf_ours', 'londiste', {
-      ...common,
-      job_name: 'h_leaf',
-      db: connstr(leafDb),
-    });
     const tickerIni = run.ini('h_pgqd', 'pgqd', {
       base_connstr: `host=${db.cluster.host} port=${db.cluster.port} user=${db.cluster.user}`,
       database_list: `${rootDb}, ${leafDb}`,
@@ -104,7 +98,8 @@ describe('handlers set up by upstream Python londiste', () => {
       },
     ]);
     run.start('pgqd', [tickerIni], 'upstream');
-    run.start('londiste', [oursIni, 'worker'], 'ours');
+    // Ours with upstream's INI as it is (its handler_modules name Python modules).
+    run.start('londiste', [leafIni, 'worker'], 'ours');
 
     let writing = true;
     const writer = (async () => {

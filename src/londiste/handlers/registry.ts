@@ -167,10 +167,14 @@ function isHandlerFactory(value: unknown): value is HandlerFactory {
   );
 }
 
+/** Upstream's Python modules of handlers (`londiste.handlers.bulk`, ...). */
+const upstreamModule = /^londiste\.handlers(\.\w+)?$/;
+
 /**
  * Import the modules of `handler_modules` (file paths, relative to `baseDir`, or package
  * names) and register every HandlerFactory they export (named exports, the default export,
- * or arrays of factories). Returns the names registered.
+ * or arrays of factories); upstream's own Python modules (`londiste.handlers.*`) are skipped,
+ * so an upstream INI works as it is. Returns the names registered.
  */
 export async function loadHandlerModules(
   modules: readonly string[],
@@ -178,6 +182,8 @@ export async function loadHandlerModules(
 ): Promise<string[]> {
   const names: string[] = [];
   for (const spec of modules) {
+    // An upstream INI lists its Python modules; those handlers are built in here.
+    if (upstreamModule.test(spec)) continue;
     const target =
       spec.startsWith('.') || path.isAbsolute(spec)
         ? pathToFileURL(path.resolve(baseDir, spec)).href
