@@ -96,7 +96,7 @@ async function copyEvents(
   try {
     for await (const event of events) {
       chunk +=
-        (event.time === undefined || event.time === null ? time : copyField(event.time)) +
+        (typeof event.time === 'string' ? copyField(event.time) : time) +
         '\t' +
         copyField(textField(queue, 'type', event.type)) +
         '\t' +
