@@ -9,6 +9,7 @@ import { runPgqd } from './pgqd.js';
 import { runSet } from './set.js';
 import { runSimpleConsumer } from './simple-consumer.js';
 import { runSimpleLocalConsumer } from './simple-local-consumer.js';
+import { upgradeCommand } from './upgrade.js';
 
 /** The `skytools` command: one entry point, one subcommand per tool. */
 export function skytoolsProgram(): Command {
@@ -19,6 +20,7 @@ export function skytoolsProgram(): Command {
     .version(packageVersion, '-V, --version')
     .showHelpAfterError()
     .addCommand(installCommand())
+    .addCommand(upgradeCommand())
     .addCommand(clusterCommand())
     .addCommand(demoCommand())
     .addCommand(
