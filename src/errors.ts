@@ -150,7 +150,9 @@ export type LondisteErrorCode =
   | 'BAD_HANDLER_ARG'
   | 'BAD_HANDLER_MODULE'
   | 'UNKNOWN_COLUMN'
-  | 'APPLY_FAILED';
+  | 'APPLY_FAILED'
+  | 'BAD_SCRIPT'
+  | 'EXECUTE_FAILED';
 
 /** Every code a SkytoolsError can carry: checks of `error.code` are type-checked. */
 export type ErrorCode =

@@ -4,8 +4,13 @@
  * them.
  */
 import { describe, expect, it } from 'vitest';
+import {
+  encodeExecuteAttrs,
+  parseExecuteAttrs,
+  scriptAttrs,
+} from '../../src/londiste/execute/attrs.js';
+import { splitStatements } from '../../src/londiste/execute/statements.js';
 import { siblingCommandLine } from '../../src/londiste/worker/copy-launcher.js';
-import { parseExecuteAttrs } from '../../src/londiste/worker/execute.js';
 import { TxidSnapshot } from '../../src/londiste/worker/snapshot.js';
 
 describe('TxidSnapshot', () => {
@@ -62,6 +67,50 @@ describe('parseExecuteAttrs', () => {
   it('refuses an unknown attribute', () => {
     expect(() => parseExecuteAttrs('Need-Thing=x')).toThrow(
       'EXECUTE: unknown attribute Need-Thing',
+    );
+  });
+});
+
+describe('splitStatements', () => {
+  it('splits at semicolons outside strings, names, dollar quotes, comments and atomic bodies', () => {
+    const script = [
+      '-- leading comment; not a statement',
+      "insert into t values ('a;b', E'c\\';d');",
+      'create table "x;y" (id int); /* block; /* nested; */ still */',
+      'create function f() returns int language plpgsql as $body$ begin return 1; end $body$;',
+      'create function g() returns int begin atomic select case when true then 1 end; end;',
+      'select $1::int',
+    ].join('\n');
+    expect(splitStatements(script).map((s) => [s.line, s.text.slice(0, 20)])).toEqual([
+      [2, 'insert into t values'],
+      [3, 'create table "x;y" ('],
+      [4, 'create function f() '],
+      [5, 'create function g() '],
+      [6, 'select $1::int'],
+    ]);
+  });
+
+  it('gives nothing for blanks and comments only', () => {
+    expect(splitStatements('  -- nothing\n/* at all */ ;\n')).toEqual([]);
+  });
+});
+
+describe('scriptAttrs', () => {
+  it('reads the --*-- lines at the top, with continuation after a trailing comma', () => {
+    const attrs = scriptAttrs(
+      '--*-- Local-Table: public.a,\n--*--   public.b\n\n-- note\n--*-- need-function: f(2)\nselect 1;\n--*-- Need-Table: later\n',
+      'x.sql',
+    );
+    expect([...attrs]).toEqual([
+      ['local-table', ['public.a', 'public.b']],
+      ['need-function', ['f(2)']],
+    ]);
+    expect(parseExecuteAttrs(encodeExecuteAttrs(attrs))).toEqual(attrs);
+  });
+
+  it('names the line of an unknown attribute', () => {
+    expect(() => scriptAttrs('\n--*-- Need-Everything: x\n', 'y.sql')).toThrow(
+      'y.sql line 2: unknown attribute "Need-Everything: x"',
     );
   });
 });
