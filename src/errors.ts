@@ -100,6 +100,7 @@ export type PgqErrorCode =
 /** Cascades (src/cascade): pgq_node refusals and the rules of the Node side. */
 export type CascadeErrorCode =
   | 'CASCADE_NO_RESULT'
+  | 'TABLES_NOT_READY'
   | 'CASCADE_REFUSED'
   | 'NODE_NOT_FOUND'
   | 'NOT_A_HELPER'
