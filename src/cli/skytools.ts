@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { packageVersion } from '../version.js';
+import { bundledTools } from './bundled-tools.js';
 import { clusterCommand } from './cluster.js';
 import { demoCommand } from './demo.js';
 import { installCommand } from './install.js';
@@ -12,7 +13,7 @@ import { runSimpleLocalConsumer } from './simple-local-consumer.js';
 
 /** The `skytools` command: one entry point, one subcommand per tool. */
 export function skytoolsProgram(): Command {
-  return new Command('skytools')
+  const program = new Command('skytools')
     .description(
       'SkyTools for Node.js: PgQ queues, ticker, cascading, Londiste and walmgr on plain PostgreSQL',
     )
@@ -37,6 +38,8 @@ export function skytoolsProgram(): Command {
         'simple_consumer with a local tracking file (same as the bin)',
       ),
     );
+  for (const tool of bundledTools) program.addCommand(passThrough(tool.name, tool.description));
+  return program;
 }
 
 function passThrough(name: string, description: string): Command {
@@ -56,6 +59,8 @@ export async function main(argv: string[]): Promise<void> {
   if (argv[2] === 'simple_local_consumer') {
     process.exit(await runSimpleLocalConsumer(argv.slice(3)));
   }
+  const bundled = bundledTools.find((tool) => tool.name === argv[2]);
+  if (bundled) process.exit(await bundled.run(argv.slice(3)));
   const program = skytoolsProgram().exitOverride();
   try {
     await program.parseAsync(argv);

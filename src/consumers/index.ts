@@ -9,4 +9,11 @@ export { bindDstQuery, compileDstQuery, type DstQuery } from './dst-query.js';
 export { type ConsumerTool, runConsumerTool, type ToolCommand } from './job-cli.js';
 export { type JobSettings, jobKeys, loadJobSettings } from './job-settings.js';
 export { type EventParams, eventParams, payloadColumns } from './payload.js';
+export {
+  loadQueueMoverSettings,
+  loadQueueSplitterSettings,
+  QueueMoveProcessor,
+  type QueueMoverSettings,
+} from './queue-mover.js';
+export { queueMoverTool, queueSplitterTool } from './queue-tools.js';
 export { simpleConsumerTool, simpleLocalConsumerTool } from './tools.js';

@@ -38,6 +38,8 @@ export interface ConsumerTool<S extends JobSettings> {
   name: string;
   description: string;
   sampleIni: string;
+  /** The docs page named in --help; docs/simple-consumer.md by default. */
+  manual?: string;
   /** Keys the tool reads; others are reported as ignored. */
   keys: string[];
   load(cf: Config): S;
@@ -45,6 +47,14 @@ export interface ConsumerTool<S extends JobSettings> {
   /** The library consumer that reads the batches; a plain Consumer by default. */
   source?: SourceFactory<S>;
   commands?: ToolCommand<S>[];
+  /**
+   * What --register / --unregister act on; a plain Consumer by default. A kind with a
+   * target (SerialConsumer) also clears its tracking there.
+   */
+  subscription?: (settings: S) => {
+    register(): Promise<boolean>;
+    unregister(): Promise<number>;
+  };
 }
 
 interface Flags extends JobFlags, ControlFlags {
@@ -85,7 +95,7 @@ function program<S extends JobSettings>(tool: ConsumerTool<S>): Command {
     .version(toolVersion(tool.name), '-V, --version', 'print the version and exit')
     .addHelpText(
       'after',
-      '\nSignals: SIGINT graceful stop, SIGTERM immediate stop, SIGHUP reload. Manual: docs/simple-consumer.md.',
+      `\nSignals: SIGINT graceful stop, SIGTERM immediate stop, SIGHUP reload. Manual: ${tool.manual ?? 'docs/simple-consumer.md'}.`,
     )
     .showHelpAfterError()
     .exitOverride();
@@ -170,12 +180,14 @@ async function runOneShot<S extends JobSettings>(
     if (extra) {
       message = await extra.run(settings, log.logger);
     } else {
-      const consumer = new Consumer({
-        connection: settings.srcDb,
-        queue: settings.queue,
-        consumer: settings.consumer,
-        applicationName: `${tool.name} ${settings.jobName}`,
-      });
+      const consumer =
+        tool.subscription?.(settings) ??
+        new Consumer({
+          connection: settings.srcDb,
+          queue: settings.queue,
+          consumer: settings.consumer,
+          applicationName: `${tool.name} ${settings.jobName}`,
+        });
       const what = `consumer ${JSON.stringify(settings.consumer)} on queue ${JSON.stringify(settings.queue)}`;
       try {
         if (flags.register) {

@@ -1,0 +1,22 @@
+/** The bundled scripts that `skytools <name>` runs as their own bins do. */
+import { runQueueMover } from './queue-mover.js';
+import { runQueueSplitter } from './queue-splitter.js';
+
+export interface BundledTool {
+  name: string;
+  description: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const bundledTools: BundledTool[] = [
+  {
+    name: 'queue_mover',
+    description: 'copy a queue into a queue of another database (same as the bin)',
+    run: runQueueMover,
+  },
+  {
+    name: 'queue_splitter',
+    description: 'route a queue into queues of another database (same as the bin)',
+    run: runQueueSplitter,
+  },
+];
