@@ -1,4 +1,5 @@
 /** The bundled scripts that `skytools <name>` runs as their own bins do. */
+import { runDataMaintainer } from './data-maintainer.js';
 import { runQueueMover } from './queue-mover.js';
 import { runQueueSplitter } from './queue-splitter.js';
 
@@ -18,5 +19,10 @@ export const bundledTools: BundledTool[] = [
     name: 'queue_splitter',
     description: 'route a queue into queues of another database (same as the bin)',
     run: runQueueSplitter,
+  },
+  {
+    name: 'data_maintainer',
+    description: 'process a key list in small transactions (same as the bin)',
+    run: runDataMaintainer,
   },
 ];

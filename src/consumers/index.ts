@@ -5,6 +5,11 @@ export {
   ConsumerJob,
   type ProcessorFactory,
 } from './consumer-job.js';
+export {
+  type DataMaintainerSettings,
+  loadDataMaintainerSettings,
+} from './data-maintainer/settings.js';
+export { runDataMaintainer } from './data-maintainer/tool.js';
 export { bindDstQuery, compileDstQuery, type DstQuery } from './dst-query.js';
 export { type ConsumerTool, runConsumerTool, type ToolCommand } from './job-cli.js';
 export { type JobSettings, jobKeys, loadJobSettings } from './job-settings.js';

@@ -155,9 +155,9 @@ export class QueueMoveProcessor implements BatchProcessor {
           { event: event.id, field: queueField },
         );
       }
-      let list = routes.get(queue);
-      if (list === undefined) routes.set(queue, (list = []));
-      list.push(event);
+      const list = routes.get(queue);
+      if (list === undefined) routes.set(queue, [event]);
+      else list.push(event);
     }
     return routes;
   }
