@@ -32,9 +32,7 @@ export async function* readCsvRecords(
         { file, line },
       );
     }
-    const record = new Map<string, string>();
-    header.forEach((name, i) => record.set(name, fields[i] as string));
-    yield record;
+    yield new Map(header.map((name, i) => [name, fields[i] as string]));
   }
 }
 
