@@ -1,5 +1,6 @@
 /** The bundled scripts that `skytools <name>` runs as their own bins do. */
 import { runDataMaintainer } from './data-maintainer.js';
+import { runQueueLoader } from './queue-loader.js';
 import { runQueueMover } from './queue-mover.js';
 import { runQueueSplitter } from './queue-splitter.js';
 
@@ -19,6 +20,11 @@ export const bundledTools: BundledTool[] = [
     name: 'queue_splitter',
     description: 'route a queue into queues of another database (same as the bin)',
     run: runQueueSplitter,
+  },
+  {
+    name: 'queue_loader',
+    description: 'load row events of a queue into tables (same as the bin)',
+    run: runQueueLoader,
   },
   {
     name: 'data_maintainer',

@@ -15,10 +15,14 @@ export { type ConsumerTool, runConsumerTool, type ToolCommand } from './job-cli.
 export { type JobSettings, jobKeys, loadJobSettings } from './job-settings.js';
 export { type EventParams, eventParams, payloadColumns } from './payload.js';
 export {
+  loadQueueLoaderSettings,
+  type QueueLoaderSettings,
+} from './queue-loader/settings.js';
+export {
   loadQueueMoverSettings,
   loadQueueSplitterSettings,
   QueueMoveProcessor,
   type QueueMoverSettings,
 } from './queue-mover.js';
-export { queueMoverTool, queueSplitterTool } from './queue-tools.js';
+export { queueLoaderTool, queueMoverTool, queueSplitterTool } from './queue-tools.js';
 export { simpleConsumerTool, simpleLocalConsumerTool } from './tools.js';

@@ -180,7 +180,10 @@ export function queueSplitterProcessor(settings: QueueMoverSettings, log: Logger
 }
 
 /** The library SerialConsumer of the job's subscription: --register, --rewind, --reset. */
-export function serialConsumerOf(settings: QueueMoverSettings, tool: string): SerialConsumer {
+export function serialConsumerOf(
+  settings: JobSettings & { readonly dstDb: string },
+  tool: string,
+): SerialConsumer {
   return new SerialConsumer({
     connection: settings.srcDb,
     queue: settings.queue,

@@ -1,5 +1,13 @@
-/** queue_mover and queue_splitter on the consumer-job layer: sections, samples, commands. */
+/** queue_mover, queue_splitter and queue_loader on the consumer-job layer. */
+
 import type { ConsumerTool, ToolCommand } from './job-cli.js';
+import type { JobSettings } from './job-settings.js';
+import { queueLoaderProcessor } from './queue-loader/loader.js';
+import {
+  loadQueueLoaderSettings,
+  type QueueLoaderSettings,
+  queueLoaderKeys,
+} from './queue-loader/settings.js';
 import {
   loadQueueMoverSettings,
   loadQueueSplitterSettings,
@@ -34,7 +42,9 @@ const jobSample = `
 #connection_lifetime = 1200
 `;
 
-function serialCommands(tool: string): ToolCommand<QueueMoverSettings>[] {
+type SerialSettings = JobSettings & { readonly dstDb: string };
+
+function serialCommands<S extends SerialSettings>(tool: string): ToolCommand<S>[] {
   return [
     {
       flag: 'rewind',
@@ -86,4 +96,42 @@ ${jobSample}`,
   processor: queueSplitterProcessor,
   subscription: (settings) => serialConsumerOf(settings, 'queue_splitter'),
   commands: serialCommands('queue_splitter'),
+};
+
+export const queueLoaderTool: ConsumerTool<QueueLoaderSettings> = {
+  name: 'queue_loader',
+  description:
+    'Load the row events (I:/U:/D:) of a PgQ queue into tables of a database, by table, split and row modes, exactly once.',
+  sampleIni: `[queue_loader]
+# the queue's database (libpq key=value string or URL)
+src_db = dbname=shop host=127.0.0.1
+# the tables' database; schemas pgq_ext (the position) must be installed there
+db = dbname=reports host=127.0.0.1
+queue_name = orders
+${jobSample}
+[DEFAULT]
+# what to do with a table's events: ignore, direct (into the table) or split (into partitions)
+table_mode = ignore
+# how to apply them: plain, keep_latest (update = delete + insert, no deletes), keep_all
+# (updates become inserts, no deletes) or bulk (each key's last state per batch)
+#row_mode = plain
+# split: by-batch-time, by-event-time or by-date-field:FIELD
+#split_mode = by-batch-time
+# the partition's name and how to make one
+#split_part = %%(table_name)s_%%(year)s_%%(month)s_%%(day)s
+#split_part_template = create table %%(part)s (like %%(parent)s including defaults including constraints including indexes)
+
+[table public.orders]
+table_mode = direct
+
+[table public.order_log]
+table_mode = split
+row_mode = keep_all
+`,
+  manual: 'docs/queue-tools.md',
+  keys: queueLoaderKeys,
+  load: loadQueueLoaderSettings,
+  processor: queueLoaderProcessor,
+  subscription: (settings) => serialConsumerOf(settings, 'queue_loader'),
+  commands: serialCommands('queue_loader'),
 };

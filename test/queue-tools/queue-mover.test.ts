@@ -278,11 +278,11 @@ describe('queue_splitter', () => {
     await makeQueue(db, 'spn_src');
     const config = jobs.writeConfig('spn_job', 'queue_splitter', moverKeys('spn_src', dst));
     await register(db, 'spn_src', 'spn_job');
-    const proc = jobs.start('queue_splitter', [config]);
     await insert('spn_src', 't', 'd', null);
     await tick(db, 'spn_src');
-    expect(await proc.exited).toBe(1);
-    expect(proc.lines.join('\n')).toMatch(
+    const run = await runHere(runQueueSplitter, [config]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
       /Job spn_job stopped: event \d+ has no queue name in extra1 \(queue_field\): it cannot be routed/,
     );
   });
@@ -331,7 +331,7 @@ describe('queue_mover and queue_splitter bad input', () => {
       ...moverKeys('missing_src', dst),
       dst_queue_name: 'x',
     });
-    const a = await jobs.run('queue_mover', [noQueue]);
+    const a = await runHere(runQueueMover, [noQueue]);
     expect(a.code).toBe(1);
     expect(a.stderr).toContain('Job nosrcq stopped: queue "missing_src" does not exist');
     await makeQueue(db, 'bad_src');
@@ -340,11 +340,11 @@ describe('queue_mover and queue_splitter bad input', () => {
       dst_queue_name: 'missing_dst',
     });
     expect((await runHere(runQueueMover, [noDstQueue, '--register'])).code).toBe(0);
-    const proc = jobs.start('queue_mover', [noDstQueue]);
     await insert('bad_src', 't', 'd');
     await tick(db, 'bad_src');
-    expect(await proc.exited).toBe(1);
-    const errors = proc.lines.filter((line) => / ERROR /.test(line));
+    const run = await runHere(runQueueMover, [noDstQueue]);
+    expect(run.code).toBe(1);
+    const errors = run.stderr.split('\n').filter((line) => / ERROR /.test(line));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(
       /Job nodstq stopped: copying events to queue "missing_dst" in dst_db \(batch \d+\): Event queue not found$/,
