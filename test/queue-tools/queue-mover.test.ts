@@ -6,6 +6,10 @@ import { useTestDatabase } from '../harness/database.js';
 import { makeQueue, register, tick } from '../pgq-lib/helpers.js';
 import { type OtherDb, otherDatabase, queueEvents, runHere, tickUntil } from './helpers.js';
 
+// `npm run test:stress` (SKYTOOLS_STRESS=1) runs the long form of the random kills: 20 kills,
+// 200 events each.
+const stress = process.env.SKYTOOLS_STRESS === '1';
+const stressTimeout = stress ? 900_000 : undefined;
 const db = useTestDatabase();
 const jobs = useJobs();
 
@@ -156,52 +160,54 @@ describe('queue_mover', () => {
     expect(data).toEqual(['n=1', 'n=2', 'n=3', 'n=4', 'n=5', 'n=6']);
   });
 
-  it('kill -9 at random points while events flow: every event once in dst', async () => {
-    const dst = await otherDatabase(db, 'flow_dst');
-    await makeQueue(db, 'flow_src');
-    await makeQueue(dst, 'flow_dst');
-    const config = jobs.writeConfig('flow_job', 'queue_mover', {
-      ...moverKeys('flow_src', dst),
-      dst_queue_name: 'flow_dst',
-    });
-    expect((await runHere(runQueueMover, [config, '--register'])).code).toBe(0);
-    // `npm run test:stress` (SKYTOOLS_STRESS=1) runs the long form: 20 kills, 200 events each.
-    const stress = process.env.SKYTOOLS_STRESS === '1';
-    const kills = stress ? 20 : 1;
-    const batches = stress ? 5 : 3;
-    let produced = 0;
-    const produce = async (n: number) => {
-      for (let i = 0; i < n; i++) {
-        produced++;
-        await insert('flow_src', 'n', `n=${produced}`);
+  it(
+    'kill -9 at random points while events flow: every event once in dst',
+    async () => {
+      const dst = await otherDatabase(db, 'flow_dst');
+      await makeQueue(db, 'flow_src');
+      await makeQueue(dst, 'flow_dst');
+      const config = jobs.writeConfig('flow_job', 'queue_mover', {
+        ...moverKeys('flow_src', dst),
+        dst_queue_name: 'flow_dst',
+      });
+      expect((await runHere(runQueueMover, [config, '--register'])).code).toBe(0);
+      const kills = stress ? 20 : 1;
+      const batches = stress ? 5 : 3;
+      let produced = 0;
+      const produce = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          produced++;
+          await insert('flow_src', 'n', `n=${produced}`);
+        }
+        await tick(db, 'flow_src');
+      };
+      for (let round = 0; round < kills; round++) {
+        const proc = jobs.start('queue_mover', [config]);
+        await proc.waitFor(/starting: consumer flow_job/);
+        const target = produced;
+        for (let b = 0; b < batches; b++) await produce(40);
+        // Kill once some of this round's batches are in dst, the rest still coming.
+        await poll(
+          async () => (await queueEvents(dst, 'flow_dst')).length,
+          (n) => n > target,
+        );
+        proc.child.kill('SIGKILL');
+        await proc.exited;
       }
-      await tick(db, 'flow_src');
-    };
-    for (let round = 0; round < kills; round++) {
-      const proc = jobs.start('queue_mover', [config]);
-      await proc.waitFor(/starting: consumer flow_job/);
-      const target = produced;
-      for (let b = 0; b < batches; b++) await produce(40);
-      // Kill once some of this round's batches are in dst, the rest still coming.
-      await poll(
-        async () => (await queueEvents(dst, 'flow_dst')).length,
-        (n) => n > target,
+      const last = jobs.start('queue_mover', [config]);
+      await tickUntil(
+        db,
+        'flow_src',
+        async () => (await queueEvents(dst, 'flow_dst')).length >= produced,
       );
-      proc.child.kill('SIGKILL');
-      await proc.exited;
-    }
-    const last = jobs.start('queue_mover', [config]);
-    await tickUntil(
-      db,
-      'flow_src',
-      async () => (await queueEvents(dst, 'flow_dst')).length >= produced,
-    );
-    last.signal('SIGINT');
-    expect(await last.exited).toBe(0);
-    const data = (await queueEvents(dst, 'flow_dst')).map((e) => e.ev_data);
-    expect(data).toHaveLength(produced);
-    expect(new Set(data).size).toBe(produced);
-  });
+      last.signal('SIGINT');
+      expect(await last.exited).toBe(0);
+      const data = (await queueEvents(dst, 'flow_dst')).map((e) => e.ev_data);
+      expect(data).toHaveLength(produced);
+      expect(new Set(data).size).toBe(produced);
+    },
+    stressTimeout,
+  );
 
   it('--reset clears the tracking in dst_db, --rewind puts the consumer at its tick, --register clears it', async () => {
     const dst = await otherDatabase(db, 'rw_dst');
