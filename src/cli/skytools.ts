@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { packageVersion } from '../version.js';
+import { bundledTools } from './bundled-tools.js';
 import { clusterCommand } from './cluster.js';
 import { demoCommand } from './demo.js';
 import { installCommand } from './install.js';
@@ -13,7 +14,7 @@ import { upgradeCommand } from './upgrade.js';
 
 /** The `skytools` command: one entry point, one subcommand per tool. */
 export function skytoolsProgram(): Command {
-  return new Command('skytools')
+  const program = new Command('skytools')
     .description(
       'SkyTools for Node.js: PgQ queues, ticker, cascading, Londiste and walmgr on plain PostgreSQL',
     )
@@ -39,6 +40,8 @@ export function skytoolsProgram(): Command {
         'simple_consumer with a local tracking file (same as the bin)',
       ),
     );
+  for (const tool of bundledTools) program.addCommand(passThrough(tool.name, tool.description));
+  return program;
 }
 
 function passThrough(name: string, description: string): Command {
@@ -58,6 +61,8 @@ export async function main(argv: string[]): Promise<void> {
   if (argv[2] === 'simple_local_consumer') {
     process.exit(await runSimpleLocalConsumer(argv.slice(3)));
   }
+  const bundled = bundledTools.find((tool) => tool.name === argv[2]);
+  if (bundled) process.exit(await bundled.run(argv.slice(3)));
   const program = skytoolsProgram().exitOverride();
   try {
     await program.parseAsync(argv);
