@@ -6,6 +6,8 @@ import { installCommand } from './install.js';
 import { runLondiste } from './londiste.js';
 import { reportFailure } from './output.js';
 import { runPgqd } from './pgqd.js';
+import { runQadmin } from './qadmin.js';
+import { runScriptmgr } from './scriptmgr.js';
 import { runSet } from './set.js';
 import { runSimpleConsumer } from './simple-consumer.js';
 import { runSimpleLocalConsumer } from './simple-local-consumer.js';
@@ -36,7 +38,9 @@ export function skytoolsProgram(): Command {
         'simple_local_consumer',
         'simple_consumer with a local tracking file (same as the bin)',
       ),
-    );
+    )
+    .addCommand(passThrough('qadmin', 'the PgQ console (same as the qadmin bin)'))
+    .addCommand(passThrough('scriptmgr', 'start and stop many jobs (same as the scriptmgr bin)'));
 }
 
 function passThrough(name: string, description: string): Command {
@@ -56,6 +60,8 @@ export async function main(argv: string[]): Promise<void> {
   if (argv[2] === 'simple_local_consumer') {
     process.exit(await runSimpleLocalConsumer(argv.slice(3)));
   }
+  if (argv[2] === 'qadmin') process.exit(await runQadmin(argv.slice(3)));
+  if (argv[2] === 'scriptmgr') process.exit(await runScriptmgr(argv.slice(3)));
   const program = skytoolsProgram().exitOverride();
   try {
     await program.parseAsync(argv);
