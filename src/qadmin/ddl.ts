@@ -87,7 +87,7 @@ export async function sequenceDdl(session: QadminSession, name: string): Promise
   const oid = await relationOid(session, name, 'S', 'sequence');
   const full = quoteQualified(...splitName(name));
   const { rows } = await session.rows(
-    `select pg_catalog.format_type(seqtypid, null), seqincrement, seqminvalue, seqmaxvalue,
+    `select pg_catalog.format_type(seqtypid, null), seqincrement, seqmin, seqmax,
             seqstart, seqcache, seqcycle::text
        from pg_catalog.pg_sequence where seqrelid = $1`,
     [oid],
