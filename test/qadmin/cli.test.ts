@@ -1,0 +1,126 @@
+/**
+ * The qadmin bin as users run it: -c with several commands, -f, piped input, the ways to
+ * name the database (-d URL or connect string, -h -p -U and a database name, the PG*
+ * environment), -Q, `connect` to another database, and the exit codes.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../harness/database.js';
+
+const db = useTestDatabase();
+const bin = path.resolve(import.meta.dirname, '../../bin/qadmin.js');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'skytools-qadmin-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function qadmin(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, HOME: dir, ...options.env };
+    for (const key of ['PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE']) {
+      if (options.env?.[key] === undefined) delete env[key];
+    }
+    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+const queues = async () =>
+  (await db.query('select queue_name from pgq.get_queue_info() order by 1')).rows.map((r) => r.queue_name);
+
+describe('qadmin bin', () => {
+  it('runs several commands with -c on a URL and prints their output in order', async () => {
+    const result = await qadmin(['-d', db.url, '-c', 'create queue cli_a; register consumer c1 on cli_a; show consumer c1 on cli_a;']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe('queue "cli_a" created');
+    expect(lines[1]).toBe('registered consumer "c1" on queue "cli_a"');
+    expect(lines[3]).toMatch(/^ queue_name \| consumer_name \|/);
+    expect(lines[5]).toMatch(/^ cli_a +\| c1 +\|/);
+  });
+
+  it('takes -h -p -U and a database name, or a key=value string, or the PG* environment', async () => {
+    const { host, port, user } = db.cluster;
+    const byFlags = await qadmin(['-h', host, '-p', String(port), '-U', user, db.name, '-c', 'show queue cli_a']);
+    expect(byFlags.code).toBe(0);
+    expect(byFlags.stdout).toMatch(/^ cli_a +\|/m);
+    const byString = await qadmin(['-d', `host=${host} port=${port} user=${user} dbname=${db.name}`, '-Q', 'cli_a', '-c', 'show consumer']);
+    expect(byString.code).toBe(0);
+    expect(byString.stdout).toContain('Consumers on queue "cli_a"');
+    const byEnv = await qadmin(['-c', 'show queue cli_a'], {
+      env: { PGHOST: host, PGPORT: String(port), PGUSER: user, PGDATABASE: db.name },
+    });
+    expect(byEnv.code).toBe(0);
+    expect(byEnv.stdout).toMatch(/^ cli_a +\|/m);
+  });
+
+  it('stops at the first failing command with one error line and exit 1', async () => {
+    const result = await qadmin(['-d', db.url, '-c', 'create queue cli_b; show queue cli_nope; create queue cli_c']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('queue "cli_b" created\n');
+    expect(result.stderr).toBe('ERROR: unknown queue: "cli_nope"\n');
+    expect(await queues()).not.toContain('cli_c');
+    const syntax = await qadmin(['-d', db.url, '-c', 'register consumer x on']);
+    expect(syntax.code).toBe(1);
+    expect(syntax.stderr).toBe('ERROR: incomplete command "register consumer x on": expected a queue name\n');
+  });
+
+  it('refuses an unknown -Q queue, an unreachable server and a bad port before running anything', async () => {
+    const unknown = await qadmin(['-d', db.url, '-Q', 'cli_zz', '-c', 'create queue cli_d']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('qadmin: error: unknown queue: "cli_zz"\n');
+    expect(await queues()).not.toContain('cli_d');
+    const down = await qadmin(['-h', '127.0.0.1', '-p', '1', '-U', 'x', 'y', '-c', 'show queue']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^qadmin: error: cannot connect to x@127\.0\.0\.1:1\/y: .*ECONNREFUSED/);
+    const badPort = await qadmin(['-p', 'abc', '-c', 'show queue']);
+    expect(badPort.code).toBe(1);
+    expect(badPort.stderr).toBe('qadmin: error: --port must be a number from 1 to 65535, not "abc"\n');
+  });
+
+  it('runs a file with -f, and statements piped on stdin (going on after an error)', async () => {
+    const file = path.join(dir, 'setup.sql');
+    writeFileSync(file, 'create queue cli_f;\nregister consumer\n  worker on cli_f;\n');
+    const byFile = await qadmin(['-d', db.url, '-f', file]);
+    expect(byFile.code).toBe(0);
+    expect(byFile.stdout).toBe('queue "cli_f" created\nregistered consumer "worker" on queue "cli_f"\n');
+    const piped = await qadmin(['-d', db.url], {
+      input: 'create queue cli_p;\nshow nonsense;\nshow queue\n  cli_p;\nexit;\ncreate queue cli_never;\n',
+    });
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toBe(
+      'ERROR: syntax error at "nonsense": expected queue, consumer, batch, node, table, sequence, version or help\n',
+    );
+    expect(piped.stdout).toMatch(/^queue "cli_p" created\n/);
+    expect(piped.stdout).toMatch(/^ cli_p +\|/m);
+    expect(await queues()).not.toContain('cli_never');
+  });
+
+  it('connects to another database with connect, keeping host, port and user', async () => {
+    const other = await db.createDatabase('other', { template: db.cluster.templateDatabase });
+    const result = await qadmin(['-d', db.url, '-c', `connect dbname=${other}; create queue cli_elsewhere; connect queue=cli_elsewhere; show queue`]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`connected to ${db.cluster.user}@${db.cluster.host}:${db.cluster.port}/${other}\n`);
+    expect(result.stdout).toContain(`/${other}, queue "cli_elsewhere"`);
+    expect(await queues()).not.toContain('cli_elsewhere');
+    const bad = await qadmin(['-d', db.url, '-c', 'connect colour=blue']);
+    expect(bad.stderr).toBe(
+      'ERROR: unknown connect keyword "colour"; known: dbname, host, port, user, password, queue, node\n',
+    );
+  });
+});
