@@ -82,16 +82,23 @@ export class ScriptManager {
     let failed = 0;
     if (command === 'start') {
       for (const name of jobs) failed += await this.start(name);
-    } else if (command === 'stop' || command === 'reload') {
-      for (const name of jobs)
-        failed += await this.signal(name, command === 'stop' ? 'SIGINT' : 'SIGHUP');
-      if (command === 'stop' && selection.wait) {
-        for (const name of jobs) await this.waitForStop(name);
+    } else if (command === 'reload') {
+      for (const name of jobs) failed += (await this.signal(name, 'SIGHUP')).failed;
+    } else if (command === 'stop') {
+      const stopped: [string, number | null][] = [];
+      for (const name of jobs) {
+        const result = await this.signal(name, 'SIGINT');
+        failed += result.failed;
+        stopped.push([name, result.pid]);
+      }
+      if (selection.wait) {
+        for (const [name, pid] of stopped) await this.waitForStop(name, pid);
       }
     } else {
       for (const name of jobs) {
-        failed += await this.signal(name, 'SIGINT');
-        await this.waitForStop(name);
+        const result = await this.signal(name, 'SIGINT');
+        failed += result.failed;
+        await this.waitForStop(name, result.pid);
         failed += await this.start(name);
       }
     }
@@ -174,29 +181,36 @@ export class ScriptManager {
     return 0;
   }
 
-  private async signal(name: string, signal: NodeJS.Signals): Promise<number> {
+  /** Signal the job's process; `pid` is the one signalled, null when none ran. */
+  private async signal(
+    name: string,
+    signal: NodeJS.Signals,
+  ): Promise<{ failed: number; pid: number | null }> {
     const job = this.job(name);
-    if (job === undefined) return 1;
+    if (job === undefined) return { failed: 1, pid: null };
     if (job.pidfile === '') {
       this.log.warn(`No pidfile for ${name} (${job.config})`);
-      return 0;
+      return { failed: 0, pid: null };
     }
     const { state, pid } = jobState(job);
     if (state !== 'running' || pid === null) {
       this.log.warn(`Job ${name} not running`);
-      return 0;
+      return { failed: 0, pid: null };
     }
     this.log.info(`${signal === 'SIGINT' ? 'Stopping' : 'Reloading'} ${name}`);
     await signalJob(job, pid, signal);
-    return 0;
+    return { failed: 0, pid };
   }
 
-  /** Until the job's pidfile is gone or names no live process. */
-  private async waitForStop(name: string): Promise<void> {
+  /**
+   * Until the signalled process is gone (its pidfile goes a moment before it exits) and no
+   * other has taken the pidfile.
+   */
+  private async waitForStop(name: string, pid: number | null): Promise<void> {
     const job = this.settings.jobs.findLast((j) => j.jobName === name);
     if (job === undefined || job.pidfile === '') return;
     let said = false;
-    while (jobState(job).state === 'running') {
+    while ((pid !== null && processAlive(pid)) || jobState(job).state === 'running') {
       if (!said) this.log.info(`Waiting for ${name} to stop`);
       said = true;
       await this.io.pause(100);

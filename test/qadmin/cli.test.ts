@@ -21,9 +21,12 @@ interface Result {
   stderr: string;
 }
 
-function qadmin(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+function qadmin(
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, HOME: dir, ...options.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, ...options.env };
     for (const key of ['PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE']) {
       if (options.env?.[key] === undefined) delete env[key];
     }
@@ -39,11 +42,18 @@ function qadmin(args: string[], options: { input?: string; env?: NodeJS.ProcessE
 }
 
 const queues = async () =>
-  (await db.query('select queue_name from pgq.get_queue_info() order by 1')).rows.map((r) => r.queue_name);
+  (await db.query('select queue_name from pgq.get_queue_info() order by 1')).rows.map(
+    (r) => r.queue_name,
+  );
 
 describe('qadmin bin', () => {
   it('runs several commands with -c on a URL and prints their output in order', async () => {
-    const result = await qadmin(['-d', db.url, '-c', 'create queue cli_a; register consumer c1 on cli_a; show consumer c1 on cli_a;']);
+    const result = await qadmin([
+      '-d',
+      db.url,
+      '-c',
+      'create queue cli_a; register consumer c1 on cli_a; show consumer c1 on cli_a;',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
@@ -55,10 +65,27 @@ describe('qadmin bin', () => {
 
   it('takes -h -p -U and a database name, or a key=value string, or the PG* environment', async () => {
     const { host, port, user } = db.cluster;
-    const byFlags = await qadmin(['-h', host, '-p', String(port), '-U', user, db.name, '-c', 'show queue cli_a']);
+    const byFlags = await qadmin([
+      '-h',
+      host,
+      '-p',
+      String(port),
+      '-U',
+      user,
+      db.name,
+      '-c',
+      'show queue cli_a',
+    ]);
     expect(byFlags.code).toBe(0);
     expect(byFlags.stdout).toMatch(/^ cli_a +\|/m);
-    const byString = await qadmin(['-d', `host=${host} port=${port} user=${user} dbname=${db.name}`, '-Q', 'cli_a', '-c', 'show consumer']);
+    const byString = await qadmin([
+      '-d',
+      `host=${host} port=${port} user=${user} dbname=${db.name}`,
+      '-Q',
+      'cli_a',
+      '-c',
+      'show consumer',
+    ]);
     expect(byString.code).toBe(0);
     expect(byString.stdout).toContain('Consumers on queue "cli_a"');
     const byEnv = await qadmin(['-c', 'show queue cli_a'], {
@@ -69,14 +96,21 @@ describe('qadmin bin', () => {
   });
 
   it('stops at the first failing command with one error line and exit 1', async () => {
-    const result = await qadmin(['-d', db.url, '-c', 'create queue cli_b; show queue cli_nope; create queue cli_c']);
+    const result = await qadmin([
+      '-d',
+      db.url,
+      '-c',
+      'create queue cli_b; show queue cli_nope; create queue cli_c',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('queue "cli_b" created\n');
     expect(result.stderr).toBe('ERROR: unknown queue: "cli_nope"\n');
     expect(await queues()).not.toContain('cli_c');
     const syntax = await qadmin(['-d', db.url, '-c', 'register consumer x on']);
     expect(syntax.code).toBe(1);
-    expect(syntax.stderr).toBe('ERROR: incomplete command "register consumer x on": expected a queue name\n');
+    expect(syntax.stderr).toBe(
+      'ERROR: incomplete command "register consumer x on": expected a queue name\n',
+    );
   });
 
   it('refuses an unknown -Q queue, an unreachable server and a bad port before running anything', async () => {
@@ -86,10 +120,14 @@ describe('qadmin bin', () => {
     expect(await queues()).not.toContain('cli_d');
     const down = await qadmin(['-h', '127.0.0.1', '-p', '1', '-U', 'x', 'y', '-c', 'show queue']);
     expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/^qadmin: error: cannot connect to x@127\.0\.0\.1:1\/y: .*ECONNREFUSED/);
+    expect(down.stderr).toMatch(
+      /^qadmin: error: cannot connect to x@127\.0\.0\.1:1\/y: .*ECONNREFUSED/,
+    );
     const badPort = await qadmin(['-p', 'abc', '-c', 'show queue']);
     expect(badPort.code).toBe(1);
-    expect(badPort.stderr).toBe('qadmin: error: --port must be a number from 1 to 65535, not "abc"\n');
+    expect(badPort.stderr).toBe(
+      'qadmin: error: --port must be a number from 1 to 65535, not "abc"\n',
+    );
   });
 
   it('runs a file with -f, and statements piped on stdin (going on after an error)', async () => {
@@ -97,9 +135,12 @@ describe('qadmin bin', () => {
     writeFileSync(file, 'create queue cli_f;\nregister consumer\n  worker on cli_f;\n');
     const byFile = await qadmin(['-d', db.url, '-f', file]);
     expect(byFile.code).toBe(0);
-    expect(byFile.stdout).toBe('queue "cli_f" created\nregistered consumer "worker" on queue "cli_f"\n');
+    expect(byFile.stdout).toBe(
+      'queue "cli_f" created\nregistered consumer "worker" on queue "cli_f"\n',
+    );
     const piped = await qadmin(['-d', db.url], {
-      input: 'create queue cli_p;\nshow nonsense;\nshow queue\n  cli_p;\nexit;\ncreate queue cli_never;\n',
+      input:
+        'create queue cli_p;\nshow nonsense;\nshow queue\n  cli_p;\nexit;\ncreate queue cli_never;\n',
     });
     expect(piped.code).toBe(1);
     expect(piped.stderr).toBe(
@@ -112,10 +153,17 @@ describe('qadmin bin', () => {
 
   it('connects to another database with connect, keeping host, port and user', async () => {
     const other = await db.createDatabase('other', { template: db.cluster.templateDatabase });
-    const result = await qadmin(['-d', db.url, '-c', `connect dbname=${other}; create queue cli_elsewhere; connect queue=cli_elsewhere; show queue`]);
+    const result = await qadmin([
+      '-d',
+      db.url,
+      '-c',
+      `connect dbname=${other}; create queue cli_elsewhere; connect queue=cli_elsewhere; show queue`,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`connected to ${db.cluster.user}@${db.cluster.host}:${db.cluster.port}/${other}\n`);
+    expect(result.stdout).toContain(
+      `connected to ${db.cluster.user}@${db.cluster.host}:${db.cluster.port}/${other}\n`,
+    );
     expect(result.stdout).toContain(`/${other}, queue "cli_elsewhere"`);
     expect(await queues()).not.toContain('cli_elsewhere');
     const bad = await qadmin(['-d', db.url, '-c', 'connect colour=blue']);

@@ -18,15 +18,16 @@ beforeAll(async () => {
 afterAll(() => session.close());
 
 const run = async (statement: string) => (await runStatement(session, statement)).text;
-const fails = (statement: string) => runStatement(session, statement).then(
-  () => {
-    throw new Error(`"${statement}" did not fail`);
-  },
-  (error: unknown) => {
-    expect(error).toBeInstanceOf(SkytoolsError);
-    return (error as SkytoolsError).message;
-  },
-);
+const fails = (statement: string) =>
+  runStatement(session, statement).then(
+    () => {
+      throw new Error(`"${statement}" did not fail`);
+    },
+    (error: unknown) => {
+      expect(error).toBeInstanceOf(SkytoolsError);
+      return (error as SkytoolsError).message;
+    },
+  );
 const queueRow = async (queue: string) =>
   (await db.query('select * from pgq.get_queue_info($1)', [queue])).rows[0];
 
@@ -42,19 +43,21 @@ describe('queues', () => {
     expect(lines[3]).toMatch(/^ qa_orders +\| 0\/3 +\|/);
     expect(lines[4]).toBe('(1 row)');
 
-    expect(await run("alter queue qa_orders set max_count=10, idle_period='30 seconds', max_lag = '2 s', paused=1")).toBe(
-      'queue "qa_orders" altered',
-    );
+    expect(
+      await run(
+        "alter queue qa_orders set max_count=10, idle_period='30 seconds', max_lag = '2 s', paused=1",
+      ),
+    ).toBe('queue "qa_orders" altered');
     const row = await queueRow('qa_orders');
-    expect(row.queue_ticker_max_count).toBe(10);
-    expect(row.queue_ticker_idle_period).toMatchObject({ seconds: 30 });
-    expect(row.queue_ticker_max_lag).toMatchObject({ seconds: 2 });
-    expect(row.queue_ticker_paused).toBe(true);
+    expect(row?.queue_ticker_max_count).toBe(10);
+    expect(row?.queue_ticker_idle_period).toMatchObject({ seconds: 30 });
+    expect(row?.queue_ticker_max_lag).toMatchObject({ seconds: 2 });
+    expect(row?.queue_ticker_paused).toBe(true);
 
     await run('create queue qa_other');
     expect(await run('alter queue * set paused=0')).toContain('queue "qa_other" altered');
-    expect((await queueRow('qa_orders')).queue_ticker_paused).toBe(false);
-    expect((await queueRow('qa_other')).queue_ticker_paused).toBe(false);
+    expect((await queueRow('qa_orders'))?.queue_ticker_paused).toBe(false);
+    expect((await queueRow('qa_other'))?.queue_ticker_paused).toBe(false);
 
     const all = await run('show queue *');
     expect(all).toMatch(/ qa_orders +\|/);
@@ -78,7 +81,7 @@ describe('queues', () => {
     expect(await fails("alter queue qa_alter set max_count=7, max_lag='soon'")).toMatch(
       /invalid input syntax for type interval: "soon"/,
     );
-    expect((await queueRow('qa_alter')).queue_ticker_max_count).toBe(500);
+    expect((await queueRow('qa_alter'))?.queue_ticker_max_count).toBe(500);
     expect(await fails('alter queue qa_alter set max_count')).toBe(
       'syntax error in alter queue: expected = at end of command',
     );
@@ -95,7 +98,9 @@ describe('queues', () => {
     expect(await run(`show consumer "Mixed Case" on ${quoted}`)).toContain('Mixed Case');
     expect(await run(`unregister consumer * from ${quoted}`)).toContain('"Mixed Case"');
     expect(await run(`drop queue ${quoted}`)).toBe(`queue ${JSON.stringify(name)} dropped`);
-    expect((await db.query('select count(*)::int as n from pgq.queue')).rows[0].n).toBeGreaterThan(0);
+    expect((await db.query('select count(*)::int as n from pgq.queue')).rows[0]?.n).toBeGreaterThan(
+      0,
+    );
   });
 });
 
@@ -116,7 +121,9 @@ describe('consumers and batches', () => {
     expect(await run('register consumer at_one on qa_c at 1')).toBe(
       'registered consumer "at_one" on queue "qa_c" at tick 1',
     );
-    const firstTick = (await db.query("select last_tick from pgq.get_consumer_info('qa_c', 'first')")).rows[0].last_tick;
+    const firstTick = (
+      await db.query("select last_tick from pgq.get_consumer_info('qa_c', 'first')")
+    ).rows[0]?.last_tick;
     expect(await run('register consumer copied on qa_c copy first')).toBe(
       `registered consumer "copied" on queue "qa_c" at tick ${firstTick}`,
     );
@@ -124,7 +131,9 @@ describe('consumers and batches', () => {
       'unknown consumer: "nobody" on queue "qa_c"',
     );
     expect(await fails('register consumer bad on qa_c at 99999')).toMatch(/tick not found: 99999/);
-    const names = (await db.query("select consumer_name from pgq.get_consumer_info('qa_c') order by 1")).rows.map((r) => r.consumer_name);
+    const names = (
+      await db.query("select consumer_name from pgq.get_consumer_info('qa_c') order by 1")
+    ).rows.map((r) => r.consumer_name);
     expect(names).toEqual(['at_one', 'copied', 'first']);
   });
 
@@ -135,15 +144,20 @@ describe('consumers and batches', () => {
     expect(await run('show batch at_one on qa_c')).toBe(
       'consumer "at_one" on queue "qa_c" has no open batch',
     );
-    const batch = (await db.query("select pgq.next_batch('qa_c', 'at_one') as id")).rows[0].id;
+    const batch = (await db.query("select pgq.next_batch('qa_c', 'at_one') as id")).rows[0]?.id;
     const byConsumer = await run('show batch at_one on qa_c');
     const byId = await run(`show batch ${batch}`);
     // The same batch both ways (the lag column moves on between the two).
-    const row = new RegExp(`^ +${batch} \\| qa_c +\\| at_one +\\| [^|]+\\| [^|]+\\| +1 \\| +2 \\|`, 'm');
+    const row = new RegExp(
+      `^ +${batch} \\| qa_c +\\| at_one +\\| [^|]+\\| [^|]+\\| +1 \\| +2 \\|`,
+      'm',
+    );
     expect(byConsumer).toMatch(row);
     expect(byId).toMatch(new RegExp(`^ +${batch} \\| qa_c +\\| at_one +\\|`, 'm'));
     expect(await fails('show batch 987654')).toBe('unknown batch: 987654 (not open)');
-    expect(await fails('show consumer ghost on qa_c')).toBe('unknown consumer: "ghost" on queue "qa_c"');
+    expect(await fails('show consumer ghost on qa_c')).toBe(
+      'unknown consumer: "ghost" on queue "qa_c"',
+    );
   });
 
   it('uses the current queue when none is named, and says when there is none', async () => {
@@ -155,7 +169,9 @@ describe('consumers and batches', () => {
     expect(await run('unregister consumer copied')).toBe(
       'unregistered consumer "copied" from queue "qa_c"',
     );
-    expect(await fails('unregister consumer copied')).toBe('unknown consumer: "copied" on queue "qa_c"');
+    expect(await fails('unregister consumer copied')).toBe(
+      'unknown consumer: "copied" on queue "qa_c"',
+    );
     expect(await fails('connect queue=qa_none')).toBe('unknown queue: "qa_none"');
     expect(session.queue).toBe('qa_c');
     session.queue = null;
@@ -170,8 +186,10 @@ describe('consumers and batches', () => {
     await db.query("select pgq.force_tick('qa_c')");
     await db.query("select pgq.ticker('qa_c')");
     const open = await db.query("select pgq_coop.next_batch('qa_c', 'coop', 's2') as id");
-    expect(open.rows[0].id).not.toBeNull();
-    expect(await fails('unregister subconsumer s2 for coop from qa_c')).toMatch(/subconsumer has active batch/);
+    expect(open.rows[0]?.id).not.toBeNull();
+    expect(await fails('unregister subconsumer s2 for coop from qa_c')).toMatch(
+      /subconsumer has active batch/,
+    );
     expect(await run('unregister subconsumer s2 for coop from qa_c close batch')).toBe(
       'unregistered subconsumer "s2" for consumer "coop" from queue "qa_c"',
     );
@@ -179,7 +197,11 @@ describe('consumers and batches', () => {
       'unknown subconsumer: "s9" for consumer "coop" on queue "qa_c"',
     );
     expect(await run('unregister subconsumer * for coop from qa_c')).toContain('"s1"');
-    const left = (await db.query("select consumer_name from pgq.get_consumer_info('qa_c') where consumer_name like 'coop.%'")).rows;
+    const left = (
+      await db.query(
+        "select consumer_name from pgq.get_consumer_info('qa_c') where consumer_name like 'coop.%'",
+      )
+    ).rows;
     expect(left).toEqual([]);
   });
 });
@@ -188,7 +210,9 @@ describe('nodes, tables, londiste', () => {
   beforeAll(async () => {
     await db.query("select * from pgq_node.register_location('qa_set', 'n1', 'dbname=x', false)");
     await db.query("select * from pgq_node.register_location('qa_set', 'n2', 'dbname=y', false)");
-    await db.query("select * from pgq_node.create_node('qa_set', 'root', 'n1', 'w1', null, null, null)");
+    await db.query(
+      "select * from pgq_node.create_node('qa_set', 'root', 'n1', 'w1', null, null, null)",
+    );
     await db.query(
       'create table public."Items" (id serial primary key, name text not null default \'x\', qty int check (qty > 0)); create index items_name on public."Items"(name); create sequence public.qa_seq increment by 5 start with 10',
     );
@@ -220,18 +244,22 @@ describe('nodes, tables, londiste', () => {
   it('adds, lists and removes londiste tables and sequences on the root', async () => {
     await run('connect queue=qa_set');
     try {
-      expect(await run("londiste missing")).toMatch(/ r +\| public\.Items/);
+      expect(await run('londiste missing')).toMatch(/ r +\| public\.Items/);
       expect(await run("londiste add table public.Items with skip_truncate, tgflags='IU'")).toBe(
         'Table added: public.Items',
       );
       const tables = await run('londiste tables');
       expect(tables).toMatch(/ public\.Items +\| t +\| ok +\|/);
-      const triggers = await db.query(`select tgname from pg_trigger where tgrelid = 'public."Items"'::regclass and not tgisinternal`);
+      const triggers = await db.query(
+        `select tgname from pg_trigger where tgrelid = 'public."Items"'::regclass and not tgisinternal`,
+      );
       expect(triggers.rows.length).toBeGreaterThan(0);
       expect(await run('londiste add sequence public.qa_seq')).toMatch(/qa_seq/);
       expect(await run('londiste seqs')).toContain('public.qa_seq');
       expect(await fails('londiste add table public.nosuch')).toMatch(/public\.nosuch/);
-      expect(await fails('londiste add table public.Items with colour')).toMatch(/^unknown add table option "colour"/);
+      expect(await fails('londiste add table public.Items with colour')).toMatch(
+        /^unknown add table option "colour"/,
+      );
       expect(await run('londiste remove table public.Items')).toMatch(/public\.Items/);
       expect(await run('londiste remove sequence public.qa_seq')).toMatch(/qa_seq/);
     } finally {
@@ -243,7 +271,9 @@ describe('nodes, tables, londiste', () => {
 describe('the rest', () => {
   it('runs a select and prints it like psql', async () => {
     expect(await run("select 1 as n, 'a b' as t, null as z union all select 22, 'c', 'y'")).toBe(
-      [' n  |  t  | z', '----+-----+---', '  1 | a b |', ' 22 | c   | y', '(2 rows)', ''].join('\n'),
+      [' n  |  t  | z', '----+-----+---', '  1 | a b |', ' 22 | c   | y', '(2 rows)', ''].join(
+        '\n',
+      ),
     );
   });
 
@@ -255,7 +285,9 @@ describe('the rest', () => {
   });
 
   it('says what is wrong with a statement it cannot read', async () => {
-    expect(await fails('frobnicate queue x')).toBe('unknown command "frobnicate"; "show help;" lists the commands');
+    expect(await fails('frobnicate queue x')).toBe(
+      'unknown command "frobnicate"; "show help;" lists the commands',
+    );
     expect(await fails('show')).toBe(
       'incomplete command "show": expected queue, consumer, batch, node, table, sequence, version or help',
     );
@@ -268,7 +300,9 @@ describe('the rest', () => {
     expect(await fails('show queue a b')).toBe('syntax error at "b": the command ends before it');
     expect(await fails("show queue 'open")).toMatch(/^syntax error: unterminated quoted string/);
     expect(await fails('takeover n1')).toMatch(/use setadm/);
-    expect(await run('show help')).toContain('register consumer C [on Q] [at TICK | copy OTHER_CONSUMER];');
+    expect(await run('show help')).toContain(
+      'register consumer C [on Q] [at TICK | copy OTHER_CONSUMER];',
+    );
     expect((await runStatement(session, 'exit')).exit).toBe(true);
   });
 });

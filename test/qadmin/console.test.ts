@@ -19,8 +19,12 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'skytools-qadmin-console-'));
 beforeAll(async () => {
   session = new QadminSession(db.config());
   await session.connect();
-  await db.query("select pgq.create_queue('orders'), pgq.create_queue('order lines'), pgq.create_queue('audit')");
-  await db.query("select pgq.register_consumer('orders', 'mailer'), pgq.register_consumer('orders', 'billing')");
+  await db.query(
+    "select pgq.create_queue('orders'), pgq.create_queue('order lines'), pgq.create_queue('audit')",
+  );
+  await db.query(
+    "select pgq.register_consumer('orders', 'mailer'), pgq.register_consumer('orders', 'billing')",
+  );
   await db.query("select pgq.register_consumer('audit', 'archiver')");
   await db.query('create table public.shipments (id int primary key)');
 });
@@ -39,12 +43,22 @@ describe('Tab completion', () => {
 
   it('completes queue names from the database, quoting those that need it', async () => {
     expect(await complete(session, 'show queue o')).toEqual([['orders'], 'o']);
-    expect((await complete(session, 'show queue '))[0]).toEqual(['"order lines"', '*', 'audit', 'orders']);
+    expect((await complete(session, 'show queue '))[0]).toEqual([
+      '"order lines"',
+      '*',
+      'audit',
+      'orders',
+    ]);
     expect(await complete(session, 'drop queue "ord')).toEqual([['"order lines"'], '"ord']);
   });
 
   it('completes consumer names of the queue named in the statement, and table names', async () => {
-    expect((await complete(session, 'show consumer '))[0]).toEqual(['*', 'archiver', 'billing', 'mailer']);
+    expect((await complete(session, 'show consumer '))[0]).toEqual([
+      '*',
+      'archiver',
+      'billing',
+      'mailer',
+    ]);
     expect((await complete(session, 'unregister consumer m'))[0]).toEqual(['mailer']);
     expect((await complete(session, 'show consumer mailer on '))[0]).toContain('orders');
     expect((await complete(session, 'show table public.sh'))[0]).toEqual(['public.shipments']);
@@ -66,14 +80,30 @@ describe('the console', () => {
     const done = runConsole(session, { io: { input, output, error }, historyFile });
     // Each step waits for what the last one printed, as a user at the terminal would.
     input.write('show queue aud\t');
-    await until('completion of the queue name', async () => out, (text) => text.includes('show queue audit'));
+    await until(
+      'completion of the queue name',
+      async () => out,
+      (text) => text.includes('show queue audit'),
+    );
     input.write(';\r');
-    await until('the queue table', async () => out, (text) => text.includes('(1 row)'));
+    await until(
+      'the queue table',
+      async () => out,
+      (text) => text.includes('(1 row)'),
+    );
     input.write('frob;\r');
-    await until('the error line', async () => err, (text) => text.includes('unknown command'));
+    await until(
+      'the error line',
+      async () => err,
+      (text) => text.includes('unknown command'),
+    );
     input.write('show consumer\r');
     input.write('  archiver on audit;\r');
-    await until('the consumer table', async () => out, (text) => /^ audit +\| archiver/m.test(text));
+    await until(
+      'the consumer table',
+      async () => out,
+      (text) => /^ audit +\| archiver/m.test(text),
+    );
     input.write('exit;\r');
     expect(await done).toBe(0);
     expect(err).toBe('ERROR: unknown command "frob"; "show help;" lists the commands\n');
