@@ -4,7 +4,7 @@
  * environment), -Q, `connect` to another database, and the exit codes.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,23 @@ const queues = async () =>
   );
 
 describe('qadmin bin', () => {
+  it('runs the example of docs/qadmin.md as written', async () => {
+    const doc = readFileSync(path.resolve(import.meta.dirname, '../../docs/qadmin.md'), 'utf8');
+    const example = doc.slice(doc.indexOf('## An example'));
+    const line = /```sh\nqadmin -d "dbname=shop" -c "(.*)"\n```/.exec(example)?.[1];
+    const expected = /```text\n([\s\S]*?)```/.exec(example)?.[1];
+    expect(line).toBeDefined();
+    const { host, port, user } = db.cluster;
+    const result = await qadmin([
+      '-d',
+      `host=${host} port=${port} user=${user} dbname=${db.name}`,
+      '-c',
+      line ?? '',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(expected);
+  });
+
   it('runs several commands with -c on a URL and prints their output in order', async () => {
     const result = await qadmin([
       '-d',
@@ -63,7 +80,7 @@ describe('qadmin bin', () => {
     expect(lines[5]).toMatch(/^ cli_a +\| c1 +\|/);
   });
 
-  it('takes -h -p -U and a database name, or a key=value string, or the PG* environment', async () => {
+  it('takes -h -p -U and a database name (with -Q), or the PG* environment', async () => {
     const { host, port, user } = db.cluster;
     const byFlags = await qadmin([
       '-h',
@@ -73,21 +90,14 @@ describe('qadmin bin', () => {
       '-U',
       user,
       db.name,
-      '-c',
-      'show queue cli_a',
-    ]);
-    expect(byFlags.code).toBe(0);
-    expect(byFlags.stdout).toMatch(/^ cli_a +\|/m);
-    const byString = await qadmin([
-      '-d',
-      `host=${host} port=${port} user=${user} dbname=${db.name}`,
       '-Q',
       'cli_a',
       '-c',
       'show consumer',
     ]);
-    expect(byString.code).toBe(0);
-    expect(byString.stdout).toContain('Consumers on queue "cli_a"');
+    expect(byFlags.stderr).toBe('');
+    expect(byFlags.code).toBe(0);
+    expect(byFlags.stdout).toContain('Consumers on queue "cli_a"');
     const byEnv = await qadmin(['-c', 'show queue cli_a'], {
       env: { PGHOST: host, PGPORT: String(port), PGUSER: user, PGDATABASE: db.name },
     });
@@ -113,7 +123,7 @@ describe('qadmin bin', () => {
     );
   });
 
-  it('refuses an unknown -Q queue, an unreachable server and a bad port before running anything', async () => {
+  it('refuses an unknown -Q queue and an unreachable server before running anything', async () => {
     const unknown = await qadmin(['-d', db.url, '-Q', 'cli_zz', '-c', 'create queue cli_d']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('qadmin: error: unknown queue: "cli_zz"\n');
@@ -122,11 +132,6 @@ describe('qadmin bin', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(
       /^qadmin: error: cannot connect to x@127\.0\.0\.1:1\/y: .*ECONNREFUSED/,
-    );
-    const badPort = await qadmin(['-p', 'abc', '-c', 'show queue']);
-    expect(badPort.code).toBe(1);
-    expect(badPort.stderr).toBe(
-      'qadmin: error: --port must be a number from 1 to 65535, not "abc"\n',
     );
   });
 
@@ -166,9 +171,5 @@ describe('qadmin bin', () => {
     );
     expect(result.stdout).toContain(`/${other}, queue "cli_elsewhere"`);
     expect(await queues()).not.toContain('cli_elsewhere');
-    const bad = await qadmin(['-d', db.url, '-c', 'connect colour=blue']);
-    expect(bad.stderr).toBe(
-      'ERROR: unknown connect keyword "colour"; known: dbname, host, port, user, password, queue, node\n',
-    );
   });
 });

@@ -173,6 +173,9 @@ describe('consumers and batches', () => {
       'unknown consumer: "copied" on queue "qa_c"',
     );
     expect(await fails('connect queue=qa_none')).toBe('unknown queue: "qa_none"');
+    expect(await fails('connect colour=blue')).toBe(
+      'unknown connect keyword "colour"; known: dbname, host, port, user, password, queue, node',
+    );
     expect(session.queue).toBe('qa_c');
     session.queue = null;
   });
