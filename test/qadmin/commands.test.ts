@@ -3,6 +3,7 @@
  * use (runStatement): what each prints, what it changed, and one clear error for unknown
  * names and bad syntax, with nothing changed.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SkytoolsError } from '../../src/errors.js';
 import { QadminSession, runStatement } from '../../src/qadmin/index.js';
@@ -307,5 +308,55 @@ describe('the rest', () => {
       'register consumer C [on Q] [at TICK | copy OTHER_CONSUMER];',
     );
     expect((await runStatement(session, 'exit')).exit).toBe(true);
+  });
+});
+
+/**
+ * The same statements on upstream's PgQ (Debian's C extension, on the PostgreSQL 15 leg) and
+ * on ours give the same output: qadmin speaks only PgQ's SQL API.
+ */
+describe('on upstream PgQ', () => {
+  const enabled =
+    db.cluster.pgMajor === 15 && existsSync('/usr/share/postgresql/15/extension/pgq_node.control');
+  it.runIf(enabled)('prints what it prints on ours', async () => {
+    const upstreamDb = await db.createDatabase('upstream');
+    const ourDb = await db.createDatabase('ours', { template: db.cluster.templateDatabase });
+    const setup = await db.connect({ database: upstreamDb });
+    await setup.query('create extension pgq_node cascade');
+    await setup.end();
+    const statements = [
+      'create queue up_q',
+      "alter queue up_q set max_count = 42, max_lag = '7 seconds', paused = 1",
+      'register consumer a on up_q',
+      'register consumer b on up_q copy a',
+      'register consumer a on up_q',
+      "select queue_name, queue_ticker_max_count, queue_ticker_max_lag, queue_ticker_paused from pgq.get_queue_info('up_q')",
+      "select queue_name, consumer_name, last_tick, current_batch from pgq.get_consumer_info('up_q')",
+      'unregister consumer * from up_q',
+      'drop queue up_q',
+    ];
+    const outputs = async (database: string) => {
+      const other = new QadminSession(db.config({ database }));
+      await other.connect();
+      try {
+        const texts: string[] = [];
+        for (const statement of statements) texts.push((await runStatement(other, statement)).text);
+        texts.push(
+          await runStatement(other, 'show queue nope').then(
+            (output) => output.text,
+            (error: Error) => error.message,
+          ),
+        );
+        texts.push((await runStatement(other, 'show version')).text.replace(/^server: .*$/m, ''));
+        return texts;
+      } finally {
+        await other.close();
+      }
+    };
+    const upstream = await outputs(upstreamDb);
+    const ours = await outputs(ourDb);
+    expect(upstream.slice(0, -1)).toEqual(ours.slice(0, -1));
+    expect(upstream.at(-1)).toMatch(/^ pgq +\| 3\.5[.\d]* +\| upstream$/m);
+    expect(ours.at(-1)).toMatch(/^ pgq +\| 3\.5 +\| skytools /m);
   });
 });
