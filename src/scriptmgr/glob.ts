@@ -43,6 +43,7 @@ function isFile(file: string): boolean {
   try {
     return statSync(file).isFile();
   } catch {
+    // Gone or unreadable between listing and looking: not a file the glob can name.
     return false;
   }
 }

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { Config, ConfigError, readIniFile } from '../config/index.js';
+import { baseScriptKeys, dbScriptKeys } from '../config/known-keys.js';
 import { expandGlob } from './glob.js';
 
 export interface Service {

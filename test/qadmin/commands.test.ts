@@ -231,6 +231,21 @@ describe('nodes, tables, londiste', () => {
     expect(await fails('show node on qa_c')).toMatch(/syntax error at "qa_c"|unknown node/);
   });
 
+  it('connects to a node by its registered location, keeping what the location leaves out', async () => {
+    await db.query('select * from pgq_node.register_location($1, $2, $3, false)', [
+      'qa_set',
+      'n3',
+      `dbname=${db.name}`,
+    ]);
+    const { user, host, port } = db.cluster;
+    expect(await run('connect queue=qa_set node=n3')).toBe(
+      `connected to ${user}@${host}:${port}/${db.name}, queue "qa_set"`,
+    );
+    expect(await fails('connect node=n9')).toBe('unknown node: "n9" on queue "qa_set"');
+    session.queue = null;
+    expect(await fails('connect node=n3')).toBe('connect node=... needs a queue: add queue=QUEUE');
+  });
+
   it('prints the DDL of a table and a sequence, case kept', async () => {
     const ddl = await run('show table public.Items');
     expect(ddl).toContain('CREATE TABLE public."Items" (');
@@ -273,6 +288,30 @@ describe('nodes, tables, londiste', () => {
 });
 
 describe('the rest', () => {
+  it('installs a schema and the ones it needs into an empty database', async () => {
+    const empty = await db.createDatabase('empty');
+    const other = new QadminSession(db.config({ database: empty }));
+    await other.connect();
+    try {
+      expect(await runStatement(other, 'show queue').catch((e: Error) => e.message)).toMatch(
+        /schema "pgq" does not exist|function pgq\.get_queue_info\(\) does not exist/,
+      );
+      const installed = (await runStatement(other, 'install pgq_coop')).text.split('\n');
+      expect(installed).toEqual([
+        expect.stringMatching(/^installed pgq /),
+        expect.stringMatching(/^installed pgq_coop /),
+      ]);
+      expect((await runStatement(other, 'install pgq_coop')).text).toMatch(
+        /^pgq_coop .* already installed$/,
+      );
+      expect((await runStatement(other, 'create queue after_install')).text).toBe(
+        'queue "after_install" created',
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('runs a select and prints it like psql', async () => {
     expect(await run("select 1 as n, 'a b' as t, null as z union all select 22, 'c', 'y'")).toBe(
       [' n  |  t  | z', '----+-----+---', '  1 | a b |', ' 22 | c   | y', '(2 rows)', ''].join(
