@@ -71,6 +71,7 @@ export async function runConsole(
   const io = options.io ?? stdio;
   const historyFile = options.historyFile ?? path.join(os.homedir(), '.qadmin_history');
   const terminal = (io.input as { isTTY?: boolean }).isTTY === true;
+  let pending = '';
   const rl = readline.createInterface({
     input: io.input,
     output: io.output,
@@ -81,17 +82,18 @@ export async function runConsole(
       line: string,
       callback: (err: null | Error, result: [string[], string]) => void,
     ) => {
-      complete(session, line).then(
+      // A statement continued from earlier lines completes as a whole.
+      complete(session, `${pending}${line}`).then(
         (result) => callback(null, result),
         () => callback(null, [[], line]),
       );
     },
   });
-  let pending = '';
   let failed = false;
   const prompt = () => {
     rl.setPrompt(`${session.database}${pending.trim() === '' ? '=>' : '->'} `);
-    if (terminal) rl.prompt();
+    // Keep the cursor where it is: the user may have typed ahead while the statement ran.
+    if (terminal) rl.prompt(true);
   };
   if (terminal) io.output.write('qadmin: type "show help;" for commands, "exit;" to leave\n');
   prompt();

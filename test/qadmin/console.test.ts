@@ -98,7 +98,18 @@ describe('the console', () => {
       (text) => text.includes('unknown command'),
     );
     input.write('show consumer\r');
-    input.write('  archiver on audit;\r');
+    await until(
+      'the continuation prompt',
+      async () => out,
+      (text) => text.includes(`${db.name}-> `),
+    );
+    input.write('  archiver on au\t');
+    await until(
+      'completion across lines',
+      async () => out,
+      (text) => text.includes('archiver on audit'),
+    );
+    input.write(';\r');
     await until(
       'the consumer table',
       async () => out,
@@ -107,7 +118,6 @@ describe('the console', () => {
     input.write('exit;\r');
     expect(await done).toBe(0);
     expect(err).toBe('ERROR: unknown command "frob"; "show help;" lists the commands\n');
-    expect(out).toContain(`${db.name}-> `);
     expect(readFileSync(historyFile, 'utf8')).toBe(
       'show queue audit;\nfrob;\nshow consumer\n  archiver on audit;\nexit;\n',
     );
