@@ -42,14 +42,8 @@ export interface ScriptmgrSettings {
   warnings: string[];
 }
 
-export const scriptmgrKeys = [
-  'job_name',
-  'config_list',
-  'logfile',
-  'pidfile',
-  'use_skylog',
-  'loop_delay',
-];
+/** Keys of `[scriptmgr]`: upstream's DBScript ones and `config_list`. */
+export const scriptmgrKeys: readonly string[] = [...baseScriptKeys, ...dbScriptKeys, 'config_list'];
 
 /** Services whose sections stand for the same tool: `londiste` and `londiste3`. */
 function sameService(a: string, b: string): boolean {
