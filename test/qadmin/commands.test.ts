@@ -288,6 +288,14 @@ describe('nodes, tables, londiste', () => {
 });
 
 describe('the rest', () => {
+  it('reports a lost connection in one line, and "connect;" reconnects', async () => {
+    const pid = (await run('select pg_backend_pid() as pid')).split('\n')[2]?.trim();
+    await db.query('select pg_terminate_backend($1::int)', [pid]);
+    expect(await fails('show queue *')).toMatch(/terminat|Connection|closed/i);
+    expect(await run('connect')).toMatch(/^connected to /);
+    expect(await run('show queue *')).toMatch(/\(\d+ rows?\)/);
+  });
+
   it('installs a schema and the ones it needs into an empty database', async () => {
     const empty = await db.createDatabase('empty');
     const other = new QadminSession(db.config({ database: empty }));

@@ -35,7 +35,7 @@ const bin = path.resolve(import.meta.dirname, '../../bin/scriptmgr.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'skytools-scriptmgr-'));
 afterAll(() => {
   killDaemons(dir);
-  killDaemons(path.join(dir, 'user'));
+  if (existsSync(path.join(dir, 'user'))) killDaemons(path.join(dir, 'user'));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -271,6 +271,26 @@ describe('scriptmgr', () => {
     expect(() => loadScriptmgr(noScript)).toThrow(
       `${noScript}: [pgqd] missing required key "script"`,
     );
+    // A job whose own start fails (its INI lacks a required key): exit 1, named.
+    const failing = write(
+      path.join(dir, 'bad/failing.ini'),
+      `[scriptmgr]\nconfig_list = failing.job\n[simple_consumer]\nscript = simple_consumer\n`,
+    );
+    write(
+      path.join(dir, 'bad/failing.job'),
+      `[simple_consumer]\njob_name = failing\npidfile = ${dir}/bad/failing.pid\n`,
+    );
+    const lines: string[] = [];
+    const manager = new ScriptManager(loadScriptmgr(failing), captureLogger(lines), {
+      print: (line) => lines.push(line),
+      pause: () => Promise.resolve(),
+    });
+    expect(await manager.run('start', ['failing'], {})).toBe(1);
+    expect(lines).toEqual([
+      'INFO Starting failing',
+      'ERROR startup failed: failing',
+      'ERROR some scripts failed',
+    ]);
     expect(() => loadScriptmgr(path.join(dir, 'bad/none.ini'))).toThrow(
       /^cannot read config file .*none\.ini: ENOENT$/,
     );

@@ -58,7 +58,8 @@ async function connect(session: QadminSession, text: string): Promise<string> {
     .join(' ');
   const queue = pairs.get('queue') ?? session.queue;
   const node = pairs.get('node');
-  if (keywords !== '' || !session.connected) await session.reconnect(keywords);
+  // `connect;` alone reconnects (after a lost connection); queue= or node= alone do not.
+  if (keywords !== '' || pairs.size === 0 || !session.connected) await session.reconnect(keywords);
   if (node !== undefined) {
     if (queue === null) {
       throw new SkytoolsError('USAGE', 'connect node=... needs a queue: add queue=QUEUE');
