@@ -7,6 +7,8 @@ import { installCommand } from './install.js';
 import { runLondiste } from './londiste.js';
 import { reportFailure } from './output.js';
 import { runPgqd } from './pgqd.js';
+import { runQadmin } from './qadmin.js';
+import { runScriptmgr } from './scriptmgr.js';
 import { runSet } from './set.js';
 import { runSimpleConsumer } from './simple-consumer.js';
 import { runSimpleLocalConsumer } from './simple-local-consumer.js';
@@ -39,7 +41,9 @@ export function skytoolsProgram(): Command {
         'simple_local_consumer',
         'simple_consumer with a local tracking file (same as the bin)',
       ),
-    );
+    )
+    .addCommand(passThrough('qadmin', 'the PgQ console (same as the qadmin bin)'))
+    .addCommand(passThrough('scriptmgr', 'start and stop many jobs (same as the scriptmgr bin)'));
   for (const tool of bundledTools) program.addCommand(passThrough(tool.name, tool.description));
   return program;
 }
@@ -63,6 +67,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   const bundled = bundledTools.find((tool) => tool.name === argv[2]);
   if (bundled) process.exit(await bundled.run(argv.slice(3)));
+  if (argv[2] === 'qadmin') process.exit(await runQadmin(argv.slice(3)));
+  if (argv[2] === 'scriptmgr') process.exit(await runScriptmgr(argv.slice(3)));
   const program = skytoolsProgram().exitOverride();
   try {
     await program.parseAsync(argv);
