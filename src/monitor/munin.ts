@@ -9,6 +9,9 @@ import type { ConsumerSample, DatabaseSnapshot, QueueSample } from './snapshot.j
 
 export type MuninMode = 'config' | 'fetch';
 
+/** Munin's own placeholder: a DERIVE field is drawn as a rate per this period. */
+const graphPeriod = '$' + '{graph_period}';
+
 /** A field or graph name Munin accepts: letters, digits, `_`, not starting with a digit. */
 export function muninName(name: string): string {
   const safe = name.replace(/[^A-Za-z0-9_]/g, '_');
@@ -94,8 +97,7 @@ function queueGraphs(
   };
   const derive = (text: string) => ({ label: text, type: 'DERIVE', min: '0' });
 
-  // Munin fills in ${graph_period} itself (a DERIVE field is a rate per that period).
-  head(`${graph}_events`, 'events', ['events per ', '${graph_period}'].join(''));
+  head(`${graph}_events`, 'events', `events per ${graphPeriod}`);
   if (config) out.push('graph_info Events inserted into the queue, and finished by each consumer');
   field('events', q.eventsTotal, derive('inserted'));
   consumers.forEach((c, i) => {
