@@ -5,19 +5,16 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { SkytoolsError } from '../errors.js';
 import {
   Monitor,
   MonitorMetrics,
-  muninAutoconf,
-  muninLines,
-  muninSuggest,
+  muninRun,
   queueOfPluginName,
   serveDashboard,
   serveMonitorMetrics,
 } from '../monitor/index.js';
 import { type HttpEndpoint, type ListenAddress, parseListen } from '../script/http-listen.js';
-import { note, reportFailure } from './output.js';
+import { note } from './output.js';
 
 export const defaultMetricsListen = '127.0.0.1:9189';
 export const defaultDashboardListen = '127.0.0.1:8189';
@@ -114,47 +111,10 @@ export function runMuninPlugin(argv: string[]): Promise<number> {
 }
 
 async function runMunin(mode: string, db: string | undefined, queue?: string): Promise<number> {
-  if (!['autoconf', 'suggest', 'config', 'fetch'].includes(mode)) {
-    return reportFailure(
-      'skytools munin',
-      new SkytoolsError(
-        'USAGE',
-        `unknown mode "${mode}"; one of: autoconf, suggest, config, fetch`,
-        { mode },
-      ),
-    );
-  }
-  const monitor = new Monitor(db === undefined || db === '' ? [] : [db]);
-  try {
-    const snapshot = (await monitor.snapshot()).databases[0];
-    if (snapshot === undefined) throw new Error('no database');
-    if (mode === 'autoconf') {
-      // Munin's rule: autoconf always exits 0 and says yes or no (why).
-      process.stdout.write(`${muninAutoconf(snapshot)}\n`);
-      return 0;
-    }
-    if (!snapshot.up) {
-      process.stderr.write(`skytools munin: cannot read ${snapshot.database}: ${snapshot.error}\n`);
-      return 1;
-    }
-    if (mode === 'suggest') {
-      for (const name of muninSuggest(snapshot)) process.stdout.write(`${name}\n`);
-      return 0;
-    }
-    if (queue !== undefined && !snapshot.queues.some((q) => q.queue === queue)) {
-      process.stderr.write(
-        `skytools munin: no queue ${JSON.stringify(queue)} in database ${snapshot.database}\n`,
-      );
-      return 1;
-    }
-    const lines = muninLines(snapshot, mode === 'config' ? 'config' : 'fetch', queue);
-    process.stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : '');
-    return 0;
-  } catch (error) {
-    return reportFailure('skytools munin', error);
-  } finally {
-    await monitor.close();
-  }
+  const result = await muninRun(mode, db, queue);
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  return result.code;
 }
 
 function warn(what: string): (error: unknown) => void {

@@ -5,9 +5,11 @@ export { serveMonitorMetrics } from './metrics-server.js';
 export { databaseLabels, Monitor } from './monitor.js';
 export {
   type MuninMode,
+  type MuninResult,
   muninAutoconf,
   muninLines,
   muninName,
+  muninRun,
   muninSuggest,
   queueOfPluginName,
 } from './munin.js';

@@ -70,7 +70,7 @@ export function databaseLabels(sources: readonly (string | undefined)[]): string
   const names = parsed.map((p) => p.database);
   const longs = parsed.map((p) => p.long);
   return parsed.map((p, i) => {
-    if (count(names, p.database) === 1) return p.database;
+    if (p.database !== '' && count(names, p.database) === 1) return p.database;
     if (count(longs, p.long) === 1) return p.long;
     return `${p.long}#${i + 1}`;
   });

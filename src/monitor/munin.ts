@@ -5,6 +5,7 @@
  * it covers that queue only. Names are made safe for Munin (`[A-Za-z0-9_]`), with a suffix
  * when two names would collide.
  */
+import { Monitor } from './monitor.js';
 import type { ConsumerSample, DatabaseSnapshot, QueueSample } from './snapshot.js';
 
 export type MuninMode = 'config' | 'fetch';
@@ -128,4 +129,58 @@ function queueGraphs(
     field('retry', c.retryEvents, { label: 'events in the retry queue' });
   });
   return out;
+}
+
+export interface MuninResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const modes = ['autoconf', 'suggest', 'config', 'fetch'];
+
+/**
+ * One plugin run: `mode` on database `db` (a connect string; undefined or empty = the libpq
+ * environment), narrowed to `queue` when given. Munin's rules: autoconf always exits 0.
+ */
+export async function muninRun(
+  mode: string,
+  db: string | undefined,
+  queue?: string,
+): Promise<MuninResult> {
+  const fail = (message: string): MuninResult => ({
+    code: 1,
+    stdout: '',
+    stderr: `skytools munin: ${message}\n`,
+  });
+  if (!modes.includes(mode)) {
+    return fail(`unknown mode "${mode}"; one of: ${modes.join(', ')}`);
+  }
+  let monitor: Monitor;
+  try {
+    monitor = new Monitor(db === undefined || db === '' ? [] : [db]);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  try {
+    const snapshot = (await monitor.snapshot()).databases[0] as DatabaseSnapshot;
+    if (mode === 'autoconf') return { code: 0, stdout: `${muninAutoconf(snapshot)}\n`, stderr: '' };
+    if (!snapshot.up) return fail(`cannot read ${snapshot.database}: ${snapshot.error}`);
+    if (mode === 'suggest') {
+      return {
+        code: 0,
+        stdout: muninSuggest(snapshot)
+          .map((q) => `${q}\n`)
+          .join(''),
+        stderr: '',
+      };
+    }
+    if (queue !== undefined && !snapshot.queues.some((q) => q.queue === queue)) {
+      return fail(`no queue ${JSON.stringify(queue)} in database ${snapshot.database}`);
+    }
+    const lines = muninLines(snapshot, mode === 'config' ? 'config' : 'fetch', queue);
+    return { code: 0, stdout: lines.map((line) => `${line}\n`).join(''), stderr: '' };
+  } finally {
+    await monitor.close();
+  }
 }

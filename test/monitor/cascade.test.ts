@@ -19,9 +19,13 @@ let monitor: Monitor;
 const metrics = new MonitorMetrics();
 const q = 'cq';
 
-async function call(client: { query: pg.Client['query'] }, sql: string, values: unknown[]) {
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+async function call(client: Queryable, sql: string, values: unknown[]) {
   const result = await client.query(sql, values);
-  const ret = result.rows[0]?.ret_code;
+  const ret = result.rows[0]?.ret_code as number | undefined;
   if (ret !== undefined && ret >= 300) throw new Error(`${sql}: ${JSON.stringify(result.rows[0])}`);
   return result.rows[0];
 }
@@ -51,7 +55,7 @@ beforeAll(async () => {
     [q],
   );
   const tick = (await root.query('select last_tick_id from pgq.get_queue_info($1)', [q])).rows[0]
-    .last_tick_id;
+    ?.last_tick_id;
   await call(root, 'select * from pgq_node.register_subscriber($1, $2, $3, $4)', [
     q,
     'branch1',
@@ -68,7 +72,7 @@ beforeAll(async () => {
     'branchworker',
     'boom: no route',
   ]);
-  for (const client of [root, branch]) {
+  for (const client of [root, branch] as Queryable[]) {
     await client.query('create table public.orders (id int primary key, note text)');
     await client.query('create table public."Mixed Case" (id int primary key)');
   }

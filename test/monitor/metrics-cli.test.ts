@@ -5,6 +5,8 @@
  */
 import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Monitor } from '../../src/monitor/index.js';
+import { parseListen, serveHttp } from '../../src/script/http-listen.js';
 import { useTestDatabase } from '../harness/database.js';
 import { killAfterFile, run, serve } from './processes.js';
 import { parsePromText } from './prom-text.js';
@@ -74,41 +76,43 @@ describe('skytools metrics', () => {
     expect(finished.code).toBe(0);
   });
 
-  it('--once prints the metrics and exits; a database it cannot read makes it exit 1 saying why', async () => {
-    const ok = await run(['metrics', '--once', '--db', db.url]);
-    expect(ok.code).toBe(0);
-    expect(parsePromText(ok.stdout).value('skytools_up', { database: db.name })).toBe(1);
+  it('--once prints the metrics; a database it cannot read is down, and the exit code 1 says so', async () => {
     const bad = await run(['metrics', '--once', '--db', db.url, '--db', `${db.url}_gone`]);
     expect(bad.code).toBe(1);
-    expect(parsePromText(bad.stdout).value('skytools_up', { database: `${db.name}_gone` })).toBe(0);
+    const m = parsePromText(bad.stdout);
+    expect(m.value('skytools_up', { database: db.name })).toBe(1);
+    expect(m.value('skytools_up', { database: `${db.name}_gone` })).toBe(0);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(new RegExp(`^skytools metrics: ${db.name}_gone: .*does not exist`));
   });
 
-  it('refuses a bad --listen, a taken port and a bad --db with one line', async () => {
+  it('refuses a bad --listen with one line', async () => {
     const listen = await run(['metrics', '--db', db.url, '--listen', 'localhost:http']);
     expect(listen.code).toBe(1);
     expect(listen.stderr).toBe(
       'skytools: error: --listen must be PORT or HOST:PORT with a port from 0 to 65535, not "localhost:http"\n',
     );
+  });
+
+  it('refuses a taken port and a bad --db with the reason', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const port = (blocker.address() as net.AddressInfo).port;
-      const taken = await run(['metrics', '--db', db.url, '--listen', `127.0.0.1:${port}`]);
-      expect(taken.code).toBe(1);
-      expect(taken.stderr).toMatch(
-        new RegExp(
-          `^skytools: error: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`,
-        ),
+      await expect(serveHttp({ host: '127.0.0.1', port }, async () => null)).rejects.toThrow(
+        new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
       );
     } finally {
       blocker.close();
     }
-    const badDb = await run(['metrics', '--once', '--db', 'host=x bogus=1']);
-    expect(badDb.code).toBe(1);
-    expect(badDb.stderr).toMatch(
-      /^skytools: error: --db "host=x bogus=1": .*unknown keyword "bogus".*\n$/,
+    expect(() => new Monitor(['host=x bogus=1'])).toThrow(
+      /^--db "host=x bogus=1": .*unknown keyword "bogus"/,
+    );
+    expect(parseListen('9000', 'x')).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(parseListen('[::1]:9000', 'x')).toEqual({ host: '::1', port: 9000 });
+    expect(parseListen('0.0.0.0:1', 'x')).toEqual({ host: '0.0.0.0', port: 1 });
+    expect(() => parseListen('70000', 'metrics_port')).toThrow(
+      /^metrics_port must be PORT or HOST:PORT/,
     );
   });
 });
