@@ -59,11 +59,13 @@ const num = (v, digits) => ({ text: fmt(v, digits), cls: 'num' });
 
 function record(snapshot) {
   const now = Math.max(...snapshot.databases.map((d) => d.at), Date.now() / 1000);
+  // The database is part of a series' name only when there are several.
+  const prefix = (db) => (snapshot.databases.length > 1 ? db.database + ' / ' : '');
   history.times.push(now);
   const seen = { rate: new Set(), lag: new Set() };
   for (const db of snapshot.databases) {
     for (const q of db.queues) {
-      const key = db.database + ' / ' + q.queue;
+      const key = prefix(db) + q.queue;
       let rate = q.eventsPerSecond;
       const before = previous && previous.get(key);
       if (before && q.eventsTotal !== null && db.at > before.at) {
@@ -74,7 +76,7 @@ function record(snapshot) {
     }
     for (const c of db.consumers) {
       if (c.lagSeconds === null) continue;
-      const key = db.database + ' / ' + c.queue + ' / ' + c.consumer;
+      const key = prefix(db) + c.queue + ' / ' + c.consumer;
       push(history.lag, key, c.lagSeconds);
       seen.lag.add(key);
     }
@@ -85,7 +87,7 @@ function record(snapshot) {
   previous = new Map();
   for (const db of snapshot.databases) {
     for (const q of db.queues) {
-      previous.set(db.database + ' / ' + q.queue, { total: q.eventsTotal, at: db.at });
+      previous.set(prefix(db) + q.queue, { total: q.eventsTotal, at: db.at });
     }
   }
   while (history.times.length > 0 && history.times[0] < now - keepSeconds) {
