@@ -167,6 +167,8 @@ export const sampleIni = `[pgqd]
 #reconnect_max_delay = 10
 # exit with status 1 once every database failed this many attempts in a row; 0 = never
 #exit_after_failures = 0
+# serve the counters on http://HOST:PORT/metrics (Prometheus); PORT alone = 127.0.0.1:PORT
+#metrics_port = 9190
 `;
 
 /** Settings for a daemon driven from code (bench, tests): defaults with overrides. */
