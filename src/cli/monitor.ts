@@ -20,10 +20,7 @@ export const defaultMetricsListen = '127.0.0.1:9189';
 export const defaultDashboardListen = '127.0.0.1:8189';
 
 const dbOption = () =>
-  new Option(
-    '--db <connstr>',
-    'database to watch, libpq "key=value" string or URL (repeatable; default: the PG* environment)',
-  )
+  new Option('--db <connstr>', 'database to watch, libpq "key=value" string or URL (repeatable)')
     .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .default([] as string[], 'the libpq environment');
 
