@@ -5,6 +5,13 @@ import { clusterCommand } from './cluster.js';
 import { demoCommand } from './demo.js';
 import { installCommand } from './install.js';
 import { runLondiste } from './londiste.js';
+import {
+  dashboardCommand,
+  isMuninPluginName,
+  metricsCommand,
+  muninCommand,
+  runMuninPlugin,
+} from './monitor.js';
 import { reportFailure } from './output.js';
 import { runPgqd } from './pgqd.js';
 import { runQadmin } from './qadmin.js';
@@ -26,6 +33,9 @@ export function skytoolsProgram(): Command {
     .addCommand(upgradeCommand())
     .addCommand(clusterCommand())
     .addCommand(demoCommand())
+    .addCommand(metricsCommand())
+    .addCommand(dashboardCommand())
+    .addCommand(muninCommand())
     .addCommand(
       new Command('pgqd')
         .description('the PgQ ticker and maintenance daemon (same as the pgqd bin)')
@@ -57,6 +67,8 @@ function passThrough(name: string, description: string): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Munin runs the plugin by its link's name (`pgq_<queue>`), with the mode as argument.
+  if (isMuninPluginName(argv[1])) process.exit(await runMuninPlugin(argv));
   // `skytools pgqd ...` is the pgqd bin itself, switches and all.
   if (argv[2] === 'pgqd') process.exit(await runPgqd(argv.slice(3)));
   if (argv[2] === 'set') process.exit(await runSet(argv.slice(3), 'skytools set'));

@@ -173,8 +173,16 @@ export async function runConsumerTool<S extends JobSettings>(
     logBase: { job: settings.jobName },
     stopUnit: 'batch',
     stoppedLine: `${tool.name} stopped`,
-    create(logger) {
-      const job = new ConsumerJob(settings, tool.processor, logger, tool.name, tool.source);
+    jobName: settings.jobName,
+    create(logger, metrics) {
+      const job = new ConsumerJob(
+        settings,
+        tool.processor,
+        logger,
+        tool.name,
+        tool.source,
+        metrics,
+      );
       return {
         stop: (mode) => job.stop(mode === 'immediate'),
         reload: (fresh) => job.reload(fresh),
