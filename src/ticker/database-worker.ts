@@ -36,16 +36,20 @@ export interface WorkerEvents {
 }
 
 interface TickRow {
-  queue_name: string;
+  queue_name: string | null;
   tick_id: string | null;
   new_events: string;
   /** Only from the wake-up pass: a tick (or one to come) for events committed late. */
   late_events?: boolean;
   /** Only from the wake-up pass: events are there, the last tick is too young. */
   waiting?: boolean;
+  /** Only from the wake-up pass, on its last row (queue_name NULL): seconds to leave it. */
+  next_pass?: number | null;
 }
 
 const initialBackoff = 1000;
+/** Longest sleep of an idle database with wake-ups (seconds), whatever the pass says. */
+const longestIdleSleep = 30;
 
 export class DatabaseWorker {
   readonly database: string;
@@ -237,17 +241,23 @@ export class DatabaseWorker {
     }
     const rows = wakeups ? await this.wakeupPass(client) : await this.plainPass(client, lowLatency);
     let busy = false;
+    let nextPass = 0;
     for (const row of rows) {
+      if (row.queue_name === null) {
+        nextPass = Number(row.next_pass ?? 0) * 1000;
+        continue;
+      }
       const newEvents = Number(row.new_events);
       if (row.waiting || (row.tick_id !== null && (newEvents > 0 || row.late_events))) busy = true;
       if (row.tick_id !== null) this.events.tick(row.queue_name, row.tick_id, newEvents);
     }
     // Busy: come back after the minimum interval. Idle with wake-ups: the pass has set the
-    // producers' flag, sleep the whole ticker_period (a commit wakes us). Idle without: back
-    // off, doubling up to ticker_period.
+    // producers' flag (a commit wakes us); come back when it says the first queue is due for
+    // an idle tick, not sooner than ticker_period. Idle without: back off, doubling up to
+    // ticker_period.
     const period = s.tickerPeriod * 1000;
     if (wakeups) {
-      this.tickDelay = busy ? s.tickerMinInterval * 1000 : period;
+      this.tickDelay = busy ? s.tickerMinInterval * 1000 : Math.max(period, nextPass);
     } else if (lowLatency) {
       const min = s.tickerMinInterval * 1000;
       this.tickDelay = busy ? min : Math.min(period, Math.max(min, this.tickDelay * 2));
@@ -274,9 +284,9 @@ export class DatabaseWorker {
     const s = this.settings;
     const names = [...this.notified];
     this.notified.clear();
-    // The flag outlives a pgqd that dies without clearing it by this long at most; a live one
-    // renews it every ticker_period.
-    const sleep = Math.max(10, 3 * s.tickerPeriod);
+    // The flag lasts twice the longest sleep (the pass renews it when half is gone), so a
+    // pgqd that dies without clearing it leaves producers notifying for this long at most.
+    const sleep = 2 * Math.max(longestIdleSleep, s.tickerPeriod);
     try {
       const { rows } = await client.query<TickRow>(sql.wakeupPass, [
         s.tickerMinInterval,

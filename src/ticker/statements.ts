@@ -31,10 +31,12 @@ export const tickPass = `select t.queue_name, t.tick_id, t.new_events,
 /**
  * Low-latency pass with wake-ups (pgq.ticker_pass of 3 arguments): $1 = ticker_min_interval
  * in seconds, $2 = the queues named by NOTIFY pgq_wakeup since the previous pass, $3 = how
- * long pgqd may sleep (seconds; sets the producers' wake-up flag when every queue is idle).
- * A tick for late events may end a non-empty batch although the event counter did not move.
+ * long the producers' wake-up flag lasts (seconds; set when every queue is idle). A tick for
+ * late events may end a non-empty batch although the event counter did not move. The last
+ * row (queue_name NULL) says in next_pass (seconds) how long the database can be left alone.
  */
 export const wakeupPass = `select t.queue_name, t.tick_id, t.new_events, t.late_events, t.waiting,
+  extract(epoch from t.next_pass)::float8 as next_pass,
   case when t.tick_id is not null and (t.new_events > 0 or t.late_events)
        then pg_catalog.pg_notify('pgq_tick', t.queue_name) end as notified
   from pgq.ticker_pass(pg_catalog.make_interval(secs => $1), $2::text[],

@@ -36,6 +36,12 @@
 -- clears the flag: pgqd comes back after i_min_interval anyway, and producers need not wake
 -- it. NULL i_sleep leaves the flag alone.
 --
+-- With i_sleep given, the last row has queue_name NULL and next_pass: how long the database
+-- can be left alone (woken by producers meanwhile): until the first queue is due for an idle
+-- tick by the rule above, at most i_sleep / 2; zero when pgq.ticker declined a tick the rule
+-- allowed, or a queue's last window had events (its late events are looked for on every
+-- pass until its next tick): the caller then comes back after its own ticker_period.
+--
 -- Parameters: i_min_interval - shortest gap between two ticks of a queue with events;
 --   i_notified - queue names pgqd got a NOTIFY pgq_wakeup for since its previous pass;
 --   i_sleep - how long pgqd may sleep now, or NULL (no wake-ups wanted).
@@ -43,7 +49,8 @@
 --   queue_name; tick_id (the new tick, NULL when none was made); new_events (events since the
 --   previous tick, by the event sequence; 0 for an idle tick); late_events (the tick, or the
 --   one still to come, is for late events: its batch may hold events although new_events is
---   0); waiting (no tick yet for events that are there: the last tick is too young).
+--   0); waiting (no tick yet for events that are there: the last tick is too young);
+--   next_pass (NULL but on the last row, above).
 -- Callers serialize ticking of one database themselves (pgqd holds a session advisory lock
 -- on its connection): a lock taken here would come after the statement's snapshot.
 -- Tables written: pgq.tick (new ticks; once per queue, the event position of the last tick,
@@ -62,7 +69,8 @@ create or replace function pgq.ticker_pass(
   out tick_id bigint,
   out new_events bigint,
   out late_events boolean,
-  out waiting boolean)
+  out waiting boolean,
+  out next_pass interval)
 returns setof record
 language plpgsql
 security definer
@@ -75,6 +83,8 @@ declare
   v_seen_seq bigint[] := '{}';
   v_flag bigint;
   v_until bigint;
+  v_due interval;
+  v_next interval := i_sleep / 2;
 begin
   for v_queue in
     select q.queue_name as name, q.queue_id as id, q.queue_tick_seq as tick_seq,
@@ -106,6 +116,7 @@ begin
     tick_id := null;
     late_events := false;
     waiting := false;
+    next_pass := null;
     v_seen := v_seen || v_queue.name;
     v_seen_seq := v_seen_seq || v_queue.event_seq;
     new_events := greatest(coalesce(v_queue.event_seq - v_queue.last_event_seq, 0), 0);
@@ -142,6 +153,8 @@ begin
         ' and pg_catalog.txid_visible_in_snapshot(ev_txid, pg_catalog.txid_current_snapshot()))',
         pgq.quote_fqname(v_queue.data_pfx))
         into late_events using v_queue.last_snapshot;
+      -- Still in flight, maybe: look again next time.
+      v_next := interval '0';
     end if;
     -- An idle queue whose last tick is too young for an idle tick (pgq.ticker's own rule):
     -- skip the call, which would read everything again to say no. Most passes over an idle
@@ -150,9 +163,23 @@ begin
        and (v_queue.lag < v_queue.max_lag / 2
             or (v_queue.prev_gap is not null and v_queue.lag < v_queue.prev_gap * 2
                 and v_queue.lag < v_queue.idle_period)) then
+      -- When this rule lets the next idle tick through.
+      v_due := greatest(v_queue.max_lag / 2,
+                        least(coalesce(v_queue.prev_gap * 2, interval '0'), v_queue.idle_period))
+               - v_queue.lag;
+      v_next := least(v_next, greatest(v_due, interval '0'));
       continue;
     end if;
     tick_id := pgq.ticker(v_queue.name);
+    if tick_id is null and new_events = 0 and not late_events then
+      -- pgq.ticker's own idle rule said no where ours said maybe: ask again next time.
+      v_next := interval '0';
+    elsif tick_id is not null then
+      -- The rule above for the tick just made: the gap before it is the lag.
+      v_next := least(v_next, greatest(v_queue.max_lag / 2,
+                                       least(coalesce(v_queue.lag * 2, interval '0'),
+                                             v_queue.idle_period)));
+    end if;
     if tick_id is null and (new_events > 0 or late_events) then
       if now() - v_queue.last_time >= i_min_interval then
         tick_id := nextval(pgq.quote_fqname(v_queue.tick_seq)::regclass);
@@ -173,11 +200,18 @@ begin
   if i_sleep is null then
     return;
   end if;
+  queue_name := null;
+  tick_id := null;
+  new_events := 0;
+  late_events := false;
+  waiting := false;
   v_flag := pg_catalog.pg_sequence_last_value('pgq.ticker_wakeup'::regclass);
   if not v_idle then
     if v_flag is not null then
       perform pg_catalog.setval('pgq.ticker_wakeup'::regclass, 1, false);
     end if;
+    next_pass := interval '0';
+    return next;
     return;
   end if;
   v_until := extract(epoch from now() + i_sleep)::bigint;
@@ -193,9 +227,18 @@ begin
       new_events := 0;
       late_events := false;
       waiting := true;
+      next_pass := null;
       return next;
+      v_next := interval '0';
     end if;
   end loop;
+  queue_name := null;
+  tick_id := null;
+  new_events := 0;
+  late_events := false;
+  waiting := false;
+  next_pass := v_next;
+  return next;
   return;
 end;
 $$;
