@@ -153,7 +153,13 @@ export async function pgqdIdle(ctx: BenchContext): Promise<WorkloadResult> {
     await sleep(idleSeconds * 1000);
     const serverIdle = readServerCpu ? (readServerCpu() - idleBefore) / idleSeconds : Number.NaN;
     ctx.log(`  measuring ${seconds} s of ${databases * queuesPerDatabase} idle queues per daemon`);
-    const ours = await measure(ctx, [process.execPath, ourPgqd, '-q', ini], configs, readServerCpu, seconds);
+    const ours = await measure(
+      ctx,
+      [process.execPath, ourPgqd, '-q', ini],
+      configs,
+      readServerCpu,
+      seconds,
+    );
     const upstream = existsSync(upstreamPgqd)
       ? await measure(ctx, [upstreamPgqd, '-q', ini], configs, readServerCpu, seconds)
       : null;
