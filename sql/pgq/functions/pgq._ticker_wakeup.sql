@@ -1,7 +1,7 @@
 -- pgq._ticker_wakeup(i_queue_name text) → void
 --
 -- The producer's side of pgqd's wake-up (ours): called by every insert path once it has taken
--- its event id, but only when the flag pgq.ticker_wakeup is set (the callers test it inline,
+-- its event id (and by force_tick, create_queue and set_queue_config), but only when the flag pgq.ticker_wakeup is set (the callers test it inline,
 -- which costs a fraction of a microsecond; this call is the rare path). While the flag holds an
 -- epoch second not yet past, pgqd sleeps with LISTEN pgq_wakeup: send it the queue name. The
 -- NOTIFY goes out when the producer's transaction commits, so the tick pgqd makes on it covers
