@@ -26,7 +26,8 @@
 --    ev_txid index) when the last tick's window had events, and for the queues in
 --    i_notified (the producers' NOTIFY pgq_wakeup came after their commit), and ticks for
 --    them as for new events. So the last event of a burst is not left waiting for an idle
---    tick.
+--    tick. While a transaction that was open at the last tick still is (within a second of
+--    that tick), the queue is reported waiting, so pgqd looks again soon.
 --
 -- The wake-up flag (pgq.ticker_wakeup, read by producers in pgq._ticker_wakeup): with
 -- i_sleep given, a pass that leaves no queue waiting sets it to now() + i_sleep (written
@@ -155,6 +156,17 @@ begin
         into late_events using v_queue.last_snapshot;
       -- Still in flight, maybe: look again next time.
       v_next := interval '0';
+      if not late_events and v_queue.lag < interval '1 second'
+         and pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot())
+             < pg_catalog.txid_snapshot_xmax(v_queue.last_snapshot) then
+        -- A transaction open at the last tick still is, and may hold an event that tick
+        -- counted; its producer saw no flag (pgqd was busy) and will not send a NOTIFY. Look
+        -- again after i_min_interval for a second, then at the caller's ticker_period.
+        waiting := true;
+        v_idle := false;
+        return next;
+        continue;
+      end if;
     end if;
     -- An idle queue whose last tick is too young for an idle tick (pgq.ticker's own rule):
     -- skip the call, which would read everything again to say no. Most passes over an idle
