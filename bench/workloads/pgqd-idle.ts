@@ -9,19 +9,23 @@ import { installSchemas } from '../../src/db/installer.js';
 import { quoteIdent } from '../../src/db/quote.js';
 import type { WorkloadResult } from '../lib/compare.js';
 import type { BenchContext } from '../lib/context.js';
-import { processCpuSeconds, serverCpuReader } from '../lib/server-cpu.js';
+import { processCpuSeconds } from '../lib/server-cpu.js';
 import { baseConnstr } from '../lib/ticker.js';
 
-// What ticking costs when nothing happens: 10 databases with 10 idle queues each, our pgqd
-// (bin/pgqd.js, its own process, defaults) and, where Debian's C pgqd is installed, that one
-// beside it, one after the other with the same INI file. Measures each daemon's own CPU and
-// the server's, as a share of one core, and the ticks written against what
-// ticker_idle_period allows (one per queue per idle period, plus one for a period boundary
-// inside the window). The baseline is the C daemon; the target is at most its CPU.
+// What ticking costs when nothing happens: 100 idle queues in 10 databases for our pgqd
+// (bin/pgqd.js, its own process, defaults) and, where Debian's C pgqd is installed, 100 more in
+// 10 other databases for that one, both running at the same time from INI files that differ
+// only in database_list, so the machine's load falls on both alike. After a warm-up that
+// covers Node's start (its heap settles about a minute after start), measures each daemon's
+// own CPU and the CPU of its server backends, as a share of one core, and the ticks written
+// against what ticker_idle_period allows (one per queue per idle period, plus one for a
+// period boundary inside the window). The baseline is the C daemon; the goal is at most its
+// CPU.
 
 const databases = 10;
 const queuesPerDatabase = 10;
 const idlePeriodSeconds = 60; // upstream's queue default, which ours keeps
+const warmupSeconds = 75;
 const upstreamPgqd = '/usr/bin/pgqd';
 const ourPgqd = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/pgqd.js');
 
@@ -45,12 +49,12 @@ async function tickCount(configs: pg.ClientConfig[]): Promise<number> {
   return total;
 }
 
-/** Make the queues look long idle again (see below), so each daemon meets the same state. */
+/** Make the queues look long idle, so the window shows the steady state of idle ticks. */
 async function ageTicks(configs: pg.ClientConfig[]): Promise<void> {
   for (const config of configs) {
     await withClient(config, async (c) => {
-      // The steady state, not the first minutes of a new queue (whose idle ticks start
-      // max_lag/2 apart and double): a tick now, the one before two idle periods back.
+      // Not the first minutes of a new queue (whose idle ticks start max_lag/2 apart and
+      // double): a tick now, the one before two idle periods back.
       await c.query('select pgq.ticker(queue_name) from pgq.queue');
       await c.query(
         `update pgq.tick t set tick_time = t.tick_time - make_interval(secs => $1)
@@ -73,123 +77,144 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-interface DaemonCost {
-  cpu: number;
-  server: number;
-  ticks: number;
+interface Daemon {
+  name: string;
+  child: ChildProcess;
+  configs: pg.ClientConfig[];
+  names: string[];
+  stderr(): string;
 }
 
-/** One daemon for `seconds` after a warm-up: its CPU, the server's, the ticks it wrote. */
-async function measure(
-  ctx: BenchContext,
-  command: string[],
-  configs: pg.ClientConfig[],
-  readServerCpu: (() => number) | null,
-  seconds: number,
-): Promise<DaemonCost> {
-  await ageTicks(configs);
+function spawnDaemon(name: string, command: string[], set: DatabaseSet): Daemon {
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  try {
-    // Connect, take the lock, the first round of ticks; Node's start-up is not idle cost.
-    await sleep(4000);
-    const pid = child.pid;
-    const before = pid === undefined ? undefined : processCpuSeconds(pid);
-    if (before === undefined) {
-      throw new Error(`bench pgqd-idle: ${path.basename(file)} is not running: ${stderr.trim()}`);
-    }
-    const ticksBefore = await tickCount(configs);
-    const serverBefore = readServerCpu?.() ?? 0;
-    await sleep(seconds * 1000);
-    const after = processCpuSeconds(pid as number);
-    if (after === undefined) {
-      throw new Error(`bench pgqd-idle: ${path.basename(file)} died: ${stderr.trim()}`);
-    }
-    const server = readServerCpu ? readServerCpu() - serverBefore : Number.NaN;
-    const ticks = (await tickCount(configs)) - ticksBefore;
-    ctx.log(`  ${path.basename(file)}: ${(after - before).toFixed(2)} s CPU, ${ticks} ticks`);
-    return { cpu: after - before, server, ticks };
-  } finally {
-    await stopChild(child);
+  return { name, child, configs: set.configs, names: set.names, stderr: () => stderr.trim() };
+}
+
+/** CPU seconds of the daemon process and of its server backends (one or more per database). */
+async function cpuOf(admin: pg.Client, daemon: Daemon): Promise<{ own: number; server: number }> {
+  const pid = daemon.child.pid;
+  const own = pid === undefined ? undefined : processCpuSeconds(pid);
+  if (own === undefined) {
+    throw new Error(`bench pgqd-idle: ${daemon.name} is not running: ${daemon.stderr()}`);
   }
+  const { rows } = await admin.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = any($1::text[]) and pid <> pg_backend_pid()',
+    [daemon.names],
+  );
+  let server = 0;
+  for (const row of rows) server += processCpuSeconds(row.pid) ?? 0;
+  return { own, server };
+}
+
+interface DatabaseSet {
+  names: string[];
+  configs: pg.ClientConfig[];
+  ini: string;
+}
+
+async function databaseSet(
+  admin: pg.Client,
+  ctx: BenchContext,
+  dir: string,
+  prefix: string,
+): Promise<DatabaseSet> {
+  const names = Array.from({ length: databases }, (_, i) => `skytools_bench_idle_${prefix}${i}`);
+  const configs = names.map((database) => ({ ...ctx.config, database }));
+  for (const name of names) {
+    await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+    await admin.query(`create database ${quoteIdent(name)}`);
+  }
+  for (const config of configs) {
+    await withClient(config, async (c) => {
+      await installSchemas(c, ['pgq']);
+      await c.query(
+        `select pgq.create_queue('idle_' || i) from generate_series(1, ${queuesPerDatabase}) i`,
+      );
+    });
+  }
+  await ageTicks(configs);
+  // Upstream's keys only, defaults otherwise: the C daemon reads the same file.
+  const ini = path.join(dir, `${prefix}.ini`);
+  const base = baseConnstr(configs[0] as pg.ClientConfig);
+  writeFileSync(
+    ini,
+    `[pgqd]\nlogfile = ${path.join(dir, `${prefix}.log`)}\nbase_connstr = ${base}\n` +
+      `database_list = ${names.join(', ')}\n`,
+  );
+  return { names, configs, ini };
 }
 
 export async function pgqdIdle(ctx: BenchContext): Promise<WorkloadResult> {
   const seconds = ctx.quick ? 20 : 60;
-  const names = Array.from({ length: databases }, (_, i) => `skytools_bench_idle_${i}`);
   const admin = await ctx.connect();
-  const configs = names.map((database) => ({ ...ctx.config, database }));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'skytools-bench-idle-'));
+  const sets: DatabaseSet[] = [];
+  const daemons: Daemon[] = [];
   try {
-    for (const name of names) {
-      await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
-      await admin.query(`create database ${quoteIdent(name)}`);
-    }
-    for (const config of configs) {
-      await withClient(config, async (c) => {
-        await installSchemas(c, ['pgq']);
-        await c.query(
-          `select pgq.create_queue('idle_' || i) from generate_series(1, ${queuesPerDatabase}) i`,
-        );
-      });
-    }
-    // One INI for both daemons: upstream's keys only, defaults otherwise.
-    const ini = path.join(dir, 'pgqd.ini');
-    const base = baseConnstr(configs[0] as pg.ClientConfig);
-    writeFileSync(
-      ini,
-      `[pgqd]\nlogfile = ${path.join(dir, 'pgqd.log')}\nbase_connstr = ${base}\n` +
-        `database_list = ${names.join(', ')}\n`,
+    const oursSet = await databaseSet(admin, ctx, dir, 'ours');
+    sets.push(oursSet);
+    const withUpstream = existsSync(upstreamPgqd);
+    const upstreamSet = withUpstream ? await databaseSet(admin, ctx, dir, 'c') : null;
+    if (upstreamSet) sets.push(upstreamSet);
+    const ours = spawnDaemon(
+      'bin/pgqd.js',
+      [process.execPath, ourPgqd, '-q', oursSet.ini],
+      oursSet,
     );
-    const readServerCpu = await serverCpuReader(admin);
-    // The server's own background work (autovacuum launcher, writers) with no pgqd running,
-    // to tell apart what pgqd causes.
-    const idleSeconds = ctx.quick ? 5 : 15;
-    const idleBefore = readServerCpu?.() ?? 0;
-    await sleep(idleSeconds * 1000);
-    const serverIdle = readServerCpu ? (readServerCpu() - idleBefore) / idleSeconds : Number.NaN;
-    ctx.log(`  measuring ${seconds} s of ${databases * queuesPerDatabase} idle queues per daemon`);
-    const ours = await measure(
-      ctx,
-      [process.execPath, ourPgqd, '-q', ini],
-      configs,
-      readServerCpu,
-      seconds,
-    );
-    const upstream = existsSync(upstreamPgqd)
-      ? await measure(ctx, [upstreamPgqd, '-q', ini], configs, readServerCpu, seconds)
+    daemons.push(ours);
+    const upstream = upstreamSet
+      ? spawnDaemon(upstreamPgqd, [upstreamPgqd, '-q', upstreamSet.ini], upstreamSet)
       : null;
+    if (upstream) daemons.push(upstream);
+    ctx.log(`  warm-up ${warmupSeconds} s, then ${seconds} s of 100 idle queues per daemon`);
+    await sleep(warmupSeconds * 1000);
+    const before = await Promise.all(daemons.map((daemon) => cpuOf(admin, daemon)));
+    const ticksBefore = await Promise.all(daemons.map((daemon) => tickCount(daemon.configs)));
+    await sleep(seconds * 1000);
+    const after = await Promise.all(daemons.map((daemon) => cpuOf(admin, daemon)));
+    const ticks = await Promise.all(
+      daemons.map(async (daemon, i) => (await tickCount(daemon.configs)) - (ticksBefore[i] ?? 0)),
+    );
     const percent = (cpu: number) => Math.round((cpu / seconds) * 10000) / 100;
+    const cost = daemons.map((daemon, i) => {
+      const own = (after[i]?.own ?? 0) - (before[i]?.own ?? 0);
+      const server = (after[i]?.server ?? 0) - (before[i]?.server ?? 0);
+      ctx.log(
+        `  ${daemon.name}: ${percent(own)}% own, ${percent(server)}% backends, ${ticks[i]} ticks`,
+      );
+      return { own: percent(own), server: percent(server), ticks: ticks[i] ?? 0 };
+    });
+    const [mine, theirs] = cost as [(typeof cost)[0], (typeof cost)[0] | undefined];
     const allowed = databases * queuesPerDatabase * (Math.floor(seconds / idlePeriodSeconds) + 1);
-    const notLocal = 'n/a (server not local)';
     const notInstalled = `n/a (${upstreamPgqd} not installed)`;
     return {
-      value: percent(ours.cpu),
+      value: mine.own,
       unit: '% of one core (pgqd process)',
-      baseline: upstream ? percent(upstream.cpu) : notInstalled,
-      ratio: upstream ? Math.round((ours.cpu / upstream.cpu) * 1000) / 1000 : notInstalled,
-      pgqd_cpu_percent: percent(ours.cpu),
-      upstream_pgqd_cpu_percent: upstream ? percent(upstream.cpu) : notInstalled,
-      server_cpu_percent: readServerCpu ? percent(ours.server) : notLocal,
-      upstream_server_cpu_percent:
-        readServerCpu && upstream ? percent(upstream.server) : upstream ? notLocal : notInstalled,
-      server_without_pgqd_cpu_percent: readServerCpu
-        ? Math.round(serverIdle * 10000) / 100
-        : notLocal,
-      ticks_written: ours.ticks,
-      upstream_ticks_written: upstream ? upstream.ticks : notInstalled,
+      baseline: theirs ? theirs.own : notInstalled,
+      ratio: theirs && theirs.own > 0 ? Math.round((mine.own / theirs.own) * 1000) / 1000 : 'n/a',
+      pgqd_cpu_percent: mine.own,
+      upstream_pgqd_cpu_percent: theirs ? theirs.own : notInstalled,
+      // The backends of each daemon's connections (per /proc, so a local server only).
+      server_cpu_percent: mine.server,
+      upstream_server_cpu_percent: theirs ? theirs.server : notInstalled,
+      ticks_written: mine.ticks,
+      upstream_ticks_written: theirs ? theirs.ticks : notInstalled,
       ticks_allowed: allowed,
       queues: databases * queuesPerDatabase,
       databases,
       seconds,
     };
   } finally {
-    for (const name of names) {
-      await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+    await Promise.all(daemons.map((daemon) => stopChild(daemon.child)));
+    for (const set of sets) {
+      for (const name of set.names) {
+        await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+      }
     }
     await admin.end();
     rmSync(dir, { recursive: true, force: true });

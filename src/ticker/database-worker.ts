@@ -52,7 +52,7 @@ const initialBackoff = 1000;
  * Longest sleep of an idle database with wake-ups (seconds), whatever the pass says: a change
  * nothing announces (a queue unpaused by UPDATE, events COPYed in by hand) waits this long.
  */
-const longestIdleSleep = 10;
+const longestIdleSleep = 30;
 
 export class DatabaseWorker {
   readonly database: string;
