@@ -26,8 +26,8 @@
 --    ev_txid index) when the last tick's window had events, and for the queues in
 --    i_notified (the producers' NOTIFY pgq_wakeup came after their commit), and ticks for
 --    them as for new events. So the last event of a burst is not left waiting for an idle
---    tick. While a transaction that was open at the last tick still is (within a second of
---    that tick), the queue is reported waiting, so pgqd looks again soon.
+--    tick. While a transaction of this database that the last tick did not see is open
+--    (within a second of that tick), the queue is reported waiting, so pgqd looks again soon.
 --
 -- The wake-up flag (pgq.ticker_wakeup, read by producers in pgq._ticker_wakeup): with
 -- i_sleep given, a pass that leaves no queue waiting sets it to now() + i_sleep (written
@@ -157,11 +157,11 @@ begin
       -- Still in flight, maybe: look again next time.
       v_next := interval '0';
       if not late_events and v_queue.lag < interval '1 second'
-         and pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot())
-             < pg_catalog.txid_snapshot_xmax(v_queue.last_snapshot) then
-        -- A transaction open at the last tick still is, and may hold an event that tick
-        -- counted; its producer saw no flag (pgqd was busy) and will not send a NOTIFY. Look
-        -- again after i_min_interval for a second, then at the caller's ticker_period.
+         and pgq._open_unseen_transactions(v_queue.last_snapshot) then
+        -- A transaction of this database that the last tick did not see is open, and may hold
+        -- an event that tick counted; its producer saw no flag (pgqd was busy) and will not
+        -- send a NOTIFY. Look again after i_min_interval for a second, then at the caller's
+        -- ticker_period.
         waiting := true;
         v_idle := false;
         return next;
