@@ -268,6 +268,8 @@ export class DatabaseWorker {
       this.tickDelay = period;
     }
     this.nextTick = now + this.tickDelay;
+    // A NOTIFY that came while the pass ran (its names were taken before): pass again now.
+    if (this.notified.size > 0) this.nextTick = Date.now();
     this.failures = 0;
     this.backoff = initialBackoff;
   }
