@@ -1,0 +1,143 @@
+/**
+ * From setup to point-in-time recovery on a real server: archiving switched on by `setup`,
+ * WAL archived under write load, a base backup taken while rows keep arriving, a restore into
+ * a new directory with a recovery target time between two known transactions, and the
+ * recovered server holds exactly the rows committed before that time.
+ */
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Cluster, findFreePort } from '../../src/pg/index.js';
+import { restart, useRestartableClusters } from '../harness/clusters.js';
+import { until } from '../harness/until.js';
+import { switchAndWaitArchived, useWalmgrRun } from './walmgr-run.js';
+
+const startCluster = useRestartableClusters();
+const run = useWalmgrRun();
+
+describe('walmgr setup, archive, backup, restore to a point in time', () => {
+  let master: Cluster;
+  let client: pg.Client;
+  let masterIni: string;
+  let slaveIni: string;
+  const restored: Cluster[] = [];
+
+  beforeAll(async () => {
+    master = await startCluster();
+    masterIni = run.ini('master', {
+      job_name: 'wal-master',
+      logfile: path.join(run.dir, 'master.log'),
+      master_db: `host=127.0.0.1 port=${master.port} dbname=postgres user=postgres`,
+      master_data: master.paths.dataDir,
+      walmgr_data: path.join(run.dir, 'walshipping'),
+      keep_backups: 1,
+    });
+    slaveIni = run.ini('slave', {
+      job_name: 'wal-slave',
+      walmgr_data: path.join(run.dir, 'walshipping'),
+      slave_data: path.join(run.dir, 'restored', 'data'),
+    });
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    for (const cluster of restored) await cluster.stop({ mode: 'immediate' });
+  });
+
+  test('setup switches archiving on and asks for the restart archive_mode needs', async () => {
+    const setup = await run.walmgr([masterIni, 'setup']);
+    expect(setup.stderr).toContain('restart the server for archive_mode');
+    expect(setup.code).toBe(0);
+    await restart(master);
+    client = new pg.Client(master.connectionConfig());
+    await client.connect();
+    const { rows } = await client.query(
+      "select current_setting('archive_mode') as mode, current_setting('archive_command') as command",
+    );
+    expect(rows[0].mode).toBe('on');
+    expect(rows[0].command).toContain(`${masterIni} xarchive %p %f`);
+    const again = await run.walmgr([masterIni, 'setup']);
+    expect(again.stderr).toContain('archiving was already set up');
+  });
+
+  test('a backup under write load, then recovery to a time between two transactions', async () => {
+    await client.query('create table t (id int primary key, note text)');
+    await client.query('create table load (id serial, filler text)');
+    await client.query("insert into t select g, 'before backup' from generate_series(1, 100) g");
+    // Write load during the backup and the archiving: another session inserting all along.
+    const writer = new pg.Client(master.connectionConfig());
+    await writer.connect();
+    let writing = true;
+    const load = (async () => {
+      while (writing) {
+        await writer.query(
+          "insert into load (filler) select repeat('x', 500) from generate_series(1, 50)",
+        );
+        // Paced, so the load spans a few segments rather than hundreds.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    try {
+      await switchAndWaitArchived(client);
+      const backup = await run.walmgr([masterIni, 'backup', '--label', 'pitr test']);
+      expect(backup.stderr).toMatch(/backup .* complete/);
+      expect(backup.code).toBe(0);
+      await client.query("insert into t select g, 'A' from generate_series(101, 200) g");
+      const { rows } = await client.query<{ at: string }>('select clock_timestamp()::text as at');
+      const target = rows[0]?.at as string;
+      await until(
+        'the clock to pass the target',
+        async () =>
+          (await client.query('select clock_timestamp() > $1::timestamptz as past', [target]))
+            .rows[0].past,
+        (past) => past === true,
+      );
+      await client.query("insert into t select g, 'B' from generate_series(201, 300) g");
+      await switchAndWaitArchived(client);
+      writing = false;
+      await load;
+
+      const list = await run.walmgr([masterIni, 'listbackups']);
+      expect(list.stdout).toMatch(/^data\.master\t.*\tpitr test\t[0-9A-F]{24}\t/m);
+
+      const restore = await run.walmgr([slaveIni, 'restore', '--recovery-target-time', target]);
+      expect(restore.stderr).toContain('recovery.signal');
+      expect(restore.code).toBe(0);
+      const dir = path.join(run.dir, 'restored');
+      expect(existsSync(path.join(dir, 'data', 'recovery.signal'))).toBe(true);
+      expect(
+        readdirSync(path.join(dir, 'data', 'pg_wal')).filter((f) => /^[0-9A-F]{24}$/.test(f)),
+      ).toEqual([]);
+      expect(readFileSync(path.join(dir, 'data', 'postgresql.auto.conf'), 'utf8')).toContain(
+        `recovery_target_time = '${target}'`,
+      );
+      copyFileSync(master.paths.metadataFile, path.join(dir, 'skytools-cluster.json'));
+      const copy = await Cluster.open(dir);
+      restored.push(copy);
+      await copy.start({ port: await findFreePort(), stopOnExit: true });
+      const reader = new pg.Client(copy.connectionConfig());
+      await reader.connect();
+      try {
+        await until(
+          'the restored server to reach its target and promote',
+          async () => (await reader.query('select pg_is_in_recovery() as r')).rows[0].r,
+          (inRecovery) => inRecovery === false,
+        );
+        const counts = await reader.query<{ note: string; n: string; lo: number; hi: number }>(
+          'select note, count(*) as n, min(id) as lo, max(id) as hi from t group by note order by min(id)',
+        );
+        expect(counts.rows).toEqual([
+          { note: 'before backup', n: '100', lo: 1, hi: 100 },
+          { note: 'A', n: '100', lo: 101, hi: 200 },
+        ]);
+      } finally {
+        await reader.end();
+      }
+    } finally {
+      writing = false;
+      await load;
+      await writer.end();
+    }
+  });
+});
