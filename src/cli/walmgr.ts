@@ -5,7 +5,6 @@
  */
 import { Command, Option } from 'commander';
 import { packageVersion } from '../version.js';
-import { archiveWal } from '../walmgr/archive.js';
 import { takeBackup } from '../walmgr/backup.js';
 import { listSets, rotateSets } from '../walmgr/backup-sets.js';
 import { cleanup } from '../walmgr/cleanup.js';
@@ -15,7 +14,6 @@ import { createLog, type WalmgrLog } from '../walmgr/log.js';
 import { purgeWals } from '../walmgr/purge.js';
 import type { RecoveryTarget } from '../walmgr/recovery-settings.js';
 import { restoreBackup } from '../walmgr/restore.js';
-import { restoreWal } from '../walmgr/restore-wal.js';
 import { setupMaster, stopMaster } from '../walmgr/server-settings.js';
 import { loadWalmgrSettings, type WalmgrSettings } from '../walmgr/settings.js';
 import { boot, pause, resume } from '../walmgr/standby.js';
@@ -147,37 +145,12 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   xarchive: {
     usage: 'xarchive SRC NAME',
     help: 'archive_command: store one WAL file durably with its checksum',
-    run: ({ settings, log, flags, args }) => {
-      const [source, name] = need(args, 2, 'xarchive SRC NAME');
-      archiveWal(
-        {
-          completedWals: settings.completedWals,
-          compression: settings.compression,
-          notReally: flags.notReally === true,
-        },
-        source,
-        name,
-      );
-      log.info(`archived ${name}`);
-      return 0;
-    },
+    run: leanOnly('xarchive SRC NAME'),
   },
   xrestore: {
     usage: 'xrestore NAME DST [RESTARTPOINT]',
     help: 'restore_command: copy one WAL file out of the archive (waits in standby mode)',
-    run: ({ settings, log, flags, args }) => {
-      const [name, destination] = need(args, 2, 'xrestore NAME DST [RESTARTPOINT]');
-      const result = restoreWal(settings, name, destination, {
-        notReally: flags.notReally === true,
-        log: (line) => log.info(line),
-      });
-      if (result.status === 'missing') {
-        log.debug(result.reason);
-        return 1;
-      }
-      log.info(`restored ${name} from ${result.from}`);
-      return 0;
-    },
+    run: leanOnly('xrestore NAME DST [RESTARTPOINT]'),
   },
   xpurgewals: {
     usage: 'xpurgewals',
@@ -221,11 +194,11 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   },
 };
 
-function need(args: string[], count: 2, usage: string): [string, string] {
-  if (args.length < count) {
+/** xarchive and xrestore run in walmgr-lean.ts; reaching here means their arguments were wrong. */
+function leanOnly(usage: string): Handler {
+  return () => {
     throw new WalmgrError('USAGE', `usage: walmgr INI ${usage}`, {});
-  }
-  return [args[0] as string, args[1] as string];
+  };
 }
 
 export function walmgrProgram(

@@ -28,7 +28,7 @@ import { openMaster, serverVersionNum } from './master-session.js';
 import { chownTree, makeDirs, ownerFrom } from './ownership.js';
 import { purgeWals } from './purge.js';
 import type { WalmgrSettings } from './settings.js';
-import { copyEntries, listTree, progressPrinter, type TreeEntry } from './tree-copy.js';
+import { copyEntries, listTree, progressPrinter, syncTree, type TreeEntry } from './tree-copy.js';
 
 /** Top-level entries of a data directory a backup leaves out or keeps empty (PostgreSQL docs). */
 const skipped = new Set([
@@ -165,6 +165,7 @@ async function copyUnderBackupMode(
       }
       const print = progressPrinter('backup', (line) => log.info(line), options.progressSeconds);
       const files = copyEntries(masterData, incoming, entries, print);
+      syncTree(incoming, entries);
       const stop = await client.query<{
         lsn: string;
         labelfile: string;

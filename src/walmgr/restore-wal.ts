@@ -1,13 +1,14 @@
 /**
- * `xrestore NAME DST [RESTARTPOINT]`, the restore_command (spec §7.1, upstream's loop):
- * a file in `completed_wals` is copied to DST (uncompressed, its checksum checked). When it is
- * missing:
- * - with `primary_conninfo`, or in archive recovery (`recovery.signal`: a restore or PITR),
- *   fail at once: streaming takes over, or recovery ends at the end of the archive;
- * - a missing `.history` fails at once (the server probes for timelines that need not exist);
- * - in standby mode, wait for it as upstream's warm standby does: `PAUSE` holds replay, `STOP`
- *   (made by `boot`) hands over the partial segment if `sync` left one, else fails so the
- *   server can be promoted; the server going away ends the wait.
+ * `xrestore NAME DST [RESTARTPOINT]`, the restore_command (spec §7.1): a file in
+ * `completed_wals` is copied to DST, uncompressed, its checksum checked. A missing file is
+ * reported at once, never waited for: PostgreSQL reads WAL ahead (recovery_prefetch, 15+), so a
+ * restore_command that blocks for the next segment also holds back the replay of records already
+ * read (why pg_standby went away in 14); in standby mode the server itself asks again every
+ * `wal_retrieve_retry_interval`. Upstream's control files keep their meaning:
+ * - `PAUSE`: a standby gets no new segment (the server retries); archive recovery, which would
+ *   end on a missing file, waits while it exists;
+ * - `STOP` (made by `boot`): the partial segment from `partial_wals` is handed over if `sync`
+ *   left one.
  */
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,6 @@ import { historyPattern, isWalFileName } from './wal-names.js';
 export interface RestoreSource {
   completedWals: string;
   partialWals: string;
-  primaryConninfo: string | undefined;
 }
 
 export interface RestoreWalOptions {
@@ -54,41 +54,35 @@ export function restoreWal(
   const dest = path.resolve(dataDir, destination);
   const completed = source.completedWals;
   const log = options.log ?? (() => {});
-  const waitForIt =
-    source.primaryConninfo === undefined &&
-    existsSync(path.join(dataDir, 'standby.signal')) &&
-    !historyPattern.test(name);
+  const standby = existsSync(path.join(dataDir, 'standby.signal'));
   if (!options.notReally) clearControl(completed, 'PROGRESS');
-  const parent = process.ppid;
-  let pausedSaid = false;
-  for (;;) {
-    if (waitForIt && hasControl(completed, 'PAUSE')) {
-      if (!pausedSaid) log(`${completed}/PAUSE exists: waiting before restoring ${name}`);
-      pausedSaid = true;
-      sleep(options.pollSeconds ?? 1);
-      continue;
-    }
-    const archived = findArchived(completed, name);
-    if (archived !== null) {
-      if (options.notReally) return { status: 'restored', from: archived.file, bytes: 0 };
-      const bytes = copyOut(archived, dest);
-      setControl(completed, 'PROGRESS');
-      return { status: 'restored', from: archived.file, bytes };
-    }
-    if (!waitForIt) return { status: 'missing', reason: `${name} is not in ${completed}` };
-    if (hasControl(completed, 'STOP')) {
-      const partial = findArchived(source.partialWals, name);
-      if (partial === null) {
-        return { status: 'missing', reason: `STOP found and no partial ${name}: ending recovery` };
+  if (hasControl(completed, 'PAUSE') && !historyPattern.test(name)) {
+    if (standby)
+      return { status: 'missing', reason: `${completed}/PAUSE exists: ${name} held back` };
+    log(`${completed}/PAUSE exists: waiting before restoring ${name}`);
+    const parent = process.ppid;
+    while (hasControl(completed, 'PAUSE')) {
+      if (process.ppid !== parent || process.ppid === 1) {
+        return { status: 'missing', reason: 'the server went away' };
       }
+      sleep(options.pollSeconds ?? 1);
+    }
+  }
+  const archived = findArchived(completed, name);
+  if (archived !== null) {
+    if (options.notReally) return { status: 'restored', from: archived.file, bytes: 0 };
+    const bytes = copyOut(archived, dest);
+    setControl(completed, 'PROGRESS');
+    return { status: 'restored', from: archived.file, bytes };
+  }
+  if (hasControl(completed, 'STOP')) {
+    const partial = findArchived(source.partialWals, name);
+    if (partial !== null) {
       const bytes = options.notReally ? 0 : copyOut(partial, dest, false);
       return { status: 'restored', from: partial.file, bytes };
     }
-    if (process.ppid !== parent || process.ppid === 1) {
-      return { status: 'missing', reason: 'the server went away' };
-    }
-    sleep(options.pollSeconds ?? 1);
   }
+  return { status: 'missing', reason: `${name} is not in ${completed}` };
 }
 
 /** Copy the uncompressed bytes to `dest` (through a temporary name), checking the checksum. */

@@ -23,7 +23,7 @@ import {
 } from './recovery-settings.js';
 import { isServerRunning } from './server-process.js';
 import type { WalmgrSettings } from './settings.js';
-import { copyEntries, listTree, progressPrinter } from './tree-copy.js';
+import { copyEntries, listTree, progressPrinter, syncTree } from './tree-copy.js';
 
 export interface RestoreOptions {
   /** Set name (`data.master.0`) or directory; default: the newest. */
@@ -100,6 +100,7 @@ export async function restoreBackup(
   const entries = listTree(set.dir, (relative) => (relative === manifestName ? 'no' : 'yes'));
   const print = progressPrinter('restore', (line) => log.info(line), options.progressSeconds);
   const copied = copyEntries(set.dir, destination, entries, print);
+  syncTree(destination, entries);
   checkAgainstManifest(set, copied);
   relinkTablespaces(set, destination);
   const recovery: Record<string, string> = {

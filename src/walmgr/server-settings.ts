@@ -5,14 +5,14 @@
  * by the data directory's owner, and checks that this user can run the command it writes.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, appendFileSync, constants } from 'node:fs';
 import type pg from 'pg';
 import { quoteLiteral } from '../db/quote.js';
 import { walmgrBin, walmgrCommand } from './commands-path.js';
 import { WalmgrError } from './errors.js';
 import type { WalmgrLog } from './log.js';
 import { openMaster } from './master-session.js';
-import { makeDirs, type Owner, ownerFrom } from './ownership.js';
+import { chownFile, makeDirs, type Owner, ownerFrom } from './ownership.js';
 import type { WalmgrSettings } from './settings.js';
 
 export interface ServerChangeResult {
@@ -40,6 +40,12 @@ export async function setupMaster(
     if (!notReally) makeDirs(dir, owner);
   }
   if (!notReally) makeDirs(parentOf(settings.fullBackup), owner);
+  // The server appends to the logfile from xarchive: it must be able to open it.
+  if (!notReally && settings.logfile !== undefined && owner !== null) {
+    makeDirs(parentOf(settings.logfile), owner);
+    appendFileSync(settings.logfile, '');
+    chownFile(settings.logfile, owner);
+  }
   checkRunnableBy(owner, log);
   const wanted: Record<string, string> = {
     archive_mode: 'on',
@@ -125,7 +131,9 @@ async function waitPending(client: pg.Client, wanted: Record<string, string>): P
       [Object.keys(wanted)],
     );
     const pending = rows.filter((row) => row.pending).map((row) => row.name);
-    const settled = rows.every((row) => row.pending || row.setting === wanted[row.name]);
+    // A reloaded file marks restart-only settings at once; archive_command then still reads
+    // "(disabled)" while archive_mode is off.
+    const settled = pending.length > 0 || rows.every((row) => row.setting === wanted[row.name]);
     if (settled || Date.now() > deadline) return pending;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
