@@ -22,6 +22,8 @@ export interface BackupManifest {
   /** The WAL file holding the stop position: recovery needs everything up to it. */
   stopWal: string;
   timeline: number;
+  /** wal_segment_size of the server, in bytes (sets before it was recorded: 16 MB). */
+  walSegmentBytes?: number;
   startTime: string;
   stopTime: string;
   /** Tablespaces: oid and where they were on the master. */

@@ -197,6 +197,13 @@ async function copyUnderBackupMode(
         startWal: startWal ?? (started.rows[0]?.wal as string),
         stopWal: row.wal,
         timeline: Number(timeline ?? 1),
+        walSegmentBytes: Number(
+          (
+            await client.query<{ v: string }>(
+              "select setting::bigint * case unit when 'B' then 1 when 'MB' then 1048576 else 8192 end as v from pg_settings where name = 'wal_segment_size'",
+            )
+          ).rows[0]?.v,
+        ),
         startTime,
         stopTime: new Date().toISOString(),
         tablespaces,

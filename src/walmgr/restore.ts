@@ -96,12 +96,19 @@ export async function restoreBackup(
   log.info(`${options.notReally ? 'would restore' : 'restoring'} ${set.dir} into ${destination}`);
   if (options.notReally) return { set, destination, movedOld, signal };
   const owner = ownerFrom(set.dir);
-  makeDirs(destination, owner);
-  const entries = listTree(set.dir, (relative) => (relative === manifestName ? 'no' : 'yes'));
-  const print = progressPrinter('restore', (line) => log.info(line), options.progressSeconds);
-  const copied = copyEntries(set.dir, destination, entries, print);
-  syncTree(destination, entries);
-  checkAgainstManifest(set, copied);
+  try {
+    makeDirs(destination, owner);
+    const entries = listTree(set.dir, (relative) => (relative === manifestName ? 'no' : 'yes'));
+    const print = progressPrinter('restore', (line) => log.info(line), options.progressSeconds);
+    const copied = copyEntries(set.dir, destination, entries, print);
+    syncTree(destination, entries);
+    checkAgainstManifest(set, copied);
+  } catch (error) {
+    // Nothing half-restored stays: the copy goes, the old data directory comes back.
+    rmSync(destination, { recursive: true, force: true });
+    if (movedOld !== null) renameSync(movedOld, destination);
+    throw error;
+  }
   relinkTablespaces(set, destination);
   const recovery: Record<string, string> = {
     restore_command: `${walmgrCommand(settings.file)} xrestore %f "%p" %r`,

@@ -4,8 +4,18 @@
  * a new directory with a recovery target time between two known transactions, and the
  * recovered server holds exactly the rows committed before that time.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -16,7 +26,7 @@ const slow = 240_000;
 import { Cluster, findFreePort } from '../../src/pg/index.js';
 import { restart, useRestartableClusters } from '../harness/clusters.js';
 import { until } from '../harness/until.js';
-import { switchAndWaitArchived, useWalmgrRun } from './walmgr-run.js';
+import { switchAndWaitArchived, useWalmgrRun, walmgrBin } from './walmgr-run.js';
 
 const startCluster = useRestartableClusters();
 const run = useWalmgrRun();
@@ -245,6 +255,111 @@ describe('walmgr setup, archive, backup, restore to a point in time', () => {
       expect(taken.stderr).toContain(`removing a stale backup lock of pid ${gone}`);
       expect(taken.code).toBe(0);
       expect(existsSync(lock)).toBe(false);
+    },
+    slow,
+  );
+  test(
+    'an unwritable archive fails archive_command; the server retries and loses no segment',
+    async () => {
+      const archive = path.join(run.dir, 'walshipping', 'logs.complete');
+      const owner = statSync(archive);
+      const before = Number(
+        (await client.query('select failed_count from pg_stat_archiver')).rows[0].failed_count,
+      );
+      if (process.getuid?.() === 0)
+        chownSync(archive, 0, 0); // the server's user may no longer write
+      else chmodSync(archive, 0o555);
+      try {
+        await client.query("insert into t select g, 'D' from generate_series(311, 320) g");
+        const { rows } = await client.query('select pg_walfile_name(pg_switch_wal()) as wal');
+        const wal = rows[0].wal as string;
+        await until(
+          'archive_command to fail',
+          async () =>
+            Number(
+              (await client.query('select failed_count from pg_stat_archiver')).rows[0]
+                .failed_count,
+            ),
+          (failed) => failed > before,
+        );
+        expect(existsSync(path.join(archive, wal))).toBe(false);
+        if (process.getuid?.() === 0) chownSync(archive, owner.uid, owner.gid);
+        else chmodSync(archive, 0o700);
+        await until(
+          `${wal} archived after the archive came back`,
+          async () =>
+            (await client.query('select last_archived_wal as w from pg_stat_archiver')).rows[0].w,
+          (last) => last !== null && last >= wal,
+        );
+        const sum = readFileSync(path.join(archive, `${wal}.sha256`), 'utf8').split(' ')[0];
+        expect(sum).toBe(
+          createHash('sha256')
+            .update(readFileSync(path.join(archive, wal)))
+            .digest('hex'),
+        );
+      } finally {
+        chownSync(archive, owner.uid, owner.gid);
+        chmodSync(archive, owner.mode & 0o777);
+      }
+    },
+    slow,
+  );
+
+  test(
+    'a backup killed half-way is never listed, and the next one clears it up',
+    async () => {
+      const parent = path.join(run.dir, 'walshipping');
+      const listedBefore = (await run.walmgr([masterIni, 'listbackups'])).stdout;
+      const child = spawn(process.execPath, [walmgrBin, masterIni, 'backup', '--label', 'killed'], {
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await until(
+        'the backup to start copying',
+        async () => existsSync(path.join(parent, 'data.master.incoming', 'PG_VERSION')),
+        (copying) => copying,
+        120_000,
+      );
+      child.kill('SIGKILL');
+      await exited;
+      const listed = await run.walmgr([masterIni, 'listbackups']);
+      expect(listed.stdout).toBe(listedBefore);
+      expect(listed.stdout).not.toContain('killed');
+      const next = await run.walmgr([masterIni, 'backup', '--label', 'after the kill']);
+      expect(next.stderr).toContain(`removing a stale backup lock of pid ${child.pid}`);
+      expect(next.stderr).toContain(
+        `removing ${path.join(parent, 'data.master.incoming')}, left by a backup that did not finish`,
+      );
+      expect(next.code).toBe(0);
+      expect(existsSync(path.join(parent, 'data.master.incoming'))).toBe(false);
+      expect((await run.walmgr([masterIni, 'listbackups'])).stdout).toMatch(
+        /^data\.master\t.*\tafter the kill\t/m,
+      );
+    },
+    slow,
+  );
+
+  test(
+    'restore checks every file against the manifest and names a damaged one; -n changes nothing',
+    async () => {
+      const set = path.join(run.dir, 'walshipping', 'data.master.0');
+      const target = path.join(run.dir, 'check', 'data');
+      const dry = await run.walmgr(['-n', slaveIni, 'restore', 'data.master.0', target]);
+      expect(dry.code).toBe(0);
+      expect(dry.stderr).toContain(`would restore ${set} into ${target}`);
+      expect(existsSync(target)).toBe(false);
+      writeFileSync(path.join(set, 'PG_VERSION'), '99\n');
+      const damaged = await run.walmgr([slaveIni, 'restore', 'data.master.0', target]);
+      expect(damaged.code).toBe(1);
+      expect(existsSync(target)).toBe(false);
+      expect(damaged.stderr).toMatch(
+        new RegExp(
+          `backup ${set} is damaged: PG_VERSION has sha256 [0-9a-f]{16}\\.\\.\\., the manifest says`,
+        ),
+      );
+      const dryBackup = await run.walmgr(['-n', masterIni, 'backup']);
+      expect(dryBackup.code).toBe(0);
+      expect(dryBackup.stderr).toContain('would back up');
     },
     slow,
   );
