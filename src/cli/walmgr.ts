@@ -9,6 +9,7 @@ import { takeBackup } from '../walmgr/backup.js';
 import { listSets, rotateSets } from '../walmgr/backup-sets.js';
 import { cleanup } from '../walmgr/cleanup.js';
 import { releaseBackupLock, takeBackupLock } from '../walmgr/control-files.js';
+import { drill } from '../walmgr/drill.js';
 import { WalmgrError } from '../walmgr/errors.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
 import { purgeWals } from '../walmgr/purge.js';
@@ -31,6 +32,8 @@ interface Flags {
   recoveryTargetExclusive?: boolean;
   recoveryTargetAction?: RecoveryTarget['action'];
   recovery?: boolean;
+  checkTable?: string[];
+  keep?: boolean;
 }
 
 interface Context {
@@ -92,14 +95,7 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     usage: 'restore [SET [DST]]',
     help: 'slave: copy a backup set into slave_data (or DST) and write the recovery settings',
     run: async ({ settings, log, flags, args }) => {
-      const target: RecoveryTarget = {
-        ...(flags.recoveryTargetTime ? { time: flags.recoveryTargetTime } : {}),
-        ...(flags.recoveryTargetLsn ? { lsn: flags.recoveryTargetLsn } : {}),
-        ...(flags.recoveryTargetXid ? { xid: flags.recoveryTargetXid } : {}),
-        ...(flags.recoveryTargetName ? { name: flags.recoveryTargetName } : {}),
-        ...(flags.recoveryTargetExclusive ? { inclusive: false } : {}),
-        ...(flags.recoveryTargetAction ? { action: flags.recoveryTargetAction } : {}),
-      };
+      const target = targetOf(flags);
       await restoreBackup(settings, log, {
         ...(args[0] !== undefined ? { set: args[0] } : {}),
         ...(args[1] !== undefined ? { destination: args[1] } : {}),
@@ -112,7 +108,7 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   },
   boot: {
     usage: 'boot',
-    help: 'slave: end recovery (STOP file; a running standby is promoted)',
+    help: 'slave: end recovery (STOP file) and promote a running standby',
     run: ({ settings, log, flags }) => {
       boot(settings, log, flags.notReally);
       return 0;
@@ -120,7 +116,7 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   },
   pause: {
     usage: 'pause',
-    help: 'slave: hold WAL replay (PAUSE file)',
+    help: 'slave: hold back new WAL segments (PAUSE file)',
     run: ({ settings, log, flags }) => {
       pause(settings, log, flags.notReally);
       return 0;
@@ -132,6 +128,30 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     run: ({ settings, log, flags }) => {
       resume(settings, log, flags.notReally);
       return 0;
+    },
+  },
+  drill: {
+    usage: 'drill [SET]',
+    help: '(ours) check the archive, restore a backup into a scratch server, recover, check; exit 1 if bad',
+    run: async ({ settings, log, flags, args }) => {
+      if (flags.notReally) {
+        log.info(
+          `would restore ${args[0] ?? 'the newest backup'} into a scratch directory and recover it`,
+        );
+        return 0;
+      }
+      const report = await drill(settings, log, {
+        ...(args[0] !== undefined ? { set: args[0] } : {}),
+        target: targetOf(flags),
+        checkTables: flags.checkTable ?? [],
+        ...(flags.keep ? { keep: true } : {}),
+      });
+      for (const line of report.lines) process.stdout.write(`${line}\n`);
+      for (const problem of report.problems) process.stdout.write(`PROBLEM: ${problem}\n`);
+      process.stdout.write(
+        `drill: ${report.ok ? 'the backup is good' : 'the backup is NOT good'}\n`,
+      );
+      return report.ok ? 0 : 1;
     },
   },
   cleanup: {
@@ -149,7 +169,7 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   },
   xrestore: {
     usage: 'xrestore NAME DST [RESTARTPOINT]',
-    help: 'restore_command: copy one WAL file out of the archive (waits in standby mode)',
+    help: 'restore_command: copy one WAL file out of the archive, checksum checked',
     run: leanOnly('xrestore NAME DST [RESTARTPOINT]'),
   },
   xpurgewals: {
@@ -194,6 +214,17 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   },
 };
 
+function targetOf(flags: Flags): RecoveryTarget {
+  return {
+    ...(flags.recoveryTargetTime ? { time: flags.recoveryTargetTime } : {}),
+    ...(flags.recoveryTargetLsn ? { lsn: flags.recoveryTargetLsn } : {}),
+    ...(flags.recoveryTargetXid ? { xid: flags.recoveryTargetXid } : {}),
+    ...(flags.recoveryTargetName ? { name: flags.recoveryTargetName } : {}),
+    ...(flags.recoveryTargetExclusive ? { inclusive: false } : {}),
+    ...(flags.recoveryTargetAction ? { action: flags.recoveryTargetAction } : {}),
+  };
+}
+
 /** xarchive and xrestore run in walmgr-lean.ts; reaching here means their arguments were wrong. */
 function leanOnly(usage: string): Handler {
   return () => {
@@ -232,6 +263,12 @@ export function walmgrProgram(
         'shutdown',
       ]),
     )
+    .option(
+      '--check-table <table>',
+      'drill: count the rows of this table (schema.name; repeatable) (ours)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--keep', 'drill: keep the scratch directory (ours)')
     .option(
       '--recovery',
       'restore: recover to the end of the archive and promote, not a standby (ours)',

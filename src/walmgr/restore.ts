@@ -35,6 +35,8 @@ export interface RestoreOptions {
   recoveryOnly?: boolean;
   notReally?: boolean;
   progressSeconds?: number;
+  /** Leave `STOP` alone (a drill restores beside a standby that may be booting). */
+  leaveControlFiles?: boolean;
 }
 
 export interface RestoreResult {
@@ -121,7 +123,7 @@ export async function restoreBackup(
   }
   writeAutoConf(destination, recovery);
   writeFileSync(path.join(destination, signal), '');
-  clearControl(settings.completedWals, 'STOP');
+  if (!options.leaveControlFiles) clearControl(settings.completedWals, 'STOP');
   chownTree(destination, owner);
   log.info(`${destination} is ready (${signal}); start the server on it`);
   if (settings.slaveStartCmd !== undefined)

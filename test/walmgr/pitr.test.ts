@@ -16,6 +16,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -360,6 +361,35 @@ describe('walmgr setup, archive, backup, restore to a point in time', () => {
       const dryBackup = await run.walmgr(['-n', masterIni, 'backup']);
       expect(dryBackup.code).toBe(0);
       expect(dryBackup.stderr).toContain('would back up');
+    },
+    slow,
+  );
+  test(
+    'drill: a good backup passes with its row counts; a damaged archived segment fails, named',
+    async () => {
+      await switchAndWaitArchived(client);
+      const { rows } = await client.query('select count(*)::int as n from t');
+      const good = await run.walmgr([masterIni, 'drill', '--check-table', 'public.t']);
+      expect(good.stdout).toContain(`table public.t: ${rows[0].n} rows`);
+      expect(good.stdout).toMatch(
+        /^amcheck: (\d+ indexes checked|not installed on this server, skipped)$/m,
+      );
+      expect(good.stdout).toContain('drill: the backup is good');
+      expect(good.code).toBe(0);
+      expect(readdirSync(os.tmpdir()).filter((name) => name.startsWith('walmgr-drill-'))).toEqual(
+        [],
+      );
+
+      const list = await run.walmgr([masterIni, 'listbackups']);
+      const firstWal = list.stdout.split('\n')[1]?.split('\t')[3] as string;
+      const segment = path.join(run.dir, 'walshipping', 'logs.complete', firstWal);
+      const bytes = readFileSync(segment);
+      bytes[bytes.length - 100] = (bytes[bytes.length - 100] as number) ^ 0xff;
+      writeFileSync(segment, bytes);
+      const bad = await run.walmgr([masterIni, 'drill']);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain(`PROBLEM: ${segment} is damaged: sha256`);
+      expect(bad.stdout).toContain('drill: the backup is NOT good');
     },
     slow,
   );
