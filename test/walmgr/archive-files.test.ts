@@ -3,15 +3,19 @@
  * durable copy with its checksum, the same segment twice, a conflicting one, gzip, a damaged
  * archived file, and xrestore's waiting, PAUSE and STOP behaviour in standby mode.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { until } from '../harness/until.js';
 import { useWalmgrRun, walmgrBin } from './walmgr-run.js';
 
+// Each test starts a few node processes: room for a loaded machine.
+vi.setConfig({ testTimeout: 180_000 });
+
 const run = useWalmgrRun();
+const skytoolsBin = path.resolve(import.meta.dirname, '../../bin/skytools.js');
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 function segment(name: string, data = randomBytes(64 * 1024)): { file: string; data: Buffer } {
@@ -250,5 +254,20 @@ describe('settings', () => {
     const result = await run.walmgr([ini, 'bogus']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('unknown command "bogus"; commands: setup, stop, backup');
+  });
+  test('skytools walmgr runs the same command; --version and --help answer', async () => {
+    const ini = run.ini('via', { walmgr_data: path.join(run.dir, 'via') });
+    const via = spawnSync(process.execPath, [skytoolsBin, 'walmgr', ini, 'listbackups'], {
+      encoding: 'utf8',
+    });
+    expect(via.status).toBe(0);
+    expect(via.stdout).toBe('set\tstart time\tlabel\tfirst WAL\tstop WAL\n');
+    const version = await run.walmgr(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const help = await run.walmgr(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('xarchive SRC NAME');
+    expect(help.stdout).toContain('--not-really');
   });
 });
