@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, appendFileSync, constants } from 'node:fs';
+import path from 'node:path';
 import type pg from 'pg';
 import { quoteLiteral } from '../db/quote.js';
 import { walmgrBin, walmgrCommand } from './commands-path.js';
@@ -39,10 +40,10 @@ export async function setupMaster(
     log.info(`${notReally ? 'would create' : 'creating'} ${dir}`);
     if (!notReally) makeDirs(dir, owner);
   }
-  if (!notReally) makeDirs(parentOf(settings.fullBackup), owner);
+  if (!notReally) makeDirs(path.dirname(settings.fullBackup), owner);
   // The server appends to the logfile from xarchive: it must be able to open it.
   if (!notReally && settings.logfile !== undefined && owner !== null) {
-    makeDirs(parentOf(settings.logfile), owner);
+    makeDirs(path.dirname(settings.logfile), owner);
     appendFileSync(settings.logfile, '');
     chownFile(settings.logfile, owner);
   }
@@ -148,10 +149,6 @@ function needMaster(settings: WalmgrSettings, command: string): string {
     );
   }
   return settings.masterData;
-}
-
-function parentOf(dir: string): string {
-  return dir.replace(/\/[^/]*\/?$/, '') || '/';
 }
 
 /** The server runs archive_command as the data directory's owner: it must reach node and our bin. */

@@ -270,4 +270,25 @@ describe('settings', () => {
     expect(help.stdout).toContain('xarchive SRC NAME');
     expect(help.stdout).toContain('--not-really');
   });
+  test('cleanup removes walmgr_data, the kept data directories and the config file; -n only says so', async () => {
+    const data = path.join(run.dir, 'gone');
+    const slaveData = path.join(run.dir, 'gone-slave', 'data');
+    mkdirSync(path.join(data, 'logs.complete'), { recursive: true });
+    mkdirSync(`${slaveData}.0`, { recursive: true });
+    mkdirSync(slaveData, { recursive: true });
+    const ini = run.ini('gone', { walmgr_data: data, slave_data: slaveData });
+    const dry = await run.walmgr(['-n', ini, 'cleanup']);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain(`would remove ${data}`);
+    expect(dry.stderr).toContain(`would remove ${slaveData}.0`);
+    expect(existsSync(ini)).toBe(true);
+    const done = await run.walmgr([ini, 'cleanup']);
+    expect(done.code).toBe(0);
+    expect([existsSync(data), existsSync(`${slaveData}.0`), existsSync(ini)]).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(existsSync(slaveData)).toBe(true);
+  });
 });
