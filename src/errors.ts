@@ -155,6 +155,21 @@ export type LondisteErrorCode =
   | 'BAD_SCRIPT'
   | 'EXECUTE_FAILED';
 
+/** walmgr (src/walmgr): archive, backups, restore. */
+export type WalmgrErrorCode =
+  | 'ARCHIVE_CONFLICT'
+  | 'ARCHIVE_FAILED'
+  | 'CHECKSUM_MISMATCH'
+  | 'WAL_NOT_FOUND'
+  | 'BACKUP_LOCKED'
+  | 'BACKUP_FAILED'
+  | 'NO_BACKUP'
+  | 'SERVER_RUNNING'
+  | 'RESTORE_FAILED'
+  | 'WRONG_ROLE'
+  | 'NO_SERVER_BINARIES'
+  | 'COMMAND_FAILED';
+
 /** Every code a SkytoolsError can carry: checks of `error.code` are type-checked. */
 export type ErrorCode =
   | DatabaseErrorCode
@@ -163,7 +178,8 @@ export type ErrorCode =
   | SetupErrorCode
   | PgqErrorCode
   | CascadeErrorCode
-  | LondisteErrorCode;
+  | LondisteErrorCode
+  | WalmgrErrorCode;
 
 export class SkytoolsError extends Error {
   readonly code: ErrorCode;

@@ -20,6 +20,7 @@ import { runSet } from './set.js';
 import { runSimpleConsumer } from './simple-consumer.js';
 import { runSimpleLocalConsumer } from './simple-local-consumer.js';
 import { upgradeCommand } from './upgrade.js';
+import { runWalmgr } from './walmgr.js';
 
 /** The `skytools` command: one entry point, one subcommand per tool. */
 export function skytoolsProgram(): Command {
@@ -45,6 +46,7 @@ export function skytoolsProgram(): Command {
     )
     .addCommand(passThrough('set', 'the cascade admin (same as the setadm bin)'))
     .addCommand(passThrough('londiste', 'table replication (same as the londiste bin)'))
+    .addCommand(passThrough('walmgr', 'WAL archive, base backups, PITR (same as the walmgr bin)'))
     .addCommand(passThrough('simple_consumer', 'run dst_query per queue event (same as the bin)'))
     .addCommand(
       passThrough(
@@ -73,6 +75,7 @@ export async function main(argv: string[]): Promise<void> {
   if (argv[2] === 'pgqd') process.exit(await runPgqd(argv.slice(3)));
   if (argv[2] === 'set') process.exit(await runSet(argv.slice(3), 'skytools set'));
   if (argv[2] === 'londiste') process.exit(await runLondiste(argv.slice(3), 'skytools londiste'));
+  if (argv[2] === 'walmgr') process.exit(await runWalmgr(argv.slice(3), 'skytools walmgr'));
   if (argv[2] === 'simple_consumer') process.exit(await runSimpleConsumer(argv.slice(3)));
   if (argv[2] === 'simple_local_consumer') {
     process.exit(await runSimpleLocalConsumer(argv.slice(3)));
