@@ -52,7 +52,7 @@ export async function replicaSession(session: pg.Client): Promise<void> {
 const snapshotBatches = 3;
 
 /** How often the worker reads the states while it waits for a copy's handover. */
-const handoverPollMs = 100;
+const handoverPollMs = 20;
 
 export class Replay {
   readonly tables: TableReplay;
