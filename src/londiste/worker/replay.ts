@@ -288,6 +288,9 @@ export class Replay {
       }
       await this.tables.apply(actx, event);
     }
+    // The block's rows go now: the provider reads the next block meanwhile (worker-batch.ts
+    // fetches one ahead), so both servers work at once instead of in turn.
+    await this.tables.flush(actx);
   }
 
   async #beforeCompleted(ctx: BatchContext): Promise<void> {
