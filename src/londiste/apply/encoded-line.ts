@@ -41,8 +41,46 @@ export function encodedCopyLine(encoded: readonly (string | null)[]): string {
     // Raw, so the escaping of encoded backslashes leaves it alone (values hold none raw).
     raw += value === null ? '\\N' : value;
   }
-  const line = decodeLine(raw);
+  const line = asciiLine(raw) ?? decodeLine(raw);
   return line ?? slowLine(encoded);
+}
+
+/** A hex digit's value, or -1. */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  const lower = code | 32;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+// COPY's escapes of the bytes it must not see raw.
+const copyEscapes: Record<number, string> = { 9: '\\t', 10: '\\n', 13: '\\r', 92: '\\\\' };
+
+/**
+ * One pass over the line when every escape is a byte below 0x80 (most rows): no UTF-8 to
+ * assemble, so no decodeURIComponent and no regular expression. Null when the line has an
+ * escape it does not take (non-ASCII, a NUL, a stray `%`): the general path decides.
+ */
+function asciiLine(raw: string): string | null {
+  let out = '';
+  let from = 0;
+  const length = raw.length;
+  for (let i = 0; i < length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code === 43) {
+      out += `${raw.slice(from, i)} `;
+      from = i + 1;
+    } else if (code === 37) {
+      const high = i + 2 < length ? hexDigit(raw.charCodeAt(i + 1)) : -1;
+      const low = high < 0 ? -1 : hexDigit(raw.charCodeAt(i + 2));
+      if (low < 0 || high >= 8) return null;
+      const byte = (high << 4) | low;
+      if (byte === 0) return null;
+      out += raw.slice(from, i) + (copyEscapes[byte] ?? String.fromCharCode(byte));
+      from = i + 3;
+      i += 2;
+    }
+  }
+  return `${out}${raw.slice(from)}\n`;
 }
 
 function decodeLine(raw: string): string | null {
