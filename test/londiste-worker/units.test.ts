@@ -1,7 +1,7 @@
 /**
  * The worker's small pure pieces: txid snapshot visibility (which events a copy holds), the
- * command line a worker starts its copies with, and EXECUTE attributes as the event carries
- * them.
+ * command line a worker starts its copies with, EXECUTE attributes as the event carries
+ * them, and when a copy merges ticks.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,7 +11,9 @@ import {
 } from '../../src/londiste/execute/attrs.js';
 import { splitStatements } from '../../src/londiste/execute/statements.js';
 import { siblingCommandLine } from '../../src/londiste/worker/copy-launcher.js';
+import { CopyReplay } from '../../src/londiste/worker/copy-replay.js';
 import { TxidSnapshot } from '../../src/londiste/worker/snapshot.js';
+import { silentLogger } from '../../src/pgq/logger.js';
 
 describe('TxidSnapshot', () => {
   it('sees what ended before it, not what ran or came later', () => {
@@ -112,5 +114,22 @@ describe('scriptAttrs', () => {
     expect(() => scriptAttrs('\n--*-- Need-Everything: x\n', 'y.sql')).toThrow(
       'y.sql line 2: unknown attribute "Need-Everything: x"',
     );
+  });
+});
+
+describe('CopyReplay.helperMergeEvents', () => {
+  it('merges waiting ticks only once its data is in (catching-up), one tick otherwise', () => {
+    const replay = new CopyReplay(
+      'q',
+      'public.t',
+      silentLogger,
+      () => new AbortController().signal,
+      () => {},
+    );
+    const merge = replay.hooks().helperMergeEvents as () => number;
+    // A copy started again may be past wanna-sync: one tick until a batch shows its state.
+    expect(merge()).toBe(0);
+    replay.copied();
+    expect(merge()).toBeGreaterThan(1000);
   });
 });
