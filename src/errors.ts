@@ -58,6 +58,7 @@ export type SetupErrorCode =
   | 'UNKNOWN_SCHEMA'
   | 'FOREIGN_SCHEMA'
   | 'UPSTREAM_EXTENSION'
+  | 'ADOPT_REFUSED'
   | 'PGQ_EXT_MISSING'
   | 'PIDFILE_BUSY'
   | 'PIDFILE_UNREADABLE'
@@ -99,6 +100,7 @@ export type PgqErrorCode =
 /** Cascades (src/cascade): pgq_node refusals and the rules of the Node side. */
 export type CascadeErrorCode =
   | 'CASCADE_NO_RESULT'
+  | 'TABLES_NOT_READY'
   | 'CASCADE_REFUSED'
   | 'NODE_NOT_FOUND'
   | 'NOT_A_HELPER'
@@ -150,7 +152,24 @@ export type LondisteErrorCode =
   | 'BAD_HANDLER_MODULE'
   | 'BAD_SHARD_INFO'
   | 'UNKNOWN_COLUMN'
-  | 'APPLY_FAILED';
+  | 'APPLY_FAILED'
+  | 'BAD_SCRIPT'
+  | 'EXECUTE_FAILED';
+
+/** walmgr (src/walmgr): archive, backups, restore. */
+export type WalmgrErrorCode =
+  | 'ARCHIVE_CONFLICT'
+  | 'ARCHIVE_FAILED'
+  | 'CHECKSUM_MISMATCH'
+  | 'WAL_NOT_FOUND'
+  | 'BACKUP_LOCKED'
+  | 'BACKUP_FAILED'
+  | 'NO_BACKUP'
+  | 'SERVER_RUNNING'
+  | 'RESTORE_FAILED'
+  | 'WRONG_ROLE'
+  | 'NO_SERVER_BINARIES'
+  | 'COMMAND_FAILED';
 
 /** Every code a SkytoolsError can carry: checks of `error.code` are type-checked. */
 export type ErrorCode =
@@ -160,7 +179,8 @@ export type ErrorCode =
   | SetupErrorCode
   | PgqErrorCode
   | CascadeErrorCode
-  | LondisteErrorCode;
+  | LondisteErrorCode
+  | WalmgrErrorCode;
 
 export class SkytoolsError extends Error {
   readonly code: ErrorCode;

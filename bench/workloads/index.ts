@@ -93,7 +93,13 @@ export const workloads: readonly Workload[] = [
     name: 'latency',
     description:
       'commit-to-handler latency at 200 events/s, in-process pgqd defaults, Consumer on LISTEN pgq_tick',
-    run: latency,
+    run: (ctx) => latency(ctx, 200),
+  },
+  {
+    name: 'latency-20',
+    description:
+      'commit-to-handler latency at 20 events/s (a quiet queue between events), in-process pgqd defaults, Consumer on LISTEN pgq_tick',
+    run: (ctx) => latency(ctx, 20),
   },
   {
     name: 'steady',

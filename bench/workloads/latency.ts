@@ -10,17 +10,13 @@ import { startTicker } from '../lib/ticker.js';
 
 // Commit-to-handler latency under pgqd's default settings (ticker_min_interval 10 ms) and a
 // consumer woken by NOTIFY pgq_tick: the producer notes when COMMIT has returned, the handler
-// when it is called with the event. Both clocks are this process's.
+// when it is called with the event. Both clocks are this process's. At 200 events/s the queue
+// is busy and pgqd polls it every 10 ms; at 20 events/s it is quiet between events and the
+// producers' NOTIFY pgq_wakeup wakes pgqd.
 
-const queue = 'bench_latency';
 const consumerName = 'bench_latency_reader';
-const rate = 200;
-/**
- * Events before the measured ones: 1.5 s at the rate, longer than ticker_period. pgqd backs off
- * to ticker_period on an idle database, so the first events after an idle spell wait for up to
- * that long (docs/pgqd.md); the target is the latency of a steady stream.
- */
-const warmup = 300;
+/** Events before the measured ones, so the consumer is connected and the plans are warm. */
+const warmupSeconds = 1.5;
 
 const insert: pg.QueryConfig = {
   name: 'bench-latency-insert',
@@ -28,7 +24,12 @@ const insert: pg.QueryConfig = {
 };
 
 /** One event per autocommit transaction at `rate` per second; the commit time of each id. */
-async function produce(client: pg.Client, total: number): Promise<Map<string, number>> {
+async function produce(
+  client: pg.Client,
+  queue: string,
+  rate: number,
+  total: number,
+): Promise<Map<string, number>> {
   const committed = new Map<string, number>();
   const start = performance.now();
   for (let i = 0; i < total; i++) {
@@ -40,8 +41,11 @@ async function produce(client: pg.Client, total: number): Promise<Map<string, nu
   return committed;
 }
 
-export async function latency(ctx: BenchContext): Promise<WorkloadResult> {
-  const count = ctx.quick ? 400 : 2000;
+export async function latency(ctx: BenchContext, rate: number): Promise<WorkloadResult> {
+  const queue = `bench_latency_${rate}`;
+  // Enough events for a p99: 10 s at 200/s, 30 s at 20/s (quick: 2 s and 10 s).
+  const count = ctx.quick ? Math.max(200, rate * 2) : Math.max(600, rate * 10);
+  const warmup = Math.ceil(rate * warmupSeconds);
   const total = warmup + count;
   const admin = await ctx.connect();
   const producer = await ctx.connect();
@@ -67,7 +71,7 @@ export async function latency(ctx: BenchContext): Promise<WorkloadResult> {
     // The consumer LISTENs once connected; the warm-up events cover a late start as well.
     await sleep(200);
     ctx.log(`  ${total} events at ${rate}/s (${warmup} of warm-up)`);
-    const committed = await produce(producer, total);
+    const committed = await produce(producer, queue, rate, total);
     const deadline = performance.now() + 30_000;
     while (handled.size < total && performance.now() < deadline) await sleep(20);
     if (handled.size < total) {

@@ -283,7 +283,10 @@ export class CascadedWorker {
       return false;
     }
     await this.#providerSession(state.provider_node, state.provider_location);
-    const info = await this.#provider.nextBatch(helper.consumer);
+    const info = await this.#provider.nextBatch(
+      helper.consumer,
+      this.#hooks.helperMergeEvents?.() ?? 0,
+    );
     const busy =
       info !== null &&
       (await this.#handleBatch(

@@ -82,6 +82,12 @@ export interface CascadeWorkerHooks {
    * stored in cur_error) but the batch stays done.
    */
   afterCommit?(ctx: BatchContext, stats: CascadedBatchStats): Promise<void> | void;
+  /**
+   * A copy helper only, before it asks for its next batch: how many events that batch may
+   * span by merging the ticks waiting on the provider (0 or absent: one tick). A helper far
+   * behind a busy ticker otherwise walks its catch-up one tick per transaction.
+   */
+  helperMergeEvents?(): number;
 }
 
 const hookNames = [
@@ -92,6 +98,7 @@ const hookNames = [
   'beforeCompleted',
   'forwardEvent',
   'afterCommit',
+  'helperMergeEvents',
 ] as const;
 
 /** Every hook given is a function, and no unknown name hides a typo. */

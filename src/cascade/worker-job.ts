@@ -6,6 +6,7 @@
  * the worker with it.
  */
 import type { Logger } from 'pino';
+import type { JobMetrics } from '../script/job-metrics.js';
 import {
   type JobContext,
   type JobFiles,
@@ -31,6 +32,8 @@ export interface WorkerJobSettings extends JobFiles {
   localWmPublishPeriod: number | undefined;
   /** Seconds between `{idle: S}` stats lines while no batch comes; 0 = none. */
   keepaliveStats: number;
+  /** The worker's name on its provider (the metrics' consumer label); default jobName. */
+  workerName?: string | undefined;
 }
 
 /** Makes the worker from the job's options (the tool adds its hooks or copy-helper mode). */
@@ -67,7 +70,8 @@ export function runWorkerJob<S extends WorkerJobSettings>(
     logBase: { job: settings.jobName },
     stopUnit: 'batch',
     stoppedLine: `${program} ${role} stopped`,
-    create: (logger) => new WorkerJob(options, role, logger),
+    jobName: settings.jobName,
+    create: (logger, metrics) => new WorkerJob(options, role, logger, metrics),
   });
 }
 
@@ -83,6 +87,7 @@ class WorkerJob<S extends WorkerJobSettings> implements ProcessJob<S> {
     private readonly options: WorkerJobOptions<S>,
     private readonly role: string,
     private readonly logger: Logger,
+    private readonly metrics: JobMetrics,
   ) {
     this.#settings = options.settings;
   }
@@ -132,7 +137,18 @@ class WorkerJob<S extends WorkerJobSettings> implements ProcessJob<S> {
       localWmPublishPeriod: current.localWmPublishPeriod,
       logger: this.logger,
       applicationName: `${program} ${this.role} ${current.jobName}`,
-      onBatch: stats.onBatch,
+      onBatch: (batch) => {
+        stats.onBatch(batch);
+        const { batch: _batch, tick: _tick, ...line } = batch;
+        this.metrics.batch(
+          { queue: current.queue, consumer: current.workerName ?? current.jobName },
+          Object.fromEntries(
+            Object.entries(line).filter(
+              (entry): entry is [string, number] => typeof entry[1] === 'number',
+            ),
+          ),
+        );
+      },
     };
     this.#worker = (this.options.createWorker ?? plainWorker)(workerOptions, current);
     this.logger.info(`${program} ${packageVersion} ${this.role} starting: queue ${current.queue}`);

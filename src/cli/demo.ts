@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
 import { progressLine, runDemo, type Snapshot, screenLines, summaryLines } from '../demo/index.js';
 import { demoDefaults, parseQueueName, parseRate, parseSeconds } from '../demo/options.js';
+import { Monitor, serveDashboard } from '../monitor/index.js';
+import { type HttpEndpoint, parseListen } from '../script/http-listen.js';
 import { createScriptLogger } from '../script/logger.js';
+import { defaultDashboardListen } from './monitor.js';
 import { note } from './output.js';
 
 interface DemoFlags {
@@ -13,6 +16,7 @@ interface DemoFlags {
   queue?: string;
   pgBin?: string;
   json: boolean;
+  dashboard?: string | true;
 }
 
 export function demoCommand(): Command {
@@ -59,6 +63,10 @@ export function demoCommand(): Command {
       ).env('SKYTOOLS_PG_BIN'),
     )
     .option(
+      '--dashboard [host:port]',
+      `serve the live dashboard (skytools dashboard) on the demo's database (default ${defaultDashboardListen})`,
+    )
+    .option(
       '--json',
       'print the summary as one JSON object on stdout (progress goes to stderr)',
       false,
@@ -90,6 +98,24 @@ async function demo(flags: DemoFlags): Promise<void> {
   };
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  const listen =
+    flags.dashboard === undefined
+      ? undefined
+      : parseListen(
+          flags.dashboard === true ? defaultDashboardListen : flags.dashboard,
+          '--dashboard',
+        );
+  let dashboard: { monitor: Monitor; endpoint: HttpEndpoint | null } | undefined;
+  const ready = async (where: { db: string; queue: string }) => {
+    if (listen === undefined) return;
+    const monitor = new Monitor([where.db]);
+    dashboard = { monitor, endpoint: null };
+    dashboard.endpoint = await serveDashboard(monitor, listen, {
+      title: `skytools demo: queue ${where.queue}`,
+      onError: (error) => note(`dashboard: ${(error as Error).message}`),
+    });
+    note(`dashboard: open ${dashboard.endpoint.url}/`);
+  };
   const log = createScriptLogger({ level: 'warn' });
   const screen = flags.json ? null : process.stdout.isTTY ? new Screen() : null;
   const progress = (snapshot: Snapshot) => {
@@ -111,12 +137,14 @@ async function demo(flags: DemoFlags): Promise<void> {
         queue: flags.queue,
         pgBin: flags.pgBin,
       },
-      { progress, note, logger: log.logger },
+      { progress, note, logger: log.logger, ready },
       { signal: stop.signal, stopNow: stopNow.signal },
     );
     if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else process.stdout.write(`${summaryLines(summary).join('\n')}\n`);
   } finally {
+    await dashboard?.endpoint?.close();
+    await dashboard?.monitor.close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     log.close();

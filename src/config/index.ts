@@ -9,6 +9,7 @@ export {
   dbScriptKeys,
   describeUnknownKey,
   findUnknownKeys,
+  jobProcessKeys,
   refuseUnknownKeys,
   type UnknownKey,
   warnUnknownKeys,

@@ -31,6 +31,9 @@ export const baseScriptKeys = [
   'logdatefmt_console_verbose',
 ] as const;
 
+/** Ours, read by every long-running job (src/script/job-process.ts). */
+export const jobProcessKeys = ['metrics_port'] as const;
+
 /** upstream DBScript (framework.md §5.4). */
 export const dbScriptKeys = [
   'connection_lifetime',

@@ -19,6 +19,7 @@ import {
   ScriptLoop,
   StatsCounter,
 } from '../script/index.js';
+import type { JobMetrics } from '../script/job-metrics.js';
 import type { JobSettings } from './job-settings.js';
 
 export interface BatchContext {
@@ -84,6 +85,8 @@ export class ConsumerJob<S extends JobSettings> {
     private readonly logger: Logger,
     private readonly applicationName: string,
     private readonly source: SourceFactory<S> = plainConsumer,
+    /** Where each batch's stats line is also counted (`metrics_port`). */
+    private readonly metrics?: JobMetrics,
   ) {
     this.#settings = settings;
   }
@@ -194,7 +197,9 @@ export class ConsumerJob<S extends JobSettings> {
           await batch.finish();
           stats.put('count', batch.eventCount);
           stats.put('duration', (performance.now() - started) / 1000);
-          log.info(formatStats(stats.take() as Record<string, number>));
+          const line = stats.take() as Record<string, number>;
+          log.info(formatStats(line));
+          this.metrics?.batch({ queue: settings.queue, consumer: settings.consumer }, line);
         } finally {
           idle.done();
         }

@@ -14,15 +14,16 @@ export interface DstQuery {
   readonly names: readonly string[];
 }
 
-export function compileDstQuery(query: string): DstQuery {
+/** `key` names the INI key in errors (dst_query; data_maintainer's sql_modify, ...). */
+export function compileDstQuery(query: string, key = 'dst_query'): DstQuery {
   const names: string[] = [];
   const text = query.replace(/%%|%\(([^)]*)\)s|%/g, (whole, name: string | undefined) => {
     if (whole === '%%') return '%';
     if (name === undefined || name === '') {
       throw new SkytoolsError(
         'BAD_CONFIG',
-        `dst_query: a "%" must start a %(name)s placeholder or be doubled (%%); in the INI file write %%%% for a literal percent: ${query}`,
-        { key: 'dst_query' },
+        `${key}: a "%" must start a %(name)s placeholder or be doubled (%%); in the INI file write %%%% for a literal percent: ${query}`,
+        { key },
       );
     }
     let index = names.indexOf(name);
@@ -30,24 +31,28 @@ export function compileDstQuery(query: string): DstQuery {
     return `$${index + 1}`;
   });
   if (text.trim() === '') {
-    throw new SkytoolsError('BAD_CONFIG', 'dst_query is empty', { key: 'dst_query' });
+    throw new SkytoolsError('BAD_CONFIG', `${key} is empty`, { key });
   }
   return { text, names };
 }
 
-/** The values for one event; a placeholder the event has no field for is an error. */
+/**
+ * The values for one event (or another subject: `what` names it, e.g. `row 12`, and `key`
+ * the statement's INI key); a placeholder it has no field for is an error.
+ */
 export function bindDstQuery(
   query: DstQuery,
   params: EventParams,
   eventId: string,
+  { key = 'dst_query', what = `event ${eventId}` }: { key?: string; what?: string } = {},
 ): (string | null)[] {
   return query.names.map((name) => {
     const value = params.get(name);
     if (value === undefined) {
       throw new SkytoolsError(
         'MISSING_PARAMETER',
-        `dst_query needs %(${name})s but event ${eventId} has no field "${name}" (fields: ${[...params.keys()].join(', ')})`,
-        { event: eventId, parameter: name },
+        `${key} needs %(${name})s but ${what} has no field "${name}" (fields: ${[...params.keys()].join(', ')})`,
+        { event: eventId, parameter: name, key },
       );
     }
     return value;

@@ -38,6 +38,8 @@ export interface ConsumerTool<S extends JobSettings> {
   name: string;
   description: string;
   sampleIni: string;
+  /** The docs page named in --help; docs/simple-consumer.md by default. */
+  manual?: string;
   /** Keys the tool reads; others are reported as ignored. */
   keys: string[];
   load(cf: Config): S;
@@ -45,6 +47,14 @@ export interface ConsumerTool<S extends JobSettings> {
   /** The library consumer that reads the batches; a plain Consumer by default. */
   source?: SourceFactory<S>;
   commands?: ToolCommand<S>[];
+  /**
+   * What --register / --unregister act on; a plain Consumer by default. A kind with a
+   * target (SerialConsumer) also clears its tracking there.
+   */
+  subscription?: (settings: S) => {
+    register(): Promise<boolean>;
+    unregister(): Promise<number>;
+  };
 }
 
 interface Flags extends JobFlags, ControlFlags {
@@ -55,16 +65,27 @@ interface Flags extends JobFlags, ControlFlags {
   [command: string]: unknown;
 }
 
-function program<S extends JobSettings>(tool: ConsumerTool<S>): Command {
-  const command = new Command(tool.name)
-    .description(tool.description)
+export interface JobProgramSpec {
+  name: string;
+  description: string;
+  manual: string;
+  /** What a graceful stop finishes first (`batch`, `commit`). */
+  unit: string;
+  /** Switches of the tool's own, added before the common ones' help. */
+  extra?: (command: Command) => void;
+}
+
+/** The switches every job shares (upstream BaseScript's): config, -q/-v, -d, -s/-k/-r, ... */
+export function jobProgram(spec: JobProgramSpec): Command {
+  const command = new Command(spec.name)
+    .description(spec.description)
     .usage('[options] config.ini')
-    .argument('[config]', `INI file with a [${tool.name}] or [${tool.name}3] section`)
+    .argument('[config]', `INI file with a [${spec.name}] or [${spec.name}3] section`)
     .option('-q, --quiet', 'no console output (the logfile still gets every line)')
     .option('-v, --verbose', 'more output (-vv: trace)', (_v, previous: number) => previous + 1, 0)
     .option('-d, --daemon', 'run in the background (needs pidfile)')
-    .option('-s, --stop', 'stop the running job gracefully (SIGINT: finish the batch)')
-    .option('-k, --kill', 'stop the running job at once (SIGTERM: leave the batch)')
+    .option('-s, --stop', `stop the running job gracefully (SIGINT: finish the ${spec.unit})`)
+    .option('-k, --kill', `stop the running job at once (SIGTERM: leave the ${spec.unit})`)
     .option('-r, --reload', 'make the running job re-read its config (SIGHUP)')
     .option('--ini', 'print a sample config file and exit')
     .option(
@@ -72,23 +93,36 @@ function program<S extends JobSettings>(tool: ConsumerTool<S>): Command {
       'override a config key (repeatable)',
       (value: string, previous: string[]) => [...previous, value],
       [],
-    )
-    .option('--register', 'register the consumer on the queue and exit')
-    .option('--unregister', 'unregister the consumer from the queue and exit')
+    );
+  spec.extra?.(command);
+  return command
     .addOption(
       new Option('--log-format <format>', 'log line format')
         .choices(['text', 'json'])
         .default('text'),
-    );
-  for (const extra of tool.commands ?? []) command.option(`--${extra.flag}`, extra.description);
-  return command
-    .version(toolVersion(tool.name), '-V, --version', 'print the version and exit')
+    )
+    .version(toolVersion(spec.name), '-V, --version', 'print the version and exit')
     .addHelpText(
       'after',
-      '\nSignals: SIGINT graceful stop, SIGTERM immediate stop, SIGHUP reload. Manual: docs/simple-consumer.md.',
+      `\nSignals: SIGINT graceful stop, SIGTERM immediate stop, SIGHUP reload. Manual: ${spec.manual}.`,
     )
     .showHelpAfterError()
     .exitOverride();
+}
+
+function program<S extends JobSettings>(tool: ConsumerTool<S>): Command {
+  return jobProgram({
+    name: tool.name,
+    description: tool.description,
+    manual: tool.manual ?? 'docs/simple-consumer.md',
+    unit: 'batch',
+    extra(command) {
+      command
+        .option('--register', 'register the consumer on the queue and exit')
+        .option('--unregister', 'unregister the consumer from the queue and exit');
+      for (const extra of tool.commands ?? []) command.option(`--${extra.flag}`, extra.description);
+    },
+  });
 }
 
 /** Run the tool with `args` (without node and script); resolves with the exit code. */
@@ -139,8 +173,16 @@ export async function runConsumerTool<S extends JobSettings>(
     logBase: { job: settings.jobName },
     stopUnit: 'batch',
     stoppedLine: `${tool.name} stopped`,
-    create(logger) {
-      const job = new ConsumerJob(settings, tool.processor, logger, tool.name, tool.source);
+    jobName: settings.jobName,
+    create(logger, metrics) {
+      const job = new ConsumerJob(
+        settings,
+        tool.processor,
+        logger,
+        tool.name,
+        tool.source,
+        metrics,
+      );
       return {
         stop: (mode) => job.stop(mode === 'immediate'),
         reload: (fresh) => job.reload(fresh),
@@ -170,12 +212,14 @@ async function runOneShot<S extends JobSettings>(
     if (extra) {
       message = await extra.run(settings, log.logger);
     } else {
-      const consumer = new Consumer({
-        connection: settings.srcDb,
-        queue: settings.queue,
-        consumer: settings.consumer,
-        applicationName: `${tool.name} ${settings.jobName}`,
-      });
+      const consumer =
+        tool.subscription?.(settings) ??
+        new Consumer({
+          connection: settings.srcDb,
+          queue: settings.queue,
+          consumer: settings.consumer,
+          applicationName: `${tool.name} ${settings.jobName}`,
+        });
       const what = `consumer ${JSON.stringify(settings.consumer)} on queue ${JSON.stringify(settings.queue)}`;
       try {
         if (flags.register) {

@@ -3,9 +3,17 @@
  * BaseConsumer), checked at load so a bad file fails at start, or is refused on reload,
  * with file, section and key named.
  */
-import { baseConsumerKeys, baseScriptKeys, type Config, dbScriptKeys } from '../config/index.js';
+import {
+  baseConsumerKeys,
+  baseScriptKeys,
+  type Config,
+  dbScriptKeys,
+  jobProcessKeys,
+} from '../config/index.js';
 import type { ConsumerOptions, RetryPolicy } from '../pgq/index.js';
+import type { ListenAddress } from '../script/http-listen.js';
 import { loadKeepaliveStats } from '../script/idle-stats.js';
+import { loadMetricsListen } from '../script/metrics-key.js';
 
 export interface JobSettings {
   readonly file: string;
@@ -13,6 +21,8 @@ export interface JobSettings {
   readonly jobName: string;
   readonly pidfile: string | undefined;
   readonly logfile: string | undefined;
+  /** `metrics_port` (ours): where the job's counters are served. */
+  readonly metricsListen: ListenAddress | undefined;
   /** Seconds between polls for a batch when no tick notification comes. */
   readonly loopDelay: number;
   /** Seconds to wait after a crash before trying the batch again. */
@@ -49,6 +59,7 @@ export const jobKeys = [
   ...baseScriptKeys,
   ...dbScriptKeys,
   ...baseConsumerKeys,
+  ...jobProcessKeys,
   'db',
   'src_db',
   // ours: per-event retry
@@ -110,6 +121,7 @@ export function loadJobSettings(cf: Config): JobSettings {
     jobName,
     pidfile: cf.getFile('pidfile', '') || undefined,
     logfile: cf.getFile('logfile', '') || undefined,
+    metricsListen: loadMetricsListen(cf),
     loopDelay,
     exceptionSleep: cf.getSeconds('exception_sleep', 20),
     exceptionQuiet: cf.getList('exception_quiet', []),

@@ -36,6 +36,9 @@ dst_query = insert into order_log (order_id, ev_id) values (%%(id)s, %%(pgq.ev_i
 #logfile = ~/log/%(job_name)s.log
 #pidfile = ~/pid/%(job_name)s.pid
 
+# serve the job's counters on http://HOST:PORT/metrics (Prometheus); PORT alone = 127.0.0.1
+#metrics_port = 9191
+
 # seconds between polls when no tick notification arrives
 #loop_delay = 1
 # seconds to wait after an error before the batch is tried again

@@ -1,9 +1,9 @@
 import type pg from 'pg';
 import { SkytoolsError } from '../errors.js';
 import { quoteIdent } from './quote.js';
-import { knownSchemas, schemaRequires, schemaSql } from './sql-files.js';
+import { knownSchemas, type SchemaName, schemaRequires, schemaSql } from './sql-files.js';
 
-export type SchemaName = (typeof knownSchemas)[number];
+export type { SchemaName };
 
 export interface InstallResult {
   schema: SchemaName;
@@ -29,21 +29,52 @@ export async function installSchemas(
   schemas: readonly string[],
 ): Promise<InstallResult[]> {
   const ordered = orderSchemas(schemas);
-  const notices: string[] = [];
-  // Class 42 notices are "already exists, skipping" from a re-run: expected, not news.
-  const onNotice = (message: { message?: string; code?: string }) => {
-    if (!message.code?.startsWith('42')) notices.push(message.message ?? '');
-  };
-  client.on('notice', onNotice);
+  return inInstallTransaction(client, () => installOrdered(client, ordered));
+}
+
+/**
+ * Run `work` in one transaction that holds the installers' lock; commit unless `rollback`
+ * (a dry run: everything done, nothing kept), roll back on failure.
+ */
+export async function inInstallTransaction<T>(
+  client: pg.Client,
+  work: () => Promise<T>,
+  options: { rollback?: boolean } = {},
+): Promise<T> {
   try {
     await client.query('begin');
     await client.query('select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1))', [
       installLockKey,
     ]);
+    const result = await work();
+    await client.query(options.rollback ? 'rollback' : 'commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Install `ordered` (dependency order) inside the caller's install transaction. The schemas
+ * in `adopting` were upstream's a moment ago (their extension dropped in this transaction):
+ * they are not refused as foreign.
+ */
+export async function installOrdered(
+  client: pg.Client,
+  ordered: readonly SchemaName[],
+  adopting: ReadonlySet<string> = new Set(),
+): Promise<InstallResult[]> {
+  const notices: string[] = [];
+  const onNotice = (message: { message?: string; code?: string }) => {
+    if (!isRerunNotice(message)) notices.push(message.message ?? '');
+  };
+  client.on('notice', onNotice);
+  try {
     for (const schema of ordered) await checkRequired(client, schema, ordered);
     const results: InstallResult[] = [];
     for (const schema of ordered) {
-      await checkInstallable(client, schema);
+      if (!adopting.has(schema)) await checkInstallable(client, schema);
       const previous = await installedVersion(client, schema);
       notices.length = 0;
       await runSchemaSql(client, schema);
@@ -52,24 +83,29 @@ export async function installSchemas(
         throw new SkytoolsError(
           'INSTALL_FAILED',
           `schema ${schema} installed but ${schema}.skytools_version() is missing`,
-          {
-            schema,
-          },
+          { schema },
         );
       }
       results.push({ schema, previous, current, notices: [...notices] });
     }
-    await client.query('commit');
     return results;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
   } finally {
     client.off('notice', onNotice);
   }
 }
 
-function orderSchemas(schemas: readonly string[]): SchemaName[] {
+/**
+ * "already exists, skipping" (class 42) and "does not exist, skipping" (of `drop ... if
+ * exists`) come from re-runnable SQL: expected, not news for the user.
+ */
+function isRerunNotice(message: { message?: string; code?: string }): boolean {
+  return (
+    message.code?.startsWith('42') === true ||
+    /does not exist, skipping$/.test(message.message ?? '')
+  );
+}
+
+export function orderSchemas(schemas: readonly string[]): SchemaName[] {
   for (const schema of schemas) {
     if (!(knownSchemas as readonly string[]).includes(schema)) {
       throw new SkytoolsError(
@@ -82,7 +118,7 @@ function orderSchemas(schemas: readonly string[]): SchemaName[] {
   return knownSchemas.filter((schema) => schemas.includes(schema));
 }
 
-async function installedVersion(client: pg.Client, schema: string): Promise<string | null> {
+export async function installedVersion(client: pg.Client, schema: string): Promise<string | null> {
   const probe = await client.query<{ fn: string | null }>(
     'select pg_catalog.to_regprocedure($1)::text as fn',
     [`${quoteIdent(schema)}.skytools_version()`],
@@ -147,7 +183,7 @@ async function checkInstallable(client: pg.Client, schema: string): Promise<void
   if (state.ext_version !== null) {
     throw new SkytoolsError(
       'UPSTREAM_EXTENSION',
-      `database ${state.db} has the upstream extension ${schema} ${state.ext_version} installed; skytools will not install over it (the skytools library, tools and ticker work with it as it is)`,
+      `database ${state.db} has the upstream extension ${schema} ${state.ext_version} installed; skytools will not install over it (the skytools library, tools and ticker work with it as it is; skytools upgrade --adopt converts it in place)`,
       context,
     );
   }

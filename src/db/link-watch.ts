@@ -69,9 +69,36 @@ export function watchLink(client: pg.Client, settings: LinkWatchSettings): void 
     }
     if (!probing && performance.now() - silentSince >= settings.silenceMs) void probe();
   };
-  const timer = setInterval(tick, Math.max(100, Math.min(1000, settings.silenceMs / 4)));
-  timer.unref();
-  stream.once('close', () => clearInterval(timer));
+  const cancel = schedule(Math.max(100, Math.min(1000, settings.silenceMs / 4)), tick);
+  stream.once('close', cancel);
+}
+
+/**
+ * One timer per check period for every watched client: a daemon with a connection per
+ * database (pgqd) wakes once per period, not once per connection, while it is idle.
+ */
+const groups = new Map<number, { timer: NodeJS.Timeout; checks: Set<() => void> }>();
+
+function schedule(periodMs: number, check: () => void): () => void {
+  let group = groups.get(periodMs);
+  if (!group) {
+    const checks = new Set<() => void>();
+    const timer = setInterval(() => {
+      for (const each of checks) each();
+    }, periodMs);
+    timer.unref();
+    group = { timer, checks };
+    groups.set(periodMs, group);
+  }
+  const own = group;
+  own.checks.add(check);
+  return () => {
+    own.checks.delete(check);
+    if (own.checks.size === 0 && groups.get(periodMs) === own) {
+      clearInterval(own.timer);
+      groups.delete(periodMs);
+    }
+  };
 }
 
 /** Null when the backend is running a query (a long one); else why the link is dead. */

@@ -9,6 +9,8 @@ export const sqlRoot = fileURLToPath(new URL('../../sql/', import.meta.url));
 /** Schemas we ship, in dependency order. */
 export const knownSchemas = ['pgq', 'pgq_ext', 'pgq_coop', 'pgq_node', 'londiste'] as const;
 
+export type SchemaName = (typeof knownSchemas)[number];
+
 /**
  * Schemas each schema needs in the same database (installed already, or named in the same
  * install). pgq_ext needs none: it goes into a remote consumer's target database.
@@ -63,4 +65,17 @@ export function schemaSql(schema: string): string {
   return schemaFiles(schema)
     .map((file) => `-- file: ${path.relative(sqlRoot, file)}\n${readFileSync(file, 'utf8')}`)
     .join('\n');
+}
+
+/**
+ * What `<schema>.skytools_version()` returns once this package's SQL is installed (e.g.
+ * `skytools 0.1.0 schema 1`), read from the function's file.
+ */
+export function shippedVersion(schema: string): string {
+  const file = path.join(sqlRoot, schema, 'functions', `${schema}.skytools_version.sql`);
+  const found = /'(skytools \d[^']*)'/.exec(readFileSync(file, 'utf8'));
+  if (found?.[1] === undefined) {
+    throw new SkytoolsError('UNKNOWN_SCHEMA', `no version literal in ${file}`, { schema });
+  }
+  return found[1];
 }

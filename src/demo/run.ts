@@ -19,6 +19,11 @@ export interface DemoIo {
   note?(message: string): void;
   /** For the ticker and consumers; default silent. */
   logger?: Logger;
+  /**
+   * Once the queue exists, before producing starts: where the demo runs (a connect string of
+   * its database) and its queue, e.g. to open a dashboard on it. A throw fails the demo.
+   */
+  ready?(where: { db: string; queue: string }): Promise<void>;
 }
 
 export interface DemoControl {
@@ -52,6 +57,7 @@ export async function runDemo(
     note(
       `queue ${objects.queue}: consumers ${demoConsumers.map((c) => `${c.name} (${c.kind})`).join(' and ')}, ticker in-process, producing ${options.rate} events/s`,
     );
+    await io.ready?.({ db: target.baseConnstr, queue: objects.queue });
     const flow = await runFlow(
       target,
       objects,

@@ -66,3 +66,8 @@ export function tableInfoFromRow(row: Record<string, unknown>): TableInfo {
     destTable: (row.dest_table as string | null) ?? null,
   };
 }
+
+/** The local table a table's events are applied to. */
+export function destOf(table: TableInfo): string {
+  return table.destTable ?? table.tableName;
+}

@@ -11,19 +11,13 @@ import { type EventInput, encodeData, type PayloadOptions, textField } from './e
 const chunkSize = 64 * 1024;
 const savepoint = 'skytools_bulk_insert';
 
-/** An event to produce in bulk; `time` keeps the ev_time of an event moved from elsewhere. */
-export interface BulkEventInput extends EventInput {
-  /** ev_time as text (a timestamptz's text form); absent or null = the transaction's now(). */
-  time?: string | null;
-}
-
-export type BulkEventSource = Iterable<BulkEventInput> | AsyncIterable<BulkEventInput>;
+export type BulkEventSource = Iterable<EventInput> | AsyncIterable<EventInput>;
 
 /**
  * Insert many events with one COPY into the queue's current event table
  * (pgq.current_event_table), inside the caller's transaction when `client` is in one, else in
  * a transaction of its own. ev_id and ev_txid come from the table's defaults (the queue's event
- * sequence and txid_current(), as insert_event takes them), ev_time is the event's `time` or else the transaction's
+ * sequence and txid_current(), as insert_event takes them), ev_time is the event's `time` or the transaction's
  * now(). A failure leaves nothing of the call behind and the caller's transaction usable.
  * Not checked, as upstream: the queue's per-transaction event limit. Returns the row count.
  */
@@ -96,7 +90,7 @@ async function copyEvents(
   try {
     for await (const event of events) {
       chunk +=
-        (typeof event.time === 'string' ? copyField(event.time) : time) +
+        (event.time === undefined || event.time === null ? time : eventTime(event.time)) +
         '\t' +
         copyField(textField(queue, 'type', event.type)) +
         '\t' +
@@ -132,6 +126,10 @@ async function copyEvents(
   stream.end();
   await Promise.race([once(stream, 'finish'), failed]);
   return stream.rowCount;
+}
+
+function eventTime(time: string | Date): string {
+  return copyField(time instanceof Date ? time.toISOString() : time);
 }
 
 function addQueue(error: SkytoolsError, queue: string): SkytoolsError {

@@ -8,6 +8,11 @@ export interface EventInput {
   extra2?: string | null;
   extra3?: string | null;
   extra4?: string | null;
+  /**
+   * ev_time, for bulk inserts that copy events from elsewhere and keep their time: a Date or
+   * a timestamptz text. The transaction's now() when unset.
+   */
+  time?: string | Date | null;
 }
 
 export interface PayloadOptions {

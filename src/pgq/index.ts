@@ -29,7 +29,7 @@ export {
   type RetryPolicy,
   type RunOptions,
 } from './run-batch.js';
-export { SerialConsumer, type SerialConsumerOptions } from './serial-consumer.js';
+export { SerialConsumer, type SerialConsumerOptions, serialTracking } from './serial-consumer.js';
 export type {
   TargetBatch,
   TargetEventHandler,

@@ -30,6 +30,38 @@ async function targetTick(target: pg.ClientBase, consumer: string): Promise<numb
 }
 
 /**
+ * SerialConsumer's bookkeeping in the target (pgq_ext.get/set_last_tick), for callers that run
+ * the target transaction themselves (the queue_mover job): a batch starting at the target's
+ * tick is applied, one ending at it is skipped, any other is a lost position.
+ */
+export function serialTracking(queue: string, consumer: string): Tracking {
+  return {
+    check: (target) => checkPgqExt(target, { queue, consumer }),
+    shouldApply: async (target: pg.ClientBase, batch: BatchInfo) => {
+      const tick = await targetTick(target, consumer);
+      // No tracking yet: a new target starts from wherever the queue consumer is.
+      if (tick === null || tick === batch.prevTickId) return true;
+      if (tick === batch.tickId) return false;
+      throw new SkytoolsError(
+        'LOST_POSITION',
+        `Lost position: the target database is at tick ${tick}, but batch ${batch.id} of the queue goes from tick ${batch.prevTickId} to ${batch.tickId}; rewind() moves the queue consumer to the target's tick, reset() clears the target's tracking`,
+        {
+          queue,
+          consumer,
+          batch: batch.id,
+          targetTick: tick,
+          prevTick: batch.prevTickId,
+          tick: batch.tickId,
+        },
+      );
+    },
+    markApplied: async (target: pg.ClientBase, batch: BatchInfo) => {
+      await target.query(setTickSql, [consumer, noSubconsumer, batch.tickId]);
+    },
+  };
+}
+
+/**
  * Upstream's SerialConsumer: the target database keeps the last applied tick
  * (pgq_ext.set_last_tick) in the same transaction as the batch's work. A batch starting at
  * that tick is applied; one ending at it was applied already and is only finished; any other
@@ -39,32 +71,7 @@ export class SerialConsumer implements AsyncIterable<TargetBatch> {
   readonly #core: TargetConsumer;
 
   constructor(options: SerialConsumerOptions) {
-    const queue = options?.queue;
-    const consumer = options?.consumer;
-    const tracking: Tracking = {
-      check: (target) => checkPgqExt(target, { queue, consumer }),
-      shouldApply: async (target: pg.Client, batch: BatchInfo) => {
-        const tick = await targetTick(target, consumer);
-        // No tracking yet: a new target starts from wherever the queue consumer is.
-        if (tick === null || tick === batch.prevTickId) return true;
-        if (tick === batch.tickId) return false;
-        throw new SkytoolsError(
-          'LOST_POSITION',
-          `Lost position: the target database is at tick ${tick}, but batch ${batch.id} of the queue goes from tick ${batch.prevTickId} to ${batch.tickId}; rewind() moves the queue consumer to the target's tick, reset() clears the target's tracking`,
-          {
-            queue,
-            consumer,
-            batch: batch.id,
-            targetTick: tick,
-            prevTick: batch.prevTickId,
-            tick: batch.tickId,
-          },
-        );
-      },
-      markApplied: async (target: pg.Client, batch: BatchInfo) => {
-        await target.query(setTickSql, [consumer, noSubconsumer, batch.tickId]);
-      },
-    };
+    const tracking = serialTracking(options?.queue, options?.consumer);
     this.#core = new TargetConsumer(options, tracking, 'SerialConsumer');
   }
 

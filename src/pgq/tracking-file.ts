@@ -4,17 +4,10 @@
  * so a reader sees the old tick or the new one, never a part; a temporary file left by a killed
  * process is never read.
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { SkytoolsError } from '../errors.js';
+import { writeAtomic } from '../script/write-atomic.js';
 
 export class TrackingFile {
   constructor(
@@ -46,11 +39,8 @@ export class TrackingFile {
 
   /** Replace the file's tick; flushed to disk before the rename, so power loss keeps one of them. */
   write(tick: number): void {
-    const temp = `${this.file}.${process.pid}.tmp`;
     try {
-      writeFileSync(temp, `${tick}\n`, { flush: true });
-      renameSync(temp, this.file);
-      syncDirectory(path.dirname(this.file));
+      writeAtomic(this.file, `${tick}\n`);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw this.#error(
@@ -83,18 +73,5 @@ export class TrackingFile {
       { ...this.context, file: this.file },
       cause === undefined ? undefined : { cause },
     );
-  }
-}
-
-/** The rename is durable only once the directory entry is on disk too. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself has happened.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -8,6 +8,8 @@
 import type { Logger } from 'pino';
 import { SkytoolsError } from '../errors.js';
 import { isDaemonChild, reportDaemonFailure, reportDaemonReady, spawnDaemon } from './daemon.js';
+import { type HttpEndpoint, type ListenAddress, serveHttp } from './http-listen.js';
+import { JobMetrics } from './job-metrics.js';
 import { createScriptLogger, type LogFormat, levelFromFlags, type ScriptLogger } from './logger.js';
 import { acquirePidfile, type Pidfile } from './pidfile.js';
 import { reportFailure } from './report-failure.js';
@@ -25,6 +27,8 @@ export interface JobFlags {
 export interface JobFiles {
   readonly pidfile: string | undefined;
   readonly logfile: string | undefined;
+  /** `metrics_port`: serve the job's counters on /metrics there; undefined = not served. */
+  readonly metricsListen?: ListenAddress | undefined;
 }
 
 export type StopMode = 'graceful' | 'immediate';
@@ -62,7 +66,10 @@ export interface JobProcessOptions<S extends JobFiles> {
   stopUnit: string;
   /** The last log line. */
   stoppedLine: string;
-  create(logger: Logger): ProcessJob<S>;
+  /** The job's name in its metrics (default: the program). */
+  jobName?: string;
+  /** `metrics` gathers the job's counters; served when the settings have `metricsListen`. */
+  create(logger: Logger, metrics: JobMetrics): ProcessJob<S>;
 }
 
 /** Run the job in this process, or with -d in a detached child; resolves with the exit code. */
@@ -117,7 +124,8 @@ async function runForeground<S extends JobFiles>(options: JobProcessOptions<S>):
   }
   const logger = log.logger;
   let job: ProcessJob<S> | undefined;
-  job = options.create(logger);
+  const metrics = new JobMetrics(program, options.jobName ?? program);
+  job = options.create(logger, metrics);
   let stoppedNow = false;
   const removeHandlers = installSignalHandlers({
     stop(mode, signal) {
@@ -145,10 +153,15 @@ async function runForeground<S extends JobFiles>(options: JobProcessOptions<S>):
   });
   // Handlers first: `x -d a.ini && x -r a.ini` may signal as soon as the pidfile exists.
   let pidfile: Pidfile | undefined;
+  let endpoint: HttpEndpoint | undefined;
   try {
     if (settings.pidfile) pidfile = acquirePidfile(settings.pidfile);
+    if (settings.metricsListen) {
+      endpoint = await serveMetrics(metrics, settings.metricsListen, logger);
+    }
   } catch (error) {
     removeHandlers();
+    pidfile?.release();
     log.close();
     return loadFailure(program, error);
   }
@@ -165,10 +178,30 @@ async function runForeground<S extends JobFiles>(options: JobProcessOptions<S>):
     logger.info(options.stoppedLine);
   } finally {
     removeHandlers();
+    await endpoint?.close();
     pidfile?.release();
   }
   log.close();
   return exitCode;
+}
+
+/** `metrics_port`: the counters on /metrics; a change of the key takes effect at restart. */
+async function serveMetrics(
+  metrics: JobMetrics,
+  listen: ListenAddress,
+  logger: Logger,
+): Promise<HttpEndpoint> {
+  metrics.withProcessMetrics();
+  const endpoint = await serveHttp(
+    listen,
+    async (url) =>
+      url.pathname === '/metrics'
+        ? { type: metrics.contentType, body: await metrics.metrics() }
+        : null,
+    (error) => logger.warn(`metrics scrape failed: ${(error as Error).message}`),
+  );
+  logger.info(`metrics on ${endpoint.url}/metrics`);
+  return endpoint;
 }
 
 /**

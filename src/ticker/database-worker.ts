@@ -36,12 +36,23 @@ export interface WorkerEvents {
 }
 
 interface TickRow {
-  queue_name: string;
+  queue_name: string | null;
   tick_id: string | null;
   new_events: string;
+  /** Only from the wake-up pass: a tick (or one to come) for events committed late. */
+  late_events?: boolean;
+  /** Only from the wake-up pass: events are there, the last tick is too young. */
+  waiting?: boolean;
+  /** Only from the wake-up pass, on its last row (queue_name NULL): seconds to leave it. */
+  next_pass?: number | null;
 }
 
 const initialBackoff = 1000;
+/**
+ * Longest sleep of an idle database with wake-ups (seconds), whatever the pass says: a change
+ * nothing announces (a queue unpaused by UPDATE, events COPYed in by hand) waits this long.
+ */
+const longestIdleSleep = 30;
 
 export class DatabaseWorker {
   readonly database: string;
@@ -55,6 +66,12 @@ export class DatabaseWorker {
   private client: pg.Client | undefined;
   private connectedAt = 0;
   private hasTickerPass = false;
+  /** pgq.ticker_pass of 3 arguments: producers can wake pgqd (NOTIFY pgq_wakeup). */
+  private hasWakeup = false;
+  /** LISTEN pgq_wakeup is in force on the current connection. */
+  private listening = false;
+  /** Queues named by NOTIFY pgq_wakeup since the last pass. */
+  private readonly notified = new Set<string>();
   private hasMaintOperations = false;
   private warnedVersion = false;
   private warnedNoPass = false;
@@ -103,8 +120,28 @@ export class DatabaseWorker {
       return;
     }
     await this.running;
+    await this.clearWakeup();
     await this.disconnect();
     this.state = 'stopped';
+  }
+
+  /** Stopping: producers need not wake this pgqd any more (the flag would expire anyway). */
+  private async clearWakeup(): Promise<void> {
+    if (!this.client || !this.listening || this.state !== 'active') return;
+    try {
+      await this.client.query(sql.clearWakeup);
+    } catch (error) {
+      // The flag expires by itself; a broken connection at exit is not worth more than a line.
+      this.log.debug(`could not clear the wake-up flag: ${describe(error)}`);
+    }
+  }
+
+  /** NOTIFY pgq_wakeup from a producer: tick that queue now (the pass keeps the minimum gap). */
+  private onNotification(message: pg.Notification): void {
+    if (message.channel !== sql.wakeupChannel || message.payload === undefined) return;
+    this.notified.add(message.payload);
+    this.nextTick = Math.min(this.nextTick, Date.now());
+    this.wake.abort();
   }
 
   /** Counts toward "every database failed" only while it should be ticking. */
@@ -200,28 +237,72 @@ export class DatabaseWorker {
       this.log.info('pgq.ticker_pass() not found: ticking with upstream policy only');
       this.warnedNoPass = true;
     }
-    // Without the low-latency policy ticker_pass still counts new events better than
-    // get_queue_info (the first event of a queue): an interval of decades forces no tick.
-    const { rows } = this.hasTickerPass
-      ? await client.query<TickRow>(sql.tickPass, [lowLatency ? s.tickerMinInterval : 1e9])
-      : await client.query<TickRow>(sql.tickQueues);
+    const wakeups = lowLatency && this.hasWakeup;
+    if (wakeups && !this.listening) {
+      await client.query(sql.listenWakeup);
+      this.listening = true;
+    }
+    const rows = wakeups ? await this.wakeupPass(client) : await this.plainPass(client, lowLatency);
     let busy = false;
+    let nextPass = 0;
     for (const row of rows) {
+      if (row.queue_name === null) {
+        nextPass = Number(row.next_pass ?? 0) * 1000;
+        continue;
+      }
       const newEvents = Number(row.new_events);
-      if (newEvents > 0) busy = true;
+      if (row.waiting || (row.tick_id !== null && (newEvents > 0 || row.late_events))) busy = true;
       if (row.tick_id !== null) this.events.tick(row.queue_name, row.tick_id, newEvents);
     }
-    // Busy: come back after the minimum interval. Idle: back off, doubling up to ticker_period.
+    // Busy: come back after the minimum interval. Idle with wake-ups: the pass has set the
+    // producers' flag (a commit wakes us); come back when it says the first queue is due for
+    // an idle tick, not sooner than ticker_period. Idle without: back off, doubling up to
+    // ticker_period.
     const period = s.tickerPeriod * 1000;
-    if (lowLatency) {
+    if (wakeups) {
+      this.tickDelay = busy ? s.tickerMinInterval * 1000 : Math.max(period, nextPass);
+    } else if (lowLatency) {
       const min = s.tickerMinInterval * 1000;
       this.tickDelay = busy ? min : Math.min(period, Math.max(min, this.tickDelay * 2));
     } else {
       this.tickDelay = period;
     }
     this.nextTick = now + this.tickDelay;
+    // A NOTIFY that came while the pass ran (its names were taken before): pass again now.
+    if (this.notified.size > 0) this.nextTick = Date.now();
     this.failures = 0;
     this.backoff = initialBackoff;
+  }
+
+  private async plainPass(client: pg.Client, lowLatency: boolean): Promise<TickRow[]> {
+    // Without the low-latency policy ticker_pass still counts new events better than
+    // get_queue_info (the first event of a queue): an interval of decades forces no tick.
+    const { rows } = this.hasTickerPass
+      ? await client.query<TickRow>(sql.tickPass, [
+          lowLatency ? this.settings.tickerMinInterval : 1e9,
+        ])
+      : await client.query<TickRow>(sql.tickQueues);
+    return rows;
+  }
+
+  private async wakeupPass(client: pg.Client): Promise<TickRow[]> {
+    const s = this.settings;
+    const names = [...this.notified];
+    this.notified.clear();
+    // The flag lasts twice the longest sleep (the pass renews it when half is gone), so a
+    // pgqd that dies without clearing it leaves producers notifying for this long at most.
+    const sleep = 2 * Math.max(longestIdleSleep, s.tickerPeriod);
+    try {
+      const { rows } = await client.query<TickRow>(sql.wakeupPass, [
+        s.tickerMinInterval,
+        names,
+        sleep,
+      ]);
+      return rows;
+    } catch (error) {
+      for (const name of names) this.notified.add(name);
+      throw error;
+    }
   }
 
   private async runOperation(client: pg.Client, op: MaintOperation): Promise<void> {
@@ -252,6 +333,8 @@ export class DatabaseWorker {
       return false;
     }
     this.client = client;
+    this.listening = false;
+    client.on('notification', (message) => this.onNotification(message));
     this.connectedAt = Date.now();
     this.maintQueue = [];
     const { rows } = await client.query(sql.hasPgqSchema);
@@ -271,6 +354,7 @@ export class DatabaseWorker {
     }
     this.warnedVersion = false;
     this.hasTickerPass = Boolean(info.has_ticker_pass);
+    this.hasWakeup = Boolean(info.has_wakeup);
     this.hasMaintOperations = Boolean(info.has_maint_operations);
     if (this.failures > 0) this.log.info('connection restored');
     else this.log.info(`pgq ${version} found: managing this database`);
@@ -302,12 +386,15 @@ export class DatabaseWorker {
   private async disconnect(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    this.listening = false;
     if (this.state === 'active') this.state = 'connecting';
     if (client) await client.end().catch(() => {});
   }
 
   private async sleep(ms: number): Promise<void> {
     if (this.wake.signal.aborted) this.wake = new AbortController();
+    // A NOTIFY that came while the step ran: no sleep.
+    if (this.notified.size > 0 && this.state === 'active') return;
     await abortableSleep(ms, [this.wake.signal, this.stopping.signal]);
   }
 }

@@ -34,8 +34,12 @@ export function runPgqdJob(
       : undefined,
     stopUnit: 'step',
     stoppedLine: 'pgqd stopped',
-    create(logger) {
+    create(logger, metrics) {
       const daemon = new Pgqd(settings, { logger });
+      metrics.totals('pgqd', pgqdCounters, () => ({ ...daemon.stats() }));
+      metrics.gauge('skytools_pgqd_databases', 'Databases pgqd works on, by state', ['state'], () =>
+        countStates(daemon.databases()),
+      );
       return {
         stop: (mode) => void daemon.stop({ immediate: mode === 'immediate' }),
         reload: (fresh) => daemon.reload(fresh),
@@ -43,6 +47,20 @@ export function runPgqdJob(
       };
     },
   });
+}
+
+/** The counters of pgqd's `{ticks: N, maint: N, retry: N, errors: N}` line, since start. */
+const pgqdCounters = {
+  ticks: 'Ticks made',
+  maint: 'Maintenance steps run',
+  retry: 'Retry events put back into their queues',
+  errors: 'Failed database rounds',
+};
+
+function countStates(databases: Record<string, string>): [{ state: string }, number][] {
+  const counts = new Map<string, number>();
+  for (const state of Object.values(databases)) counts.set(state, (counts.get(state) ?? 0) + 1);
+  return [...counts].map(([state, n]) => [{ state }, n]);
 }
 
 async function runTicker(daemon: Pgqd, context: JobContext): Promise<number> {

@@ -120,7 +120,10 @@ export class Pgqd {
       this.checkFailures();
       if (this.failure) break;
       if (!this.wake.signal.aborted) {
-        const wait = Math.min(nextCheck, nextStats, Date.now() + 1000) - Date.now();
+        // exit_after_failures is checked every second; otherwise nothing is due before the
+        // next listing or stats line (workers wake this loop when a database vanishes).
+        const limit = this.settings.exitAfterFailures > 0 ? Date.now() + 1000 : Infinity;
+        const wait = Math.min(nextCheck, nextStats, limit) - Date.now();
         await abortableSleep(wait, [this.wake.signal, this.stopping.signal]);
       }
       if (this.wake.signal.aborted && !this.stopping.signal.aborted) {

@@ -6,6 +6,8 @@
 import { Config, refuseUnknownKeys } from '../config/index.js';
 import { parseConnString } from '../db/connstring.js';
 import { SkytoolsError } from '../errors.js';
+import type { ListenAddress } from '../script/http-listen.js';
+import { loadMetricsListen } from '../script/metrics-key.js';
 import { syslogFacilities } from '../script/syslog.js';
 
 export interface PgqdSettings {
@@ -13,6 +15,8 @@ export interface PgqdSettings {
   readonly file: string;
   readonly logfile: string | undefined;
   readonly pidfile: string | undefined;
+  /** Ours (`metrics_port`): where the counters are served; undefined = not served. */
+  readonly metricsListen: ListenAddress | undefined;
   /** libpq key=value string or URL without the database; "" = libpq environment. */
   readonly baseConnstr: string;
   readonly initialDatabase: string;
@@ -55,6 +59,7 @@ export const pgqdDefaults = {
   ticker_min_interval: '0.01',
   reconnect_max_delay: '10',
   exit_after_failures: '0',
+  metrics_port: '',
 } as const;
 
 // Every key of upstream's [pgqd] plus ours; job_name is the built-in every section has.
@@ -98,6 +103,7 @@ export function settingsFromConfig(cf: Config): PgqdSettings {
     file: cf.file,
     logfile: file('logfile'),
     pidfile: file('pidfile'),
+    metricsListen: loadMetricsListen(cf),
     baseConnstr,
     initialDatabase: cf.get('initial_database', pgqdDefaults.initial_database),
     databaseList: list.length > 0 ? list : null,
@@ -161,6 +167,8 @@ export const sampleIni = `[pgqd]
 #reconnect_max_delay = 10
 # exit with status 1 once every database failed this many attempts in a row; 0 = never
 #exit_after_failures = 0
+# serve the counters on http://HOST:PORT/metrics (Prometheus); PORT alone = 127.0.0.1:PORT
+#metrics_port = 9190
 `;
 
 /** Settings for a daemon driven from code (bench, tests): defaults with overrides. */

@@ -11,6 +11,8 @@ export const hasPgqSchema =
 /** Version and the optional functions pgqd can use. */
 export const probePgq = `select pgq.version() as version,
   pg_catalog.to_regprocedure('pgq.ticker_pass(interval)') is not null as has_ticker_pass,
+  pg_catalog.to_regprocedure('pgq.ticker_pass(interval, text[], interval)') is not null
+    as has_wakeup,
   pg_catalog.to_regprocedure('pgq.maint_operations()') is not null as has_maint_operations`;
 
 /**
@@ -25,6 +27,28 @@ export const tickPass = `select t.queue_name, t.tick_id, t.new_events,
   case when t.tick_id is not null and t.new_events > 0
        then pg_catalog.pg_notify('pgq_tick', t.queue_name) end as notified
   from pgq.ticker_pass(pg_catalog.make_interval(secs => $1)) t`;
+
+/**
+ * Low-latency pass with wake-ups (pgq.ticker_pass of 3 arguments): $1 = ticker_min_interval
+ * in seconds, $2 = the queues named by NOTIFY pgq_wakeup since the previous pass, $3 = how
+ * long the producers' wake-up flag lasts (seconds; set when every queue is idle). A tick for
+ * late events may end a non-empty batch although the event counter did not move. The last
+ * row (queue_name NULL) says in next_pass (seconds) how long the database can be left alone.
+ */
+export const wakeupPass = `select t.queue_name, t.tick_id, t.new_events, t.late_events, t.waiting,
+  extract(epoch from t.next_pass)::float8 as next_pass,
+  case when t.tick_id is not null and (t.new_events > 0 or t.late_events)
+       then pg_catalog.pg_notify('pgq_tick', t.queue_name) end as notified
+  from pgq.ticker_pass(pg_catalog.make_interval(secs => $1), $2::text[],
+                       pg_catalog.make_interval(secs => $3)) t`;
+
+/** The channel producers wake pgqd on (pgq._ticker_wakeup), payload the queue name. */
+export const wakeupChannel = 'pgq_wakeup';
+export const listenWakeup = `listen ${wakeupChannel}`;
+
+/** Clear the wake-up flag when pgqd stops, so producers stop sending NOTIFYs at once. */
+export const clearWakeup = `select pg_catalog.setval('pgq.ticker_wakeup', 1, false)
+  where pg_catalog.pg_sequence_last_value('pgq.ticker_wakeup') is not null`;
 
 /**
  * Upstream's policy (pgq.ticker per queue) through the plain SQL API, for ticker_min_interval = 0

@@ -11,7 +11,13 @@ import { poll } from '../pgqd/helpers.js';
 
 export { poll };
 
-export type Tool = 'simple_consumer' | 'simple_local_consumer';
+export type Tool =
+  | 'simple_consumer'
+  | 'simple_local_consumer'
+  | 'queue_mover'
+  | 'queue_splitter'
+  | 'queue_loader'
+  | 'data_maintainer';
 
 export interface JobProcess {
   readonly child: ChildProcess;

@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { installSchemas } from '../../src/db/installer.js';
@@ -8,10 +5,10 @@ import { sqlBundle } from '../../src/db/sql-bundle.js';
 import { SkytoolsError } from '../../src/errors.js';
 import { useExtraClusters } from '../harness/clusters.js';
 import { useTestDatabase } from '../harness/database.js';
+import { type BinResult, runBin } from '../harness/run-bin.js';
 
 const db = useTestDatabase();
 const startCluster = useExtraClusters();
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 async function withClient<T>(
   config: pg.ClientConfig,
@@ -50,26 +47,8 @@ async function expectSkytoolsError(
   expect((error as SkytoolsError).message).toMatch(message);
 }
 
-function skytools(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/skytools.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function skytools(args: string[], env: NodeJS.ProcessEnv = {}): Promise<BinResult> {
+  return runBin('skytools', args, env);
 }
 
 describe('installSchemas', () => {

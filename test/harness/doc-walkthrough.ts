@@ -26,10 +26,15 @@ export interface WalkthroughOptions {
   tools: string[];
   /** The longest a block may take. */
   blockTimeoutMs: number;
+  /**
+   * Whether the first ```sh block makes the server (`skytools cluster init`), which the test
+   * replaces with its own cluster (default true); false runs every block.
+   */
+  serverBlock?: boolean;
 }
 
 export interface WalkthroughRun {
-  /** Each block's stdout, the first (server) block left out. */
+  /** Each block's stdout, the server block left out. */
   outputs: string[];
   /** The environment the blocks ran with (PATH, PG*), for the test's own checks. */
   env: NodeJS.ProcessEnv;
@@ -69,7 +74,8 @@ export function useDocWalkthrough(
       chmodSync(shim, 0o755);
     }
     const blocks = [...walkthrough.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-    expect(blocks[0]).toContain('skytools cluster init');
+    const serverBlock = options.serverBlock ?? true;
+    if (serverBlock) expect(blocks[0]).toContain('skytools cluster init');
     const client = clientBinDir();
     const env = {
       ...process.env,
@@ -79,7 +85,7 @@ export function useDocWalkthrough(
       PGUSER: 'postgres',
     };
     const outputs: string[] = [];
-    for (const block of blocks.slice(1)) {
+    for (const block of blocks.slice(serverBlock ? 1 : 0)) {
       const run = spawnSync('bash', ['-e', '-c', block], {
         cwd: dir,
         env,

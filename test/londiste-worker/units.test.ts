@@ -1,12 +1,19 @@
 /**
  * The worker's small pure pieces: txid snapshot visibility (which events a copy holds), the
- * command line a worker starts its copies with, and EXECUTE attributes as the event carries
- * them.
+ * command line a worker starts its copies with, EXECUTE attributes as the event carries
+ * them, and when a copy merges ticks.
  */
 import { describe, expect, it } from 'vitest';
+import {
+  encodeExecuteAttrs,
+  parseExecuteAttrs,
+  scriptAttrs,
+} from '../../src/londiste/execute/attrs.js';
+import { splitStatements } from '../../src/londiste/execute/statements.js';
 import { siblingCommandLine } from '../../src/londiste/worker/copy-launcher.js';
-import { parseExecuteAttrs } from '../../src/londiste/worker/execute.js';
+import { CopyReplay } from '../../src/londiste/worker/copy-replay.js';
 import { TxidSnapshot } from '../../src/londiste/worker/snapshot.js';
+import { silentLogger } from '../../src/pgq/logger.js';
 
 describe('TxidSnapshot', () => {
   it('sees what ended before it, not what ran or came later', () => {
@@ -63,5 +70,66 @@ describe('parseExecuteAttrs', () => {
     expect(() => parseExecuteAttrs('Need-Thing=x')).toThrow(
       'EXECUTE: unknown attribute Need-Thing',
     );
+  });
+});
+
+describe('splitStatements', () => {
+  it('splits at semicolons outside strings, names, dollar quotes, comments and atomic bodies', () => {
+    const script = [
+      '-- leading comment; not a statement',
+      "insert into t values ('a;b', E'c\\';d');",
+      'create table "x;y" (id int); /* block; /* nested; */ still */',
+      'create function f() returns int language plpgsql as $body$ begin return 1; end $body$;',
+      'create function g() returns int begin atomic select case when true then 1 end; end;',
+      'select $1::int',
+    ].join('\n');
+    expect(splitStatements(script).map((s) => [s.line, s.text.slice(0, 20)])).toEqual([
+      [2, 'insert into t values'],
+      [3, 'create table "x;y" ('],
+      [4, 'create function f() '],
+      [5, 'create function g() '],
+      [6, 'select $1::int'],
+    ]);
+  });
+
+  it('gives nothing for blanks and comments only', () => {
+    expect(splitStatements('  -- nothing\n/* at all */ ;\n')).toEqual([]);
+  });
+});
+
+describe('scriptAttrs', () => {
+  it('reads the --*-- lines at the top, with continuation after a trailing comma', () => {
+    const attrs = scriptAttrs(
+      '--*-- Local-Table: public.a,\n--*--   public.b\n\n-- note\n--*-- need-function: f(2)\nselect 1;\n--*-- Need-Table: later\n',
+      'x.sql',
+    );
+    expect([...attrs]).toEqual([
+      ['local-table', ['public.a', 'public.b']],
+      ['need-function', ['f(2)']],
+    ]);
+    expect(parseExecuteAttrs(encodeExecuteAttrs(attrs))).toEqual(attrs);
+  });
+
+  it('names the line of an unknown attribute', () => {
+    expect(() => scriptAttrs('\n--*-- Need-Everything: x\n', 'y.sql')).toThrow(
+      'y.sql line 2: unknown attribute "Need-Everything: x"',
+    );
+  });
+});
+
+describe('CopyReplay.helperMergeEvents', () => {
+  it('merges waiting ticks only once its data is in (catching-up), one tick otherwise', () => {
+    const replay = new CopyReplay(
+      'q',
+      'public.t',
+      silentLogger,
+      () => new AbortController().signal,
+      () => {},
+    );
+    const merge = replay.hooks().helperMergeEvents as () => number;
+    // A copy started again may be past wanna-sync: one tick until a batch shows its state.
+    expect(merge()).toBe(0);
+    replay.copied();
+    expect(merge()).toBeGreaterThan(1000);
   });
 });

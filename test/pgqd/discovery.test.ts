@@ -49,10 +49,11 @@ const tickCount = (database: string, queue: string) =>
 
 /** A tick newer than the ones there now: pgqd is ticking this database. */
 async function ticksAgain(database: string, queue: string): Promise<void> {
+  // Counted first: the producer's NOTIFY may have pgqd tick before the insert returns.
+  const before = await tickCount(database, queue);
   await onDb(database, (client) =>
     client.query('select pgq.insert_event($1, $2, $3)', [queue, 't', 'x']),
   );
-  const before = await tickCount(database, queue);
   await poll(
     () => tickCount(database, queue),
     (n) => n > before,

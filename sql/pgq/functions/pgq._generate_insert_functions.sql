@@ -9,7 +9,8 @@
 -- The generated code, per call:
 --   1. a binary search on the queue name (the first comparison also takes the transaction's
 --      txid);
---   2. nextval of that queue's event sequence: the event id;
+--   2. nextval of that queue's event sequence: the event id; then, only while pgqd's wake-up
+--      flag pgq.ticker_wakeup is set, pgq._ticker_wakeup (a NOTIFY at commit);
 --   3. the queue's current table from pgq._insert_slot_<queue_id>(), one small SQL function
 --      per queue returning the queue's slot (queue_id * 65536 + queue_cur_table), or NULL
 --      unless a plain insert is allowed (inserts enabled, no per-transaction limit). The
@@ -97,7 +98,8 @@ as %L$def$,
       ' insert_event.ev_extra2, insert_event.ev_extra3, insert_event.ev_extra4, v_id)',
       pgq._insert_name_tree(
         'insert_event.queue_name', v_names,
-        array(select replace(replace(b, '%VALUES%', v_event_values), '%ID%', 'v_id')
+        array(select replace(replace(replace(b, '%VALUES%', v_event_values), '%ID%', 'v_id'),
+                             '%QUEUE%', 'insert_event.queue_name')
                 from unnest(v_blocks) with ordinality u(b, n) order by n),
         1, cardinality(v_names), 'pg_catalog.txid_current() is not null and ')));
   end if;
@@ -116,8 +118,9 @@ as %L$def$,
       ' insert_event_raw.ev_extra2, insert_event_raw.ev_extra3, insert_event_raw.ev_extra4, v_id)',
       pgq._insert_name_tree(
         'insert_event_raw.queue_name', v_names,
-        array(select replace(replace(b, '%VALUES%', v_raw_values),
-                             '%ID%', 'coalesce(insert_event_raw.ev_id, v_id)')
+        array(select replace(replace(replace(b, '%VALUES%', v_raw_values),
+                                     '%ID%', 'coalesce(insert_event_raw.ev_id, v_id)'),
+                             '%QUEUE%', 'insert_event_raw.queue_name')
                 from unnest(v_blocks) with ordinality u(b, n) order by n),
         1, cardinality(v_names), 'pg_catalog.txid_current() is not null and ')));
 
@@ -178,9 +181,11 @@ end;
 $body$, p_general, p_tree)
 $$;
 
--- The code for one queue once its name matched: take the event id, then the INSERT of the
--- table whose slot pgq._insert_slot_<id>() returns. %ID% (the id) and %VALUES% (the other
--- columns) are filled in by the caller; nothing else in the text comes from the user.
+-- The code for one queue once its name matched: take the event id, wake pgqd if it sleeps
+-- (pgq._ticker_wakeup; after the id, so a pgqd that set its flag later sees the id taken), then
+-- the INSERT of the table whose slot pgq._insert_slot_<id>() returns. %ID% (the id), %VALUES%
+-- (the other columns) and %QUEUE% (the queue name parameter) are filled in by the caller;
+-- nothing else in the text comes from the user.
 create or replace function pgq._insert_queue_block(
   p_queue_id integer, p_event_seq text, p_data_pfx text, p_ntables integer)
 returns text
@@ -189,6 +194,8 @@ immutable
 set search_path = pg_catalog, pg_temp
 as $$
   select format(E'v_id := pg_catalog.nextval(%L::pg_catalog.regclass);\n', pgq.quote_fqname(p_event_seq))
+      || E'if pg_catalog.pg_sequence_last_value(\'pgq.ticker_wakeup\'::pg_catalog.regclass)'
+         ' is not null then\n  perform pgq._ticker_wakeup(%QUEUE%);\nend if;\n'
       || string_agg(
            format(E'%s pgq.%I() operator(pg_catalog.=) %s then\n'
                   '  insert into %s (ev_id, ev_time, ev_txid, ev_owner, ev_retry, ev_type,'

@@ -27,7 +27,15 @@ declare
   v_id bigint;
 begin
   v_target := pgq._insert_target(_insert_event_general.queue_name, 1);
-  v_id := coalesce(i_seq_id, nextval(v_target.event_seq::regclass));
+  if i_seq_id is null then
+    v_id := nextval(v_target.event_seq::regclass);
+    -- The hot path has done this already when it took the id.
+    if pg_sequence_last_value('pgq.ticker_wakeup'::regclass) is not null then
+      perform pgq._ticker_wakeup(_insert_event_general.queue_name);
+    end if;
+  else
+    v_id := i_seq_id;
+  end if;
   if _insert_event_general.ev_id is not null then
     v_id := _insert_event_general.ev_id;
   end if;

@@ -73,6 +73,10 @@ begin
   perform pgq.grant_perms(i_queue_name);
   perform pgq.ticker(i_queue_name);
   perform pgq.tune_storage(i_queue_name);
+  -- A sleeping pgqd makes the queue's second tick (and knows it) without waiting.
+  if pg_sequence_last_value('pgq.ticker_wakeup'::regclass) is not null then
+    perform pgq._ticker_wakeup(i_queue_name);
+  end if;
   return 1;
 end;
 $$;

@@ -34,6 +34,11 @@ begin
      where queue_name = x_queue_name
        for share;
   end if;
+  -- The caller is about to COPY events in (their ids come from the table's default): wake
+  -- a sleeping pgqd at commit, as pgq.insert_event does.
+  if found and pg_sequence_last_value('pgq.ticker_wakeup'::regclass) is not null then
+    perform pgq._ticker_wakeup(x_queue_name);
+  end if;
   if not found then
     raise exception 'Event queue not found'
       using detail = format('queue: %s', x_queue_name);

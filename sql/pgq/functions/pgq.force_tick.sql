@@ -29,6 +29,10 @@ begin
     perform setval(pgq.quote_fqname(v_event_seq)::regclass,
                    nextval(pgq.quote_fqname(v_event_seq)::regclass)
                    + v_max_count::bigint * 2 + 1000);
+    -- A pgqd sleeping on its wake-up flag would not look before the queue's next idle tick.
+    if pg_sequence_last_value('pgq.ticker_wakeup'::regclass) is not null then
+      perform pgq._ticker_wakeup(i_queue_name);
+    end if;
   end if;
 
   select t.tick_id

@@ -65,5 +65,9 @@ begin
     using v_target.txid, insert_events.ev_type, insert_events.ev_data,
           insert_events.ev_extra1, insert_events.ev_extra2, insert_events.ev_extra3,
           insert_events.ev_extra4;
+  -- After the ids are taken (see pgq._ticker_wakeup): wake a sleeping pgqd.
+  if pg_sequence_last_value('pgq.ticker_wakeup'::regclass) is not null then
+    perform pgq._ticker_wakeup(insert_events.queue_name);
+  end if;
 end;
 $$;

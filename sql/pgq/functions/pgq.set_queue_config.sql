@@ -41,6 +41,10 @@ begin
 
   execute format('update pgq.queue set %I = %L where queue_name = $1', v_column, x_param_value)
     using x_queue_name;
+  -- A sleeping pgqd plans its next look by the old settings: let it look again.
+  if pg_sequence_last_value('pgq.ticker_wakeup'::regclass) is not null then
+    perform pgq._ticker_wakeup(x_queue_name);
+  end if;
   return 1;
 end;
 $$;

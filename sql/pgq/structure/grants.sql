@@ -9,6 +9,9 @@ revoke all on all functions in schema pgq from public;
 revoke all on pgq.consumer, pgq.queue, pgq.tick, pgq.subscription, pgq.event_template,
   pgq.retry_queue from public;
 grant select on pgq.consumer, pgq.queue, pgq.tick, pgq.subscription to public;
+-- Every producer reads pgqd's wake-up flag (pgq.insert_event_raw runs as the caller).
+revoke all on sequence pgq.ticker_wakeup from public;
+grant select on sequence pgq.ticker_wakeup to public;
 
 do $grants$
 declare
@@ -33,7 +36,7 @@ declare
     'pgq.current_event_table(text)', 'pgq.jsontriga()', 'pgq.sqltriga()', 'pgq.logutriga()'];
   admin_functions text[] := array[
     'pgq.ticker(text, bigint, timestamptz, bigint)', 'pgq.ticker(text)', 'pgq.ticker()',
-    'pgq.ticker_pass(interval)',
+    'pgq.ticker_pass(interval)', 'pgq.ticker_pass(interval, text[], interval)',
     'pgq.maint_retry_events()', 'pgq.maint_rotate_tables_step1(text)',
     'pgq.maint_rotate_tables_step2()', 'pgq.maint_tables_to_vacuum()', 'pgq.maint_operations()',
     'pgq.upgrade_schema()', 'pgq.grant_perms(text)', 'pgq._grant_perms_from(text, text, text, text)',

@@ -44,6 +44,12 @@ create table if not exists pgq.tick (
 
 create sequence if not exists pgq.batch_id_seq;
 
+-- pgqd's wake-up flag (ours), one per database: NULL (never set, or reset with is_called
+-- false) while pgqd polls; the epoch second until which it sleeps and wants a NOTIFY
+-- pgq_wakeup from producers (pgq._ticker_wakeup). A sequence because producers read it on
+-- every insert and pgqd flips it without a transaction: no row, no lock, no dead tuple.
+create sequence if not exists pgq.ticker_wakeup;
+
 -- A consumer's registration on a queue and its position. sub_id is not unique: cooperative
 -- subconsumers share their main consumer's sub_id.
 create table if not exists pgq.subscription (

@@ -25,6 +25,12 @@ export interface TakeoverDone {
   newNode: string;
 }
 
+/** A takeover about to change the cascade: every check of the cascade's own has passed. */
+export interface TakeoverPlan extends TakeoverDone {
+  /** `--force`: the operator accepts what the checks would refuse. */
+  force: boolean;
+}
+
 export interface AdminHooks {
   /**
    * After create-root/branch/leaf checked the local database and installed pgq and pgq_node,
@@ -37,6 +43,11 @@ export interface AdminHooks {
    * the local database (`session.local()`); a throw fails the command (the node stays).
    */
   afterCreateNode?(session: AdminSession, node: CreatedNode): Promise<void>;
+  /**
+   * The tool's own preflight of a takeover, after the cascade's checks and before any change:
+   * a throw refuses the takeover with nothing changed.
+   */
+  beforeTakeover?(session: AdminSession, plan: TakeoverPlan): Promise<void>;
   /**
    * Steps the tool runs after a takeover's own steps succeeded, reported and resumable as
    * those are (takeover-steps.ts).

@@ -10,10 +10,13 @@ import {
   cascadedWorkerKeys,
   dbScriptKeys,
   findUnknownKeys,
+  jobProcessKeys,
   type UnknownKey,
 } from '../../config/index.js';
 import { SkytoolsError } from '../../errors.js';
+import { type ListenAddress, parseListen } from '../../script/http-listen.js';
 import { loadKeepaliveStats, maxKeepaliveSeconds } from '../../script/idle-stats.js';
+import { loadMetricsListen } from '../../script/metrics-key.js';
 
 export interface AdminSettings {
   /** The INI file, when one was given. */
@@ -30,6 +33,8 @@ export interface AdminSettings {
   workerName: string | undefined;
   pidfile: string | undefined;
   logfile: string | undefined;
+  /** worker: `metrics_port` (ours), where its counters are served. */
+  metricsListen: ListenAddress | undefined;
   loopDelay: number;
   globalWmPublishPeriod: number | undefined;
   localWmPublishPeriod: number | undefined;
@@ -50,6 +55,7 @@ export const adminKeys = [
   ...dbScriptKeys,
   ...baseConsumerKeys,
   ...cascadedWorkerKeys,
+  ...jobProcessKeys,
   'node_db',
   'node_name',
   'public_node_location',
@@ -107,6 +113,7 @@ export function loadAdminSettings(
     workerName: optional('worker_name'),
     pidfile: optional('pidfile') === undefined ? undefined : cf.getFile('pidfile'),
     logfile: optional('logfile') === undefined ? undefined : cf.getFile('logfile'),
+    metricsListen: loadMetricsListen(cf),
     loopDelay: cf.getFloat('loop_delay', 1),
     globalWmPublishPeriod: cf.has('global_wm_publish_period')
       ? cf.getSeconds('global_wm_publish_period')
@@ -158,6 +165,10 @@ function fromCommandLine(
     workerName: get('worker_name'),
     pidfile: get('pidfile'),
     logfile: get('logfile'),
+    metricsListen:
+      get('metrics_port') === undefined
+        ? undefined
+        : parseListen(get('metrics_port') ?? '', '--set metrics_port'),
     loopDelay: secondsOverride(overrides, 'loop_delay', 1, Number.POSITIVE_INFINITY),
     globalWmPublishPeriod: undefined,
     localWmPublishPeriod: undefined,

@@ -87,9 +87,11 @@ async function takeOnly(
           context,
         );
       }
+      await preflight(session, 'failover', oldName, newName, options);
       await failoverRoot(session, oldName, newInfo);
       return { kind: 'failover', newNode: newName };
     }
+    await preflight(session, 'branch', oldName, newName, options);
     await takeoverBranch(session, { oldName, oldInfo: null, newInfo, moveAll: true });
     return { kind: 'branch', newNode: newName };
   }
@@ -111,6 +113,7 @@ async function takeOnly(
       [oldName],
       options.force === true,
     );
+    await preflight(session, 'switchover', oldName, newName, options);
     await switchoverRoot(session, oldInfo, newInfo);
     if (options.all) await moveSubscribers(session, oldName, newName);
     return { kind: 'switchover', newNode: newName };
@@ -123,8 +126,25 @@ async function takeOnly(
     [oldName, newName, newInfo.provider_node ?? ''].filter((n) => n !== ''),
     options.force === true,
   );
+  await preflight(session, 'branch', oldName, newName, options);
   await takeoverBranch(session, { oldName, oldInfo, newInfo, moveAll: options.all === true });
   return { kind: 'branch', newNode: newName };
+}
+
+/** The tool's own checks (AdminHooks.beforeTakeover), once the cascade's have passed. */
+async function preflight(
+  session: AdminSession,
+  kind: TakeoverDone['kind'],
+  oldNode: string,
+  newNode: string,
+  options: TakeoverOptions,
+): Promise<void> {
+  await session.hooks.beforeTakeover?.(session, {
+    kind,
+    oldNode,
+    newNode,
+    force: options.force === true,
+  });
 }
 
 /** The old node's info; a node that does not answer gets a hint about the failover switches. */

@@ -7,6 +7,7 @@ import type { LondisteSettings } from '../settings.js';
 import { addSeqCommand } from './add-seq.js';
 import { addTableCommand } from './add-table.js';
 import { changeHandlerCommand } from './change-handler.js';
+import { executeCommand } from './execute.js';
 import { type LondisteFlags, londisteOptions as ownOptions } from './flags.js';
 import { missingCommand } from './missing.js';
 import { removeSeqCommand } from './remove-seq.js';
@@ -30,6 +31,7 @@ export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = 
   seqsCommand,
   missingCommand,
   resyncCommand,
+  executeCommand,
   showHandlersCommand,
   ...statusCommands,
 ];

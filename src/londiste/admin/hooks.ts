@@ -12,6 +12,7 @@ import { installSchemas } from '../../db/installer.js';
 import type { LondisteSettings } from '../settings.js';
 import { readSeqs, readTables } from './node-tables.js';
 import { registerFilter } from './register-filter.js';
+import { londisteTakeoverHooks } from './takeover-hooks.js';
 
 type Filters = Pick<
   LondisteSettings,
@@ -64,6 +65,7 @@ async function copyRegistrations(
 /** The hooks of a run, with the register_* filters of its settings. */
 export function londisteAdminHooks(settings: Filters): AdminHooks {
   return {
+    ...londisteTakeoverHooks,
     async beforeCreateNode(session, node) {
       await installLondiste(session, node, await session.local());
     },

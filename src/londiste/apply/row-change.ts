@@ -11,6 +11,7 @@
 import { SkytoolsError } from '../../errors.js';
 import type { Event } from '../../pgq/event.js';
 import { decodeComponent } from '../../pgq/urlencode.js';
+import { lineSafe } from './encoded-line.js';
 
 export type RowOp = 'I' | 'U' | 'D';
 
@@ -32,6 +33,11 @@ export type RowChange =
       shape: RowShape;
       /** The values in the shape's column order, as text (urlencoded rows). */
       values: (string | null)[] | null;
+      /**
+       * With `encodedInserts`: an insert's values still urlencoded, in the shape's column
+       * order (values is then null); the COPY line is made from them (encoded-line.ts).
+       */
+      encoded?: (string | null)[] | null;
       /** The row as a JSON object (jsontriga rows, passed on as they came), else null. */
       json: string | null;
       /** Bytes the row holds, about. */
@@ -116,8 +122,17 @@ export function isTruncateEvent(type: string | null): boolean {
   return type?.startsWith('{') === true && /"op"\s*:\s*"TRUNCATE"/.test(type);
 }
 
+export interface ParseOptions {
+  /** Inserts of urlencoded rows keep their values encoded (`encoded`, no `values`). */
+  encodedInserts?: boolean;
+}
+
 /** The change an event of a table carries. */
-export function parseRowChange(event: Event, shapes: ShapeCache): RowChange {
+export function parseRowChange(
+  event: Event,
+  shapes: ShapeCache,
+  options: ParseOptions = {},
+): RowChange {
   const type = event.type;
   if (type === null || type === '') throw badEvent(event, 'no event type');
   if (type === 'R') return { kind: 'truncate' };
@@ -128,7 +143,8 @@ export function parseRowChange(event: Event, shapes: ShapeCache): RowChange {
   if (data === null) throw badEvent(event, 'no event data');
   if (type.length === 1) return { kind: 'sql', op, sql: data };
   if (type[1] !== ':') throw badEvent(event, `unknown event type ${type}`);
-  return parseUrlencodedChange(op, type.slice(2), data, shapes, event);
+  const encoded = options.encodedInserts === true && op === 'I' && lineSafe(data);
+  return parseUrlencodedChange(op, type.slice(2), data, shapes, event, encoded);
 }
 
 function parseUrlencodedChange(
@@ -137,6 +153,7 @@ function parseUrlencodedChange(
   data: string,
   shapes: ShapeCache,
   event: Event,
+  keepEncoded = false,
 ): RowChange {
   const parts = data.split('&');
   const names: string[] = new Array(parts.length);
@@ -149,7 +166,8 @@ function parseUrlencodedChange(
       values[i] = null;
     } else {
       names[i] = part.slice(0, eq);
-      values[i] = decodeComponent(part.slice(eq + 1));
+      const value = part.slice(eq + 1);
+      values[i] = keepEncoded ? value : decodeComponent(value);
     }
   }
   const shape = shapes.urlencodedShape(keyList, names, () => {
@@ -163,7 +181,8 @@ function parseUrlencodedChange(
     kind: 'row',
     op,
     shape,
-    values,
+    values: keepEncoded ? null : values,
+    encoded: keepEncoded ? values : null,
     json: null,
     size: data.length,
     // Only a run of updates looks for repeated keys.

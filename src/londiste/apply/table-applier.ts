@@ -27,6 +27,7 @@ import {
 } from './apply-sql.js';
 import { copyLines } from './copy-rows.js';
 import { type DestTable, loadDestTable, updateMayConflict } from './dest-columns.js';
+import { encodedCopyLine } from './encoded-line.js';
 import { parseRowChange, type RowOp, type RowShape, ShapeCache } from './row-change.js';
 
 /** When a buffer is applied before the flush the worker asks for. */
@@ -61,6 +62,9 @@ interface SqlRun {
 type Run = RowRun | SqlRun;
 
 const savepoint = 'londiste_apply_run';
+
+// Inserts become COPY lines without decoding each value first.
+const encodedInserts = { encodedInserts: true };
 
 export class TableApplier {
   readonly #table: string;
@@ -104,7 +108,7 @@ export class TableApplier {
    * after a flush).
    */
   add(event: Event): void {
-    const change = parseRowChange(event, this.#shapes);
+    const change = parseRowChange(event, this.#shapes, encodedInserts);
     if (change.kind === 'truncate') {
       throw new SkytoolsError('BAD_EVENT', 'a truncate event is applied by truncate()', {
         eventId: event.id,
@@ -130,7 +134,7 @@ export class TableApplier {
       last.shape === change.shape &&
       (last.keys === null || !last.keys.has(change.key))
     ) {
-      addRow(last, change.values, change.json);
+      addRow(last, change.values, change.json, change.encoded);
       last.ids.push(event.id);
       last.keys?.add(change.key);
       return;
@@ -152,7 +156,7 @@ export class TableApplier {
       ids: [event.id],
       keys: change.op === 'U' ? new Set([change.key]) : null,
     };
-    addRow(run, change.values, change.json);
+    addRow(run, change.values, change.json, change.encoded);
     this.#runs.push(run);
   }
 
@@ -277,9 +281,19 @@ export class TableApplier {
   }
 }
 
-function addRow(run: RowRun, values: (string | null)[] | null, json: string | null): void {
+function addRow(
+  run: RowRun,
+  values: (string | null)[] | null,
+  json: string | null,
+  encoded: (string | null)[] | null | undefined,
+): void {
   if (json !== null) {
     run.rows.push(json);
+    return;
+  }
+  if (encoded !== null && encoded !== undefined) {
+    // Only inserts come encoded, and a run of inserts of text rows is a COPY.
+    (run.lines as string[]).push(encodedCopyLine(encoded));
     return;
   }
   const row = values as (string | null)[];

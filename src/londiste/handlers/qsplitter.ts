@@ -4,8 +4,9 @@
  * transaction: one COPY into Q's event table per batch, so the events reach Q exactly
  * once, with the batch.
  */
-import { type BulkEventInput, bulkInsertEvents } from '../../pgq/bulk-insert.js';
+import { bulkInsertEvents } from '../../pgq/bulk-insert.js';
 import type { Event } from '../../pgq/event.js';
+import type { EventInput } from '../../pgq/event-input.js';
 import type { ApplyContext, HandlerFactory, HandlerTable } from '../handler.js';
 import { requiredArg } from './args.js';
 import { VirtualTableHandler } from './vtable.js';
@@ -15,7 +16,7 @@ const bufferLimit = 5000;
 
 export class QueueSplitterHandler extends VirtualTableHandler {
   readonly queue: string;
-  #pending: BulkEventInput[] = [];
+  #pending: EventInput[] = [];
 
   constructor(table: HandlerTable) {
     super();

@@ -21,7 +21,12 @@ import { TxidSnapshot } from './snapshot.js';
 import { loadLocalTables, setTableState } from './tables.js';
 
 /** How often a copy waiting for the main worker's answer reads the table's state. */
-const handoverPollMs = 100;
+const handoverPollMs = 20;
+/**
+ * Events a catching-up copy's batch may span: every tick waiting, as a leaf's worker takes
+ * them (a busy ticker makes dozens a second; one transaction each would never catch up).
+ */
+const catchUpMergeEvents = 20_000;
 /** A batch this close behind the source's last tick counts as caught up (ticker_max_lag). */
 const handoverLagSeconds = 3;
 
@@ -37,6 +42,11 @@ export class CopyReplay {
   #skip = false;
   /** The state written with this batch, if any. */
   #next: string | null | undefined;
+  /**
+   * The table's state as this copy last saw or wrote it. Only this copy moves it on from
+   * catching-up, so while it says catching-up no handover tick can be passed by merging.
+   */
+  #known: string | null = null;
   #inBatch = false;
   /** Events applied and skipped in all, and in the last batch (the stats line). */
   applied = 0;
@@ -68,9 +78,18 @@ export class CopyReplay {
       beforeCompleted: (ctx) => this.#beforeCompleted(ctx),
       afterCommit: () => {
         this.#inBatch = false;
+        if (this.#next !== undefined) this.#known = this.#next;
         if (this.finished) this.stop();
       },
+      // Once it has asked for the handover the copy goes one tick at a time: the tick the
+      // main worker answers is one it must stop at exactly.
+      helperMergeEvents: () => (this.#known === 'catching-up' ? catchUpMergeEvents : 0),
     };
+  }
+
+  /** The copy has just committed its data: its state is catching-up. */
+  copied(): void {
+    this.#known = 'catching-up';
   }
 
   #fail(message: string, context: Record<string, unknown>): never {
@@ -111,6 +130,7 @@ export class CopyReplay {
     }
     if (info === null) return this.#gone();
     const state = parseMergeState(info.mergeState);
+    this.#known = state?.kind ?? null;
     this.#info = info;
     this.#snapshot = info.customSnapshot === null ? null : new TxidSnapshot(info.customSnapshot);
     this.tables.begin(new Map([[this.table, { info, snapshot: this.#snapshot }]]), failedBefore);

@@ -288,6 +288,7 @@ export class CopyWorker extends CascadedWorker {
           await setTableState(db, this.queue, this.table, copied.snapshot, 'catching-up');
         },
       });
+      this.replay.copied();
       const seconds = (performance.now() - started) / 1000;
       this.log.info(
         { rows: result.rows, bytes: result.bytes, seconds: Number(seconds.toFixed(3)) },

@@ -76,7 +76,9 @@ export class LondisteWorker extends CascadedWorker {
     super({
       // A leaf replays every waiting tick as one transaction: pgqd ticks a busy queue up to
       // 100 times a second, and one local commit per tick would cap replay far below it.
-      leafMergeEvents: 20_000,
+      // Large, as going from one batch to the next (finish, next batch, its sort on the
+      // provider) leaves the local server idle; memory stays bounded by the blocks read.
+      leafMergeEvents: 100_000,
       ...options,
       hooks: replay.hooks(),
       // The stats line carries what replay applied and ignored.

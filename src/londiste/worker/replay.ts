@@ -53,7 +53,7 @@ export async function replicaSession(session: pg.Client): Promise<void> {
 const snapshotBatches = 3;
 
 /** How often the worker reads the states while it waits for a copy's handover. */
-const handoverPollMs = 100;
+const handoverPollMs = 20;
 
 export class Replay {
   readonly tables: TableReplay;
@@ -289,6 +289,9 @@ export class Replay {
       }
       await this.tables.apply(actx, event);
     }
+    // The block's rows go now: the provider reads the next block meanwhile (worker-batch.ts
+    // fetches one ahead), so both servers work at once instead of in turn.
+    await this.tables.flush(actx);
   }
 
   async #beforeCompleted(ctx: BatchContext): Promise<void> {

@@ -8,6 +8,8 @@ import type pg from 'pg';
 import { callRet } from '../../cascade/node-calls.js';
 import { type TableInfo, tableInfoFromRow, tableListSql } from '../table-state.js';
 
+export { destOf } from '../table-state.js';
+
 export async function loadTables(db: pg.ClientBase, queue: string): Promise<TableInfo[]> {
   const { rows } = await db.query(tableListSql, [queue]);
   return rows.map(tableInfoFromRow);
@@ -53,9 +55,4 @@ export function workerTableAttrs(text: string | null): WorkerTableAttrs {
     copyNode: params.get('copy_node') || null,
     maxParallelCopy: max !== null && /^\d+$/.test(max) ? Number(max) : null,
   };
-}
-
-/** The local table a table's events are applied to. */
-export function destOf(table: TableInfo): string {
-  return table.destTable ?? table.tableName;
 }

@@ -1,0 +1,314 @@
+/**
+ * `walmgr INI COMMAND [ARGS]` and `skytools walmgr ...`: upstream's command line (spec §7.1).
+ * This file parses and prints; the work is in src/walmgr. xarchive has a lean entry of its own
+ * (walmgr-xarchive.ts) that the bin tries first.
+ */
+import { Command, Option } from 'commander';
+import { packageVersion } from '../version.js';
+import { takeBackup } from '../walmgr/backup.js';
+import { listSets, rotateSets } from '../walmgr/backup-sets.js';
+import { cleanup } from '../walmgr/cleanup.js';
+import { releaseBackupLock, takeBackupLock } from '../walmgr/control-files.js';
+import { drill } from '../walmgr/drill.js';
+import { WalmgrError } from '../walmgr/errors.js';
+import { createLog, type WalmgrLog } from '../walmgr/log.js';
+import { purgeWals } from '../walmgr/purge.js';
+import type { RecoveryTarget } from '../walmgr/recovery-settings.js';
+import { restoreBackup } from '../walmgr/restore.js';
+import { setupMaster, stopMaster } from '../walmgr/server-settings.js';
+import { loadWalmgrSettings, type WalmgrSettings } from '../walmgr/settings.js';
+import { boot, pause, resume } from '../walmgr/standby.js';
+import { reportFailure } from './output.js';
+
+interface Flags {
+  notReally?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  label?: string;
+  recoveryTargetTime?: string;
+  recoveryTargetLsn?: string;
+  recoveryTargetXid?: string;
+  recoveryTargetName?: string;
+  recoveryTargetExclusive?: boolean;
+  recoveryTargetAction?: RecoveryTarget['action'];
+  recovery?: boolean;
+  checkTable?: string[];
+  keep?: boolean;
+}
+
+interface Context {
+  settings: WalmgrSettings;
+  log: WalmgrLog;
+  flags: Flags;
+  args: string[];
+}
+
+type Handler = (context: Context) => Promise<number> | number;
+
+const commands: Record<string, { usage: string; help: string; run: Handler }> = {
+  setup: {
+    usage: 'setup',
+    help: 'master: archive_mode, archive_command (and wal_level) through ALTER SYSTEM; make the archive directories',
+    run: async ({ settings, log, flags }) => {
+      const result = await setupMaster(settings, log, flags.notReally);
+      if (result.changed.length === 0) log.info('archiving was already set up');
+      return 0;
+    },
+  },
+  stop: {
+    usage: 'stop',
+    help: 'master: stop archiving (archive_command = /bin/true, or archive_mode off with master_restart_cmd)',
+    run: async ({ settings, log, flags }) => {
+      await stopMaster(settings, log, flags.notReally);
+      return 0;
+    },
+  },
+  backup: {
+    usage: 'backup',
+    help: 'master: non-exclusive base backup into full_backup, rotate old ones, purge old WAL',
+    run: async ({ settings, log, flags }) => {
+      await takeBackup(settings, log, {
+        ...(flags.notReally ? { notReally: true } : {}),
+        ...(flags.label ? { label: flags.label } : {}),
+      });
+      return 0;
+    },
+  },
+  listbackups: {
+    usage: 'listbackups',
+    help: 'list complete backup sets: name, start time, label, first WAL',
+    run: ({ settings }) => {
+      const sets = listSets(settings.fullBackup);
+      process.stdout.write(
+        `${['set', 'start time', 'label', 'first WAL', 'stop WAL'].join('\t')}\n`,
+      );
+      for (const set of sets) {
+        const m = set.manifest;
+        process.stdout.write(
+          `${[set.name, m.startTime, m.label, m.startWal, m.stopWal].join('\t')}\n`,
+        );
+      }
+      return 0;
+    },
+  },
+  restore: {
+    usage: 'restore [SET [DST]]',
+    help: 'slave: copy a backup set into slave_data (or DST) and write the recovery settings',
+    run: async ({ settings, log, flags, args }) => {
+      const target = targetOf(flags);
+      await restoreBackup(settings, log, {
+        ...(args[0] !== undefined ? { set: args[0] } : {}),
+        ...(args[1] !== undefined ? { destination: args[1] } : {}),
+        target,
+        recoveryOnly: flags.recovery === true,
+        notReally: flags.notReally === true,
+      });
+      return 0;
+    },
+  },
+  boot: {
+    usage: 'boot',
+    help: 'slave: end recovery (STOP file) and promote a running standby',
+    run: ({ settings, log, flags }) => {
+      boot(settings, log, flags.notReally);
+      return 0;
+    },
+  },
+  pause: {
+    usage: 'pause',
+    help: 'slave: hold back new WAL segments (PAUSE file)',
+    run: ({ settings, log, flags }) => {
+      pause(settings, log, flags.notReally);
+      return 0;
+    },
+  },
+  continue: {
+    usage: 'continue',
+    help: 'slave: resume WAL replay',
+    run: ({ settings, log, flags }) => {
+      resume(settings, log, flags.notReally);
+      return 0;
+    },
+  },
+  drill: {
+    usage: 'drill [SET]',
+    help: '(ours) check the archive, restore a backup into a scratch server, recover, check; exit 1 if bad',
+    run: async ({ settings, log, flags, args }) => {
+      if (flags.notReally) {
+        log.info(
+          `would restore ${args[0] ?? 'the newest backup'} into a scratch directory and recover it`,
+        );
+        return 0;
+      }
+      const report = await drill(settings, log, {
+        ...(args[0] !== undefined ? { set: args[0] } : {}),
+        target: targetOf(flags),
+        checkTables: flags.checkTable ?? [],
+        ...(flags.keep ? { keep: true } : {}),
+      });
+      for (const line of report.lines) process.stdout.write(`${line}\n`);
+      for (const problem of report.problems) process.stdout.write(`PROBLEM: ${problem}\n`);
+      process.stdout.write(
+        `drill: ${report.ok ? 'the backup is good' : 'the backup is NOT good'}\n`,
+      );
+      return report.ok ? 0 : 1;
+    },
+  },
+  cleanup: {
+    usage: 'cleanup',
+    help: 'remove walmgr_data, old data directories kept by restore, and this config file',
+    run: ({ settings, log, flags }) => {
+      cleanup(settings, log, flags.notReally);
+      return 0;
+    },
+  },
+  xarchive: {
+    usage: 'xarchive SRC NAME',
+    help: 'archive_command: store one WAL file durably with its checksum',
+    run: leanOnly('xarchive SRC NAME'),
+  },
+  xrestore: {
+    usage: 'xrestore NAME DST [RESTARTPOINT]',
+    help: 'restore_command: copy one WAL file out of the archive, checksum checked',
+    run: leanOnly('xrestore NAME DST [RESTARTPOINT]'),
+  },
+  xpurgewals: {
+    usage: 'xpurgewals',
+    help: 'delete archived WAL older than the oldest kept backup needs',
+    run: ({ settings, log, flags }) => {
+      const purged = purgeWals(settings, log, flags.notReally);
+      log.info(`${flags.notReally ? 'would purge' : 'purged'} ${purged.length} WAL files`);
+      return 0;
+    },
+  },
+  xlock: {
+    usage: 'xlock [PID]',
+    help: 'take the backup lock (BACKUPLOCK) for PID',
+    run: ({ settings, args }) => {
+      takeBackupLock(settings.completedWals, Number(args[0] ?? process.ppid));
+      return 0;
+    },
+  },
+  xrelease: {
+    usage: 'xrelease',
+    help: 'release the backup lock',
+    run: ({ settings }) => {
+      releaseBackupLock(settings.completedWals);
+      return 0;
+    },
+  },
+  xrotate: {
+    usage: 'xrotate',
+    help: 'rotate backup sets: full_backup -> .0 -> .1, dropping those beyond keep_backups',
+    run: ({ settings, log, flags }) => {
+      for (const dir of rotateSets(
+        settings.fullBackup,
+        settings.keepBackups,
+        () => {},
+        flags.notReally,
+      )) {
+        log.info(`${flags.notReally ? 'would delete' : 'deleted'} ${dir}`);
+      }
+      return 0;
+    },
+  },
+};
+
+function targetOf(flags: Flags): RecoveryTarget {
+  return {
+    ...(flags.recoveryTargetTime ? { time: flags.recoveryTargetTime } : {}),
+    ...(flags.recoveryTargetLsn ? { lsn: flags.recoveryTargetLsn } : {}),
+    ...(flags.recoveryTargetXid ? { xid: flags.recoveryTargetXid } : {}),
+    ...(flags.recoveryTargetName ? { name: flags.recoveryTargetName } : {}),
+    ...(flags.recoveryTargetExclusive ? { inclusive: false } : {}),
+    ...(flags.recoveryTargetAction ? { action: flags.recoveryTargetAction } : {}),
+  };
+}
+
+/** xarchive and xrestore run in walmgr-lean.ts; reaching here means their arguments were wrong. */
+function leanOnly(usage: string): Handler {
+  return () => {
+    throw new WalmgrError('USAGE', `usage: walmgr INI ${usage}`, {});
+  };
+}
+
+export function walmgrProgram(
+  name: string,
+  run: (ini: string, command: string, args: string[], flags: Flags) => Promise<number>,
+): Command {
+  const list = Object.values(commands)
+    .map((command) => `  ${command.usage.padEnd(34)} ${command.help}`)
+    .join('\n');
+  return new Command(name)
+    .description(
+      'WAL archiving, base backups, standbys and point-in-time recovery (upstream walmgr3)',
+    )
+    .version(packageVersion, '-V, --version')
+    .argument('<ini>', 'walmgr config file ([walmgr] section)')
+    .argument('<command>', 'one of the commands below')
+    .argument('[args...]', "the command's arguments")
+    .option('-n, --not-really', 'only log what would be done')
+    .option('-q, --quiet', 'log only warnings and errors')
+    .option('-v, --verbose', 'log debug lines too')
+    .option('--label <text>', 'backup: the backup label (ours)')
+    .option('--recovery-target-time <time>', 'restore: recover up to this time (ours)')
+    .option('--recovery-target-lsn <lsn>', 'restore: recover up to this WAL position (ours)')
+    .option('--recovery-target-xid <xid>', 'restore: recover up to this transaction (ours)')
+    .option('--recovery-target-name <name>', 'restore: recover up to this restore point (ours)')
+    .option('--recovery-target-exclusive', 'restore: stop just before the target (ours)')
+    .addOption(
+      new Option('--recovery-target-action <action>', 'restore: at the target (ours)').choices([
+        'promote',
+        'pause',
+        'shutdown',
+      ]),
+    )
+    .option(
+      '--check-table <table>',
+      'drill: count the rows of this table (schema.name; repeatable) (ours)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--keep', 'drill: keep the scratch directory (ours)')
+    .option(
+      '--recovery',
+      'restore: recover to the end of the archive and promote, not a standby (ours)',
+    )
+    .addHelpText(
+      'after',
+      `\nCommands:\n${list}\n\nThe archive_command that setup writes runs: node bin/walmgr.js INI xarchive %p %f`,
+    )
+    .showHelpAfterError()
+    .action(async (ini: string, command: string, args: string[], flags: Flags) => {
+      process.exitCode = await run(ini, command, args, flags);
+    });
+}
+
+/** Run with `args` (without node and script); resolves with the exit code. */
+export async function runWalmgr(argv: string[], name = 'walmgr'): Promise<number> {
+  let code = 0;
+  const program = walmgrProgram(name, async (ini, command, args, flags) => {
+    const entry = commands[command];
+    if (entry === undefined) {
+      throw new WalmgrError(
+        'USAGE',
+        `unknown command "${command}"; commands: ${Object.keys(commands).join(', ')}`,
+        { command },
+      );
+    }
+    const early = createLog({ quiet: flags.quiet === true });
+    const settings = loadWalmgrSettings(ini, { warn: (line) => early.warning(line) });
+    const log = createLog({
+      logfile: settings.logfile,
+      quiet: flags.quiet === true,
+      verbose: flags.verbose === true,
+    });
+    code = await entry.run({ settings, log, flags, args });
+    return code;
+  }).exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    return reportFailure(name, error);
+  }
+}
