@@ -1,6 +1,7 @@
 /**
  * `londiste execute` (spec §6.6) through the real worker: a column added while the producer
- * writes reaches the leaf at its queue position with no event lost; --dry-run names the node
+ * writes reaches the leaf at its queue position with no event lost (and the worker's
+ * metrics_port shows its batches); --dry-run names the node
  * and the statement that would fail and changes nothing; a file that fails on the leaf stops
  * its worker with a line naming the statement, and goes through once the leaf is fixed.
  */
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createChain, sharedNodes } from '../cascade/helpers.js';
 import { useTestDatabase } from '../harness/database.js';
+import { freePort, scrape } from '../monitor/scrape.js';
 import {
   addReplicaTable,
   addRootTable,
@@ -32,6 +34,7 @@ let root: LNode;
 let leaf: LNode;
 let rootIni: string;
 let leafIni: string;
+let metricsPort: number;
 
 function sqlFile(name: string, text: string): string {
   const file = path.join(londiste.dir, name);
@@ -60,7 +63,8 @@ beforeAll(async () => {
   await seedRows(root.db, table, 200);
   await addReplicaTable(leaf, queue, table);
   rootIni = londiste.writeIni(root, queue);
-  leafIni = londiste.writeIni(leaf, queue);
+  metricsPort = await freePort();
+  leafIni = londiste.writeIni(leaf, queue, { metrics_port: `127.0.0.1:${metricsPort}` });
 });
 
 describe('londiste execute', () => {
@@ -90,6 +94,15 @@ describe('londiste execute', () => {
       expect(await columns(leaf)).toEqual(['id', 'v', 'n', 'note']);
       expect(await tableRows(leaf.db, table)).toEqual(await tableRows(root.db, table));
       expect(await applied(leaf)).toEqual(['add_note.sql']);
+      // The worker's own counters (metrics_port), as a Prometheus scrape sees them.
+      const metrics = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.find('skytools_job_info')[0]?.labels).toMatchObject({
+        program: 'londiste',
+        job_name: 'leaf_worker',
+      });
+      expect(
+        metrics.value('skytools_job_batches_total', { queue, consumer: 'leaf_worker' }),
+      ).toBeGreaterThan(0);
       const again = await londiste.run([rootIni, 'execute', file]);
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/EXECUTE: "add_note\.sql" already applied, skipping/);

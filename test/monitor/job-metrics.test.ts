@@ -4,7 +4,6 @@
  * is checked at load (a bad value names file, key and problem) and known to every tool.
  */
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAdminSettings } from '../../src/cascade/admin/settings.js';
@@ -15,25 +14,11 @@ import { libpq, useJobs } from '../consumers/helpers.js';
 import { useTestDatabase } from '../harness/database.js';
 import { until } from '../harness/until.js';
 import { usePgqd } from '../pgqd/helpers.js';
-import { parsePromText } from './prom-text.js';
+import { freePort, scrape } from './scrape.js';
 
 const db = useTestDatabase();
 const jobs = useJobs();
 const pgqd = usePgqd();
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function scrape(url: string) {
-  const response = await fetch(url);
-  expect(response.status).toBe(200);
-  return parsePromText(await response.text());
-}
 
 beforeAll(async () => {
   await db.query(`select pgq.create_queue('jq')`);

@@ -25,9 +25,11 @@ export function copyRate(flags: object): number | undefined {
 
 function runCopyJob(start: JobStart<LondisteSettings>, name: string): Promise<number> {
   const table = fqname(name);
+  // The worker's INI: its own pidfile, and no metrics_port (the worker serves that port).
   const mine = (settings: LondisteSettings): LondisteSettings => ({
     ...settings,
     pidfile: settings.pidfile ? copyPidfile(settings.pidfile, table) : undefined,
+    metricsListen: undefined,
   });
   let rowsPerSecond: number | undefined;
   try {
