@@ -195,6 +195,8 @@ describe('queue_mover', () => {
         await proc.exited;
       }
       const last = jobs.start('queue_mover', [config]);
+      // Its signal handlers are in place once it says so; the rest may all be in dst already.
+      await last.waitFor(/starting: consumer flow_job/);
       await tickUntil(
         db,
         'flow_src',
