@@ -134,7 +134,11 @@ describe('skytools metrics', () => {
     ).toBe(1);
   });
 
-  it('names the consumer that blocks a due rotation, and counts its retry events', async () => {
+  // A rotation waits for every older transaction of the cluster to end, other test files'
+  // too: the first rotation may take a while when the suite runs in parallel.
+  it('names the consumer that blocks a due rotation, and counts its retry events', {
+    timeout: 200_000,
+  }, async () => {
     const q = 'rotating';
     await createQueue(q);
     await db.query(`select pgq.set_queue_config($1, 'rotation_period', '1 second')`, [q]);
@@ -166,6 +170,7 @@ describe('skytools metrics', () => {
           ?.queue_switch_time as Date;
       },
       (at) => at.getTime() !== before.getTime(),
+      180_000,
     );
     await db.query('select pgq.maint_rotate_tables_step2()');
     await produce(q, 1);
