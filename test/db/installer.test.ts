@@ -48,7 +48,7 @@ async function expectSkytoolsError(
 }
 
 function skytools(args: string[], env: NodeJS.ProcessEnv = {}): Promise<BinResult> {
-  return runBin('skytools', args, env);
+  return runBin('skytools', args, { env });
 }
 
 describe('installSchemas', () => {

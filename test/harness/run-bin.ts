@@ -10,15 +10,18 @@ export interface BinResult {
   stderr: string;
 }
 
+export interface BinOptions {
+  /** Added to the environment. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
 /** Run one of the package's bins (`bin/<name>.js`, from the build) to its end. */
-export function runBin(
-  name: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<BinResult> {
+export function runBin(name: string, args: string[], options: BinOptions = {}): Promise<BinResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'bin', `${name}.js`), ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -2,12 +2,12 @@
  * walmgr tests: a directory the server's OS user can reach (the server runs xarchive and
  * xrestore as that user), INI files in it, and our bin run through node.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll } from 'vitest';
+import { runBin } from '../harness/run-bin.js';
 import { until } from '../harness/until.js';
 
 export const walmgrBin = path.resolve(import.meta.dirname, '../../bin/walmgr.js');
@@ -34,19 +34,7 @@ export function useWalmgrRun(): WalmgrRun {
       return file;
     },
     walmgr(args) {
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [walmgrBin, ...args], { cwd: dir });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk) => {
-          stdout += chunk;
-        });
-        child.stderr.on('data', (chunk) => {
-          stderr += chunk;
-        });
-        child.once('error', reject);
-        child.once('close', (code) => resolve({ code, stdout, stderr }));
-      });
+      return runBin('walmgr', args, { cwd: dir });
     },
   };
 }
