@@ -15,7 +15,7 @@ import { type Batch, Consumer, type ConsumerOptions } from '../pgq/index.js';
 import {
   formatStats,
   IdleStatsLine,
-  type LoopOptions,
+  liveLoopOptions,
   ScriptLoop,
   StatsCounter,
 } from '../script/index.js';
@@ -114,30 +114,14 @@ export class ConsumerJob<S extends JobSettings> {
 
   /** Run until stopped; rejects with the error that ended the job for good. */
   async run(): Promise<void> {
-    const job = this;
-    // Getters: a reload may change these while the loop runs.
-    const options: LoopOptions = {
-      get jobName() {
-        return job.#settings.jobName;
-      },
-      get exceptionSleep() {
-        return job.#settings.exceptionSleep;
-      },
-      get exceptionQuiet() {
-        return job.#settings.exceptionQuiet;
-      },
-      get exceptionGrace() {
-        return job.#settings.exceptionGrace;
-      },
-      get exceptionReset() {
-        return job.#settings.exceptionReset;
-      },
-      logger: this.logger,
-      loopDelay: 1,
-      signal: this.#stop.signal,
-      reset: () => this.#closeProcessor(),
-    };
-    this.#loop = new ScriptLoop(options);
+    this.#loop = new ScriptLoop(
+      liveLoopOptions(() => this.#settings, {
+        logger: this.logger,
+        loopDelay: 1,
+        signal: this.#stop.signal,
+        reset: () => this.#closeProcessor(),
+      }),
+    );
     try {
       await this.#loop.run(() => this.#work());
     } finally {

@@ -12,7 +12,7 @@ export {
   levelFromFlags,
   type ScriptLogger,
 } from './logger.js';
-export { type LoopOptions, ScriptLoop } from './loop.js';
+export { type LoopOptions, type LoopSettings, liveLoopOptions, ScriptLoop } from './loop.js';
 export {
   acquirePidfile,
   type Pidfile,

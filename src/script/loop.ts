@@ -31,6 +31,40 @@ export interface LoopOptions {
   now?: () => number;
 }
 
+/** The loop keys of a job's settings (`exception_*`, job_name). */
+export type LoopSettings = Pick<
+  Required<LoopOptions>,
+  'jobName' | 'exceptionSleep' | 'exceptionQuiet' | 'exceptionGrace' | 'exceptionReset'
+>;
+
+/**
+ * Loop options whose keys are read from `settings()` each time the loop looks: a reload
+ * (SIGHUP) that replaces the job's settings changes them while the loop runs.
+ */
+export function liveLoopOptions(
+  settings: () => LoopSettings,
+  rest: Omit<LoopOptions, keyof LoopSettings>,
+): LoopOptions {
+  return {
+    ...rest,
+    get jobName() {
+      return settings().jobName;
+    },
+    get exceptionSleep() {
+      return settings().exceptionSleep;
+    },
+    get exceptionQuiet() {
+      return settings().exceptionQuiet;
+    },
+    get exceptionGrace() {
+      return settings().exceptionGrace;
+    },
+    get exceptionReset() {
+      return settings().exceptionReset;
+    },
+  };
+}
+
 export class ScriptLoop {
   private wakeController = new AbortController();
   /** 1 = last call did work, 0 = idle, -1 = crashed (upstream's work_state). */

@@ -10,7 +10,7 @@ import { Config, warnUnknownKeys } from '../../config/index.js';
 import { SkytoolsError } from '../../errors.js';
 import type { ControlFlags } from '../../script/control.js';
 import { controlSignal, sendControl } from '../../script/control.js';
-import { ScriptLoop } from '../../script/index.js';
+import { liveLoopOptions, ScriptLoop } from '../../script/index.js';
 import {
   type JobContext,
   type JobFlags,
@@ -165,27 +165,13 @@ class DataMaintainerJob implements ProcessJob<DataMaintainerSettings> {
       (line) => logger.warn(line),
     );
     logger.info(`${name} ${packageVersion} starting`);
-    const job = this;
-    const loop = new ScriptLoop({
-      get jobName() {
-        return job.#settings.jobName;
-      },
-      get exceptionSleep() {
-        return job.#settings.exceptionSleep;
-      },
-      get exceptionQuiet() {
-        return job.#settings.exceptionQuiet;
-      },
-      get exceptionGrace() {
-        return job.#settings.exceptionGrace;
-      },
-      get exceptionReset() {
-        return job.#settings.exceptionReset;
-      },
-      logger,
-      loopDelay: this.#settings.loopDelay,
-      signal: this.#stop.signal,
-    });
+    const loop = new ScriptLoop(
+      liveLoopOptions(() => this.#settings, {
+        logger,
+        loopDelay: this.#settings.loopDelay,
+        signal: this.#stop.signal,
+      }),
+    );
     try {
       await loop.run(async () => {
         const current = new DataMaintainerRun(
