@@ -96,11 +96,13 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
 
   // While a statement runs, an abort cancels it on both servers (an idle session ignores a
   // cancel); the COPY stream handles its own abort.
+  // The cancels are awaited before the copy returns: one still on its way would land on
+  // whatever the caller runs next on the same session.
   let streaming = false;
+  const cancels: Promise<void>[] = [];
   const onAbort = () => {
     if (streaming) return;
-    void cancelRunning(dest);
-    void cancelRunning(source);
+    cancels.push(cancelRunning(dest), cancelRunning(source));
   };
   signal?.addEventListener('abort', onAbort);
   let sourceOpen = false;
@@ -231,6 +233,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     };
   } catch (error) {
     streaming = true; // no more cancels: the rollbacks must run
+    await Promise.all(cancels);
     await Promise.all([
       sourceOpen ? rollback(source) : undefined,
       destOpen ? rollback(dest) : undefined,
@@ -240,6 +243,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     throw fromDatabaseError(error, { action: `copy of ${table}`, table });
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    await Promise.all(cancels);
   }
 }
 
