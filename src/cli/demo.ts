@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { progressLine, runDemo, type Snapshot, screenLines, summaryLines } from '../demo/index.js';
 import { demoDefaults, parseQueueName, parseRate, parseSeconds } from '../demo/options.js';
-import { Monitor, serveDashboard } from '../monitor/index.js';
+import { Monitor } from '../monitor/monitor.js';
 import { type HttpEndpoint, parseListen } from '../script/http-listen.js';
 import { createScriptLogger } from '../script/logger.js';
 import { defaultDashboardListen } from './monitor.js';
@@ -108,6 +108,7 @@ async function demo(flags: DemoFlags): Promise<void> {
   let dashboard: { monitor: Monitor; endpoint: HttpEndpoint | null } | undefined;
   const ready = async (where: { db: string; queue: string }) => {
     if (listen === undefined) return;
+    const { serveDashboard } = await import('../monitor/dashboard/server.js');
     const monitor = new Monitor([where.db]);
     dashboard = { monitor, endpoint: null };
     dashboard.endpoint = await serveDashboard(monitor, listen, {

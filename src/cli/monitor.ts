@@ -5,14 +5,8 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import {
-  Monitor,
-  MonitorMetrics,
-  muninRun,
-  queueOfPluginName,
-  serveDashboard,
-  serveMonitorMetrics,
-} from '../monitor/index.js';
+import { Monitor } from '../monitor/monitor.js';
+import { muninRun, queueOfPluginName } from '../monitor/munin.js';
 import { type HttpEndpoint, type ListenAddress, parseListen } from '../script/http-listen.js';
 import { note } from './output.js';
 
@@ -42,6 +36,8 @@ export function metricsCommand(): Command {
     .option('--once', 'print the metrics once on stdout and exit (no server)', false)
     .addHelpText('after', '\nEvery scrape of /metrics reads the databases. See docs/monitoring.md.')
     .action(async (flags: ServeFlags & { once: boolean }) => {
+      // Loaded on use: prom-client is the heaviest module of the package.
+      const { MonitorMetrics, serveMonitorMetrics } = await import('../monitor/index.js');
       const monitor = new Monitor(flags.db);
       if (flags.once) {
         try {
@@ -70,6 +66,7 @@ export function dashboardCommand(): Command {
     .addOption(listenOption(defaultDashboardListen))
     .addHelpText('after', '\nRead-only. Ctrl-C stops it. See docs/monitoring.md.')
     .action(async (flags: ServeFlags) => {
+      const { serveDashboard } = await import('../monitor/index.js');
       const monitor = new Monitor(flags.db);
       await serveUntilStopped(
         monitor,

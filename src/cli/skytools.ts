@@ -4,7 +4,6 @@ import { bundledTools } from './bundled-tools.js';
 import { clusterCommand } from './cluster.js';
 import { demoCommand } from './demo.js';
 import { installCommand } from './install.js';
-import { runLondiste } from './londiste.js';
 import {
   dashboardCommand,
   isMuninPluginName,
@@ -13,14 +12,7 @@ import {
   runMuninPlugin,
 } from './monitor.js';
 import { reportFailure } from './output.js';
-import { runPgqd } from './pgqd.js';
-import { runQadmin } from './qadmin.js';
-import { runScriptmgr } from './scriptmgr.js';
-import { runSet } from './set.js';
-import { runSimpleConsumer } from './simple-consumer.js';
-import { runSimpleLocalConsumer } from './simple-local-consumer.js';
 import { upgradeCommand } from './upgrade.js';
-import { runWalmgr } from './walmgr.js';
 
 /** The `skytools` command: one entry point, one subcommand per tool. */
 export function skytoolsProgram(): Command {
@@ -68,22 +60,41 @@ function passThrough(name: string, description: string): Command {
     .allowExcessArguments();
 }
 
+type ToolRunner = (args: string[]) => Promise<number>;
+
+const passThroughTools: Readonly<Record<string, () => Promise<ToolRunner>>> = {
+  pgqd: async () => (await import('./pgqd.js')).runPgqd,
+  set: async () => {
+    const { runSet } = await import('./set.js');
+    return (args) => runSet(args, 'skytools set');
+  },
+  londiste: async () => {
+    const { runLondiste } = await import('./londiste.js');
+    return (args) => runLondiste(args, 'skytools londiste');
+  },
+  walmgr: async () => {
+    const { runWalmgr } = await import('./walmgr.js');
+    return (args) => runWalmgr(args, 'skytools walmgr');
+  },
+  simple_consumer: async () => (await import('./simple-consumer.js')).runSimpleConsumer,
+  simple_local_consumer: async () =>
+    (await import('./simple-local-consumer.js')).runSimpleLocalConsumer,
+  qadmin: async () => (await import('./qadmin.js')).runQadmin,
+  scriptmgr: async () => (await import('./scriptmgr.js')).runScriptmgr,
+};
+
 export async function main(argv: string[]): Promise<void> {
   // Munin runs the plugin by its link's name (`pgq_<queue>`), with the mode as argument.
   if (isMuninPluginName(argv[1])) process.exit(await runMuninPlugin(argv));
-  // `skytools pgqd ...` is the pgqd bin itself, switches and all.
-  if (argv[2] === 'pgqd') process.exit(await runPgqd(argv.slice(3)));
-  if (argv[2] === 'set') process.exit(await runSet(argv.slice(3), 'skytools set'));
-  if (argv[2] === 'londiste') process.exit(await runLondiste(argv.slice(3), 'skytools londiste'));
-  if (argv[2] === 'walmgr') process.exit(await runWalmgr(argv.slice(3), 'skytools walmgr'));
-  if (argv[2] === 'simple_consumer') process.exit(await runSimpleConsumer(argv.slice(3)));
-  if (argv[2] === 'simple_local_consumer') {
-    process.exit(await runSimpleLocalConsumer(argv.slice(3)));
-  }
-  const bundled = bundledTools.find((tool) => tool.name === argv[2]);
+  // The tools that are bins of their own run as those bins, switches and all; each is loaded
+  // only when asked for, so one command does not pay for loading every other.
+  const tool =
+    argv[2] !== undefined && Object.hasOwn(passThroughTools, argv[2])
+      ? passThroughTools[argv[2]]
+      : undefined;
+  if (tool) process.exit(await (await tool())(argv.slice(3)));
+  const bundled = bundledTools.find((each) => each.name === argv[2]);
   if (bundled) process.exit(await bundled.run(argv.slice(3)));
-  if (argv[2] === 'qadmin') process.exit(await runQadmin(argv.slice(3)));
-  if (argv[2] === 'scriptmgr') process.exit(await runScriptmgr(argv.slice(3)));
   const program = skytoolsProgram().exitOverride();
   try {
     await program.parseAsync(argv);

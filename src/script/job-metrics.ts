@@ -3,9 +3,10 @@
  * already puts in its `{count: N, duration: S}` stats lines, summed since start, plus the
  * Node process metrics. One object per process; the job lifecycle serves it when the INI
  * asks for it (docs/monitoring.md).
+ *
+ * Recording is plain sums here; prom-client, the heaviest module a bin would load, is loaded
+ * only when the job is served (`job-metrics-view.ts`), so every command starts without it.
  */
-import client from 'prom-client';
-import { packageVersion } from '../version.js';
 
 export interface BatchLabels {
   readonly queue: string;
@@ -16,60 +17,68 @@ export interface BatchLabels {
 /** Totals read at scrape time (pgqd keeps its own since start). */
 export type TotalsSource = () => Readonly<Record<string, number>>;
 
+/** The sums of one queue and consumer's batches. */
+export interface BatchSums {
+  readonly labels: BatchLabels;
+  batches: number;
+  events: number;
+  duration: number;
+  /** Unix time of the last finished batch. */
+  last: number;
+  /** A stats line's other numeric keys (`copied`, `applied`, a processor's own). */
+  readonly extra: Map<string, number>;
+}
+
+export interface TotalsSet {
+  readonly prefix: string;
+  readonly help: Readonly<Record<string, string>>;
+  readonly read: TotalsSource;
+}
+
+export interface GaugeSet {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly read: () => Iterable<[Record<string, string>, number]>;
+}
+
 const nameOk = /^[a-z_][a-z0-9_]*$/;
 
 export class JobMetrics {
-  readonly registry = new client.Registry();
-  readonly #batches: client.Counter<'queue' | 'consumer'>;
-  readonly #events: client.Counter<'queue' | 'consumer'>;
-  readonly #duration: client.Counter<'queue' | 'consumer'>;
-  readonly #lastBatch: client.Gauge<'queue' | 'consumer'>;
-  /** Counters for a stats line's other keys (`copied`, `applied`, a processor's own). */
-  readonly #extra = new Map<string, client.Counter<'queue' | 'consumer'>>();
-  #processMetrics = false;
+  readonly batches = new Map<string, BatchSums>();
+  readonly totalsSets: TotalsSet[] = [];
+  readonly gauges: GaugeSet[] = [];
 
-  constructor(program: string, jobName: string) {
-    const info = new client.Gauge({
-      name: 'skytools_job_info',
-      help: 'The job: program, job_name and the skytools version (always 1)',
-      labelNames: ['program', 'job_name', 'version'],
-      registers: [this.registry],
-    });
-    info.set({ program, job_name: jobName, version: packageVersion }, 1);
-    this.#batches = this.#counter('skytools_job_batches_total', 'Batches finished');
-    this.#events = this.#counter('skytools_job_events_total', 'Events in the finished batches');
-    this.#duration = this.#counter(
-      'skytools_job_batch_duration_seconds_total',
-      'Time spent on the finished batches',
-    );
-    this.#lastBatch = new client.Gauge({
-      name: 'skytools_job_last_batch_timestamp_seconds',
-      help: 'When the last batch was finished (Unix time)',
-      labelNames: ['queue', 'consumer'],
-      registers: [this.registry],
-    });
-  }
-
-  /** The Node process's own metrics (CPU, memory, event loop), once the job is served. */
-  withProcessMetrics(): this {
-    if (!this.#processMetrics) {
-      client.collectDefaultMetrics({ register: this.registry, prefix: 'skytools_job_' });
-      this.#processMetrics = true;
-    }
-    return this;
-  }
+  constructor(
+    readonly program: string,
+    readonly jobName: string,
+  ) {}
 
   /** One finished batch: the fields of its stats line (`count`, `duration`, ...). */
   batch(labels: BatchLabels, stats: Readonly<Record<string, number>>): void {
+    const key = JSON.stringify([labels.queue, labels.consumer]);
+    let sums = this.batches.get(key);
+    if (sums === undefined) {
+      sums = {
+        labels: { queue: labels.queue, consumer: labels.consumer },
+        batches: 0,
+        events: 0,
+        duration: 0,
+        last: 0,
+        extra: new Map(),
+      };
+      this.batches.set(key, sums);
+    }
     const { count, duration, ...rest } = stats;
-    const at = { queue: labels.queue, consumer: labels.consumer };
-    this.#batches.inc(at);
-    if (count !== undefined && count > 0) this.#events.inc(at, count);
-    if (duration !== undefined && duration > 0) this.#duration.inc(at, duration);
-    this.#lastBatch.set(at, Date.now() / 1000);
-    for (const [key, value] of Object.entries(rest)) {
+    sums.batches++;
+    if (count !== undefined && count > 0) sums.events += count;
+    if (duration !== undefined && duration > 0) sums.duration += duration;
+    sums.last = Date.now() / 1000;
+    for (const [name, value] of Object.entries(rest)) {
+      // A processor's key that is no valid metric name is left to the stats line.
       if (!Number.isFinite(value) || value <= 0) continue;
-      this.#extraCounter(key)?.inc(at, value);
+      if (!nameOk.test(name) || name.startsWith('idle')) continue;
+      sums.extra.set(name, (sums.extra.get(name) ?? 0) + value);
     }
   }
 
@@ -78,18 +87,7 @@ export class JobMetrics {
    * for each key `read()` returns (pgqd: ticks, maint, retry, errors).
    */
   totals(prefix: string, help: Readonly<Record<string, string>>, read: TotalsSource): void {
-    for (const [key, text] of Object.entries(help)) {
-      new client.Counter({
-        name: `skytools_${prefix}_${key}_total`,
-        help: text,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          const value = read()[key];
-          if (value !== undefined && value > 0) this.inc(value);
-        },
-      });
-    }
+    this.totalsSets.push({ prefix, help, read });
   }
 
   /** A gauge with labels, filled at each scrape by `read()`. */
@@ -99,45 +97,6 @@ export class JobMetrics {
     labelNames: readonly L[],
     read: () => Iterable<[Record<L, string>, number]>,
   ): void {
-    new client.Gauge<L>({
-      name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.set(labels as client.LabelValues<L>, value);
-      },
-    });
-  }
-
-  /** The text exposition format. */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  #counter(name: string, help: string): client.Counter<'queue' | 'consumer'> {
-    return new client.Counter({
-      name,
-      help,
-      labelNames: ['queue', 'consumer'],
-      registers: [this.registry],
-    });
-  }
-
-  #extraCounter(key: string): client.Counter<'queue' | 'consumer'> | undefined {
-    const name = `skytools_job_${key}_total`;
-    // A processor's key that is no valid metric name is left to the stats line.
-    if (!nameOk.test(key) || key.startsWith('idle')) return undefined;
-    let counter = this.#extra.get(name);
-    if (counter === undefined) {
-      counter = this.#counter(name, `Sum of the "${key}" field of the batch stats lines`);
-      this.#extra.set(name, counter);
-    }
-    return counter;
+    this.gauges.push({ name, help, labelNames, read });
   }
 }

@@ -191,13 +191,11 @@ async function serveMetrics(
   listen: ListenAddress,
   logger: Logger,
 ): Promise<HttpEndpoint> {
-  metrics.withProcessMetrics();
+  const { prometheusView } = await import('./job-metrics-view.js');
+  const render = prometheusView(metrics);
   const endpoint = await serveHttp(
     listen,
-    async (url) =>
-      url.pathname === '/metrics'
-        ? { type: metrics.contentType, body: await metrics.metrics() }
-        : null,
+    async (url) => (url.pathname === '/metrics' ? render() : null),
     (error) => logger.warn(`metrics scrape failed: ${(error as Error).message}`),
   );
   logger.info(`metrics on ${endpoint.url}/metrics`);
