@@ -9,13 +9,14 @@ import { takeBackup } from '../walmgr/backup.js';
 import { listSets, rotateSets } from '../walmgr/backup-sets.js';
 import { cleanup } from '../walmgr/cleanup.js';
 import { releaseBackupLock, takeBackupLock } from '../walmgr/control-files.js';
+import { createSlave } from '../walmgr/createslave.js';
 import { drill } from '../walmgr/drill.js';
 import { WalmgrError } from '../walmgr/errors.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
 import { purgeWals } from '../walmgr/purge.js';
 import type { RecoveryTarget } from '../walmgr/recovery-settings.js';
 import { restoreBackup } from '../walmgr/restore.js';
-import { setupMaster, stopMaster } from '../walmgr/server-settings.js';
+import { setupMaster, stopMaster, synchStandby } from '../walmgr/server-settings.js';
 import { loadWalmgrSettings, type WalmgrSettings } from '../walmgr/settings.js';
 import { boot, pause, resume } from '../walmgr/standby.js';
 import { reportFailure } from './output.js';
@@ -111,6 +112,33 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     help: 'slave: end recovery (STOP file) and promote a running standby',
     run: ({ settings, log, flags }) => {
       boot(settings, log, flags.notReally);
+      return 0;
+    },
+  },
+  createslave: {
+    usage: 'createslave',
+    help: 'slave: a streaming standby from scratch: base backup, restore with primary_conninfo, slave_start_cmd',
+    run: async ({ settings, log, flags }) => {
+      await createSlave(settings, log, {
+        ...(flags.notReally ? { notReally: true } : {}),
+        ...(flags.label ? { label: flags.label } : {}),
+      });
+      return 0;
+    },
+  },
+  'synch-standby': {
+    usage: 'synch-standby NAMES',
+    help: "master: synchronous_standby_names = NAMES ('' turns it off), refused when none of them streams",
+    run: async ({ settings, log, flags, args }) => {
+      if (args.length !== 1) {
+        throw new WalmgrError(
+          'USAGE',
+          "usage: walmgr INI synch-standby NAMES (NAMES '' turns it off)",
+          {},
+        );
+      }
+      const result = await synchStandby(settings, log, args[0] as string, flags.notReally);
+      if (result.changed.length === 0) log.info(`synchronous_standby_names is already ${args[0]}`);
       return 0;
     },
   },

@@ -1,0 +1,194 @@
+/**
+ * Streaming standbys: `createslave` from scratch (walmgr's own backup where the master's data
+ * directory is readable, `pg_basebackup` of the master's version where it is not), started by
+ * `slave_start_cmd` and streaming; `synch-standby` makes commits wait for it, and refuses a
+ * name no standby has.
+ */
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Cluster, findFreePort } from '../../src/pg/index.js';
+import { restart, useRestartableClusters } from '../harness/clusters.js';
+import { until } from '../harness/until.js';
+import { useWalmgrRun } from './walmgr-run.js';
+
+const slow = 240_000;
+const skytoolsBin = path.resolve(import.meta.dirname, '../../bin/skytools.js');
+const startCluster = useRestartableClusters();
+const run = useWalmgrRun();
+
+describe('walmgr createslave and synch-standby', () => {
+  let master: Cluster;
+  let client: pg.Client;
+  const standbys: string[] = [];
+
+  beforeAll(async () => {
+    master = await startCluster();
+    const ini = run.ini('master', {
+      job_name: 'wal-master',
+      master_db: `host=127.0.0.1 port=${master.port} dbname=postgres user=postgres`,
+      master_data: master.paths.dataDir,
+      walmgr_data: path.join(run.dir, 'walshipping'),
+    });
+    expect((await run.walmgr([ini, 'setup'])).code).toBe(0);
+    await restart(master);
+    client = new pg.Client(master.connectionConfig());
+    await client.connect();
+    await client.query('create table t (id int primary key)');
+    await client.query('insert into t select generate_series(1, 100)');
+  }, slow);
+
+  afterAll(async () => {
+    await client?.end();
+    for (const dir of standbys) {
+      if (existsSync(path.join(dir, 'data', 'postmaster.pid'))) {
+        await (await Cluster.open(dir)).stop({ mode: 'immediate' });
+      }
+    }
+  });
+
+  /** A directory for a standby that `skytools cluster start` can start, and its slave INI. */
+  async function slaveIni(name: string, keys: Record<string, string>): Promise<string> {
+    const dir = path.join(run.dir, name);
+    mkdirSync(dir);
+    const owner = statSync(master.paths.dataDir);
+    if (process.getuid?.() === 0) chownSync(dir, owner.uid, owner.gid);
+    copyFileSync(master.paths.metadataFile, path.join(dir, 'skytools-cluster.json'));
+    standbys.push(dir);
+    const port = await findFreePort();
+    return run.ini(name, {
+      job_name: name,
+      slave_data: path.join(dir, 'data'),
+      primary_conninfo: `host=127.0.0.1 port=${master.port} user=postgres application_name=${name}`,
+      slave_start_cmd: `${process.execPath} ${skytoolsBin} cluster start --dir ${dir} --port ${port}`,
+      ...keys,
+    });
+  }
+
+  async function standbyCount(name: string): Promise<pg.Client> {
+    const standby = await Cluster.open(path.join(run.dir, name));
+    const reader = new pg.Client(standby.connectionConfig());
+    reader.on('error', () => {});
+    await reader.connect();
+    return reader;
+  }
+
+  test(
+    'createslave from the master data directory: a standby that streams; synch-standby waits for it',
+    async () => {
+      const ini = await slaveIni('slave1', {
+        walmgr_data: path.join(run.dir, 'walshipping'),
+        master_db: `host=127.0.0.1 port=${master.port} dbname=postgres user=postgres`,
+        master_data: master.paths.dataDir,
+      });
+      const dry = await run.walmgr(['-n', ini, 'createslave']);
+      expect(dry.code).toBe(0);
+      expect(dry.stderr).toContain('would take a base backup (walmgr backup)');
+      expect(existsSync(path.join(run.dir, 'slave1', 'data'))).toBe(false);
+
+      const created = await run.walmgr([ini, 'createslave']);
+      expect(created.stderr).toContain('streams from the master (application_name slave1)');
+      expect(created.code).toBe(0);
+      expect(
+        readFileSync(path.join(run.dir, 'slave1', 'data', 'postgresql.auto.conf'), 'utf8'),
+      ).toContain('application_name=slave1');
+      const reader = await standbyCount('slave1');
+      try {
+        await client.query('insert into t select generate_series(101, 150)');
+        await until(
+          'the standby to stream the new rows',
+          async () => (await reader.query('select count(*)::int as n from t')).rows[0].n,
+          (n) => n === 150,
+        );
+        expect((await reader.query('select pg_is_in_recovery() as r')).rows[0].r).toBe(true);
+
+        const refused = await run.walmgr([ini, 'synch-standby', 'nosuch']);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(
+          'none of the standbys "nosuch" is streaming from the master (streaming: slave1)',
+        );
+        const on = await run.walmgr([ini, 'synch-standby', 'FIRST 1 (slave1)']);
+        expect(on.code).toBe(0);
+        await until(
+          'synchronous replication to take effect',
+          async () =>
+            (
+              await client.query(
+                "select sync_state from pg_stat_replication where application_name = 'slave1'",
+              )
+            ).rows[0]?.sync_state,
+          (state) => state === 'sync',
+        );
+        await client.query('insert into t values (151)');
+        expect((await reader.query('select count(*)::int as n from t')).rows[0].n).toBeGreaterThan(
+          149,
+        );
+        const off = await run.walmgr([ini, 'synch-standby', '']);
+        expect(off.code).toBe(0);
+        expect(
+          (await client.query("select current_setting('synchronous_standby_names') as v")).rows[0]
+            .v,
+        ).toBe('');
+      } finally {
+        await reader.end();
+      }
+    },
+    slow,
+  );
+
+  test(
+    'createslave through pg_basebackup where the master data directory is not given',
+    async (context) => {
+      const major = readFileSync(path.join(master.paths.dataDir, 'PG_VERSION'), 'utf8').trim();
+      const program = [process.env.SKYTOOLS_PG_BIN, `/usr/lib/postgresql/${major}/bin`]
+        .filter((dir): dir is string => dir !== undefined && dir !== '')
+        .map((dir) => path.join(dir, 'pg_basebackup'))
+        .find((file) => existsSync(file));
+      if (program === undefined) {
+        // The embedded PostgreSQL has no client programs; the error says what is missing.
+        const ini = await slaveIni('slave2', { walmgr_data: path.join(run.dir, 'ws2') });
+        const refused = await run.walmgr([ini, 'createslave']);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`createslave needs pg_basebackup of PostgreSQL ${major}`);
+        context.skip(`no pg_basebackup of PostgreSQL ${major} on this machine`);
+        return;
+      }
+      const ini = await slaveIni('slave2', { walmgr_data: path.join(run.dir, 'ws2') });
+      const created = await run.walmgr([ini, 'createslave']);
+      expect(created.stderr).toContain(`running ${program} -D`);
+      expect(created.stderr).toContain('streams from the master (application_name slave2)');
+      expect(created.code).toBe(0);
+      const list = await run.walmgr([ini, 'listbackups']);
+      expect(list.stdout).toMatch(
+        /^data\.master\t.*\twalmgr createslave .*\t[0-9A-F]{24}\t[0-9A-F]{24}$/m,
+      );
+      const reader = await standbyCount('slave2');
+      try {
+        await client.query('insert into t select generate_series(1001, 1010)');
+        await until(
+          'the second standby to stream the new rows',
+          async () =>
+            (await reader.query('select count(*)::int as n from t where id > 1000')).rows[0].n,
+          (n) => n === 10,
+        );
+      } finally {
+        await reader.end();
+      }
+    },
+    slow,
+  );
+
+  test('createslave without primary_conninfo is one line naming the setting', async () => {
+    const ini = run.ini('noprimary', {
+      job_name: 'noprimary',
+      slave_data: path.join(run.dir, 'noprimary', 'data'),
+      walmgr_data: path.join(run.dir, 'ws3'),
+    });
+    const refused = await run.walmgr([ini, 'createslave']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `walmgr: error: createslave needs primary_conninfo in ${ini}: the standby streams from the master`,
+    );
+  });
+});
