@@ -13,12 +13,16 @@ import { createSlave } from '../walmgr/createslave.js';
 import { drill } from '../walmgr/drill.js';
 import { WalmgrError } from '../walmgr/errors.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
+import { openMaster } from '../walmgr/master-session.js';
+import { defaultSegmentBytes, syncPartial, writePartial } from '../walmgr/partial-sync.js';
+import { runPeriodic } from '../walmgr/periodic.js';
 import { purgeWals } from '../walmgr/purge.js';
 import type { RecoveryTarget } from '../walmgr/recovery-settings.js';
 import { restoreBackup } from '../walmgr/restore.js';
 import { setupMaster, stopMaster, synchStandby } from '../walmgr/server-settings.js';
 import { loadWalmgrSettings, type WalmgrSettings } from '../walmgr/settings.js';
 import { boot, pause, resume } from '../walmgr/standby.js';
+import { describeRound, stopSyncDaemon, syncDaemon } from '../walmgr/sync-daemon.js';
 import { reportFailure } from './output.js';
 
 interface Flags {
@@ -60,6 +64,7 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     usage: 'stop',
     help: 'master: stop archiving (archive_command = /bin/true, or archive_mode off with master_restart_cmd)',
     run: async ({ settings, log, flags }) => {
+      stopSyncDaemon(settings, log, flags.notReally);
       await stopMaster(settings, log, flags.notReally);
       return 0;
     },
@@ -187,6 +192,70 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     help: 'remove walmgr_data, old data directories kept by restore, and this config file',
     run: ({ settings, log, flags }) => {
       cleanup(settings, log, flags.notReally);
+      return 0;
+    },
+  },
+  sync: {
+    usage: 'sync',
+    help: 'master: copy the WAL flushed but not yet archived into partial_wals (for boot)',
+    run: async ({ settings, log, flags }) => {
+      const client = await openMaster(settings.masterDb);
+      try {
+        const round = await syncPartial(settings, client, flags.notReally);
+        log.info(`${flags.notReally ? 'would have ' : ''}${describeRound(round)}`);
+      } finally {
+        await client.end();
+      }
+      return 0;
+    },
+  },
+  syncdaemon: {
+    usage: 'syncdaemon',
+    help: 'master: sync every loop_delay seconds until stopped (pidfile: stop ends it)',
+    run: async ({ settings, log }) => {
+      await syncDaemon(settings, log);
+      return 0;
+    },
+  },
+  periodic: {
+    usage: 'periodic',
+    help: 'master: run periodic_command if command_interval has passed (xarchive calls it too)',
+    run: ({ settings, log, flags }) => {
+      const result = runPeriodic(settings, (line) => log.info(line), flags.notReally);
+      if (result === 'not-set') log.info('no periodic_command is set');
+      if (result === 'not-due') log.info('periodic_command is not due yet');
+      return 0;
+    },
+  },
+  xpartialsync: {
+    usage: 'xpartialsync FILE OFFSET BYTES [SEGMENT_BYTES]',
+    help: 'slave: write BYTES bytes of stdin at OFFSET of partial_wals/FILE, padded to the segment size',
+    run: async ({ settings, log, flags, args }) => {
+      const [file, offset, bytes, segment] = args;
+      const numbers = [offset, bytes, segment ?? String(defaultSegmentBytes)].map(Number);
+      if (file === undefined || numbers.some((n) => !Number.isInteger(n) || n < 0)) {
+        throw new WalmgrError(
+          'USAGE',
+          'usage: walmgr INI xpartialsync FILE OFFSET BYTES [SEGMENT_BYTES]',
+          {},
+        );
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const data = Buffer.concat(chunks);
+      if (data.length !== numbers[1]) {
+        throw new WalmgrError(
+          'USAGE',
+          `xpartialsync: ${data.length} bytes on stdin, ${bytes} announced`,
+          { file },
+        );
+      }
+      if (flags.notReally) {
+        log.info(`would write ${bytes} bytes at ${offset} of ${file}`);
+        return 0;
+      }
+      writePartial(settings.partialWals, file, numbers[0] as number, data, numbers[2]);
+      log.info(`wrote ${bytes} bytes at ${offset} of ${settings.partialWals}/${file}`);
       return 0;
     },
   },

@@ -83,6 +83,10 @@ export interface WalmgrSettings {
   hotStandby: boolean;
   commandInterval: number;
   periodicCommand: string | undefined;
+  /** Seconds between two rounds of `syncdaemon`. */
+  loopDelay: number;
+  /** `syncdaemon`'s pid file; `stop` ends the daemon it names. */
+  pidfile: string | undefined;
 }
 
 /** Read `file`; unknown keys are reported through `warn`, one line each. */
@@ -151,6 +155,8 @@ function settingsFrom(cf: Config): WalmgrSettings {
     hotStandby: cf.getBool('hot_standby', false),
     commandInterval: cf.getSeconds('command_interval', 0),
     periodicCommand: optional('periodic_command'),
+    loopDelay: cf.getSeconds('loop_delay', 10),
+    pidfile: optionalPath('pidfile'),
   };
 }
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, findFreePort } from '../../src/pg/index.js';
 import { restart, useRestartableClusters } from '../harness/clusters.js';
 import { until } from '../harness/until.js';
-import { useWalmgrRun } from './walmgr-run.js';
+import { switchAndWaitArchived, useWalmgrRun } from './walmgr-run.js';
 
 const slow = 240_000;
 const skytoolsBin = path.resolve(import.meta.dirname, '../../bin/skytools.js');
@@ -21,17 +21,18 @@ const run = useWalmgrRun();
 describe('walmgr createslave and synch-standby', () => {
   let master: Cluster;
   let client: pg.Client;
+  let masterIni: string;
   const standbys: string[] = [];
 
   beforeAll(async () => {
     master = await startCluster();
-    const ini = run.ini('master', {
+    masterIni = run.ini('master', {
       job_name: 'wal-master',
       master_db: `host=127.0.0.1 port=${master.port} dbname=postgres user=postgres`,
       master_data: master.paths.dataDir,
       walmgr_data: path.join(run.dir, 'walshipping'),
     });
-    expect((await run.walmgr([ini, 'setup'])).code).toBe(0);
+    expect((await run.walmgr([masterIni, 'setup'])).code).toBe(0);
     await restart(master);
     client = new pg.Client(master.connectionConfig());
     await client.connect();
@@ -61,7 +62,8 @@ describe('walmgr createslave and synch-standby', () => {
       job_name: name,
       slave_data: path.join(dir, 'data'),
       primary_conninfo: `host=127.0.0.1 port=${master.port} user=postgres application_name=${name}`,
-      slave_start_cmd: `${process.execPath} ${skytoolsBin} cluster start --dir ${dir} --port ${port}`,
+      // A standby asks the archive again every wal_retrieve_retry_interval (5 s): quicker here.
+      slave_start_cmd: `echo "wal_retrieve_retry_interval = '200ms'" >> ${dir}/data/postgresql.auto.conf && ${process.execPath} ${skytoolsBin} cluster start --dir ${dir} --port ${port}`,
       ...keys,
     });
   }
@@ -172,6 +174,59 @@ describe('walmgr createslave and synch-standby', () => {
             (await reader.query('select count(*)::int as n from t where id > 1000')).rows[0].n,
           (n) => n === 10,
         );
+      } finally {
+        await reader.end();
+      }
+    },
+    slow,
+  );
+
+  test(
+    'sync ships the WAL not yet archived; boot hands it to a standby that reads only the archive',
+    async () => {
+      const ini = await slaveIni('slave3', {
+        walmgr_data: path.join(run.dir, 'walshipping'),
+        primary_conninfo: '',
+      });
+      const restored = await run.walmgr([ini, 'restore']);
+      expect(restored.code).toBe(0);
+      const reader = await standbyCount('slave3');
+      try {
+        await client.query('create table late (id int)');
+        await switchAndWaitArchived(client);
+        await until(
+          'the standby to replay the archive',
+          async () =>
+            (await reader.query("select count(*)::int as n from pg_class where relname = 'late'"))
+              .rows[0].n,
+          (n) => n === 1,
+        );
+        // Committed after the last archived segment: only sync can carry these rows.
+        await client.query('insert into late select generate_series(1, 25)');
+        const current = (
+          await client.query('select pg_walfile_name(pg_current_wal_flush_lsn()) as w')
+        ).rows[0].w as string;
+        const synced = await run.walmgr([masterIni, 'sync']);
+        expect(synced.code).toBe(0);
+        expect(synced.stderr).toMatch(new RegExp(`shipped .*${current} 0-\\d+`));
+        const partial = path.join(run.dir, 'walshipping', 'logs.partial', current);
+        expect(statSync(partial).size).toBe(16 * 1024 * 1024);
+        const again = await run.walmgr([masterIni, 'sync']);
+        expect(again.stderr).toContain('nothing new');
+        expect(
+          (await client.query('select last_archived_wal as w from pg_stat_archiver')).rows[0].w <
+            current,
+        ).toBe(true);
+        expect((await reader.query('select count(*)::int as n from late')).rows[0].n).toBe(0);
+
+        const boot = await run.walmgr([ini, 'boot']);
+        expect(boot.code).toBe(0);
+        await until(
+          'the standby to be promoted',
+          async () => (await reader.query('select pg_is_in_recovery() as r')).rows[0].r,
+          (inRecovery) => inRecovery === false,
+        );
+        expect((await reader.query('select count(*)::int as n from late')).rows[0].n).toBe(25);
       } finally {
         await reader.end();
       }
