@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { packageVersion } from '../version.js';
+import { archiveAheadDaemon } from '../walmgr/archive-ahead.js';
 import { takeBackup } from '../walmgr/backup.js';
 import { listSets, rotateSets } from '../walmgr/backup-sets.js';
 import { cleanup } from '../walmgr/cleanup.js';
@@ -214,6 +215,14 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     help: 'master: sync every loop_delay seconds until stopped (pidfile: stop ends it)',
     run: async ({ settings, log }) => {
       await syncDaemon(settings, log);
+      return 0;
+    },
+  },
+  'archive-ahead': {
+    usage: 'archive-ahead',
+    help: '(ours) master: archive .ready segments as they come, so archive_command only confirms (archive_ahead = yes)',
+    run: async ({ settings, log }) => {
+      await archiveAheadDaemon(settings, log);
       return 0;
     },
   },

@@ -9,6 +9,7 @@ import { accessSync, appendFileSync, constants } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { quoteLiteral } from '../db/quote.js';
+import { aheadArchiveCommand } from './archive-ahead.js';
 import { walmgrBin, walmgrCommand } from './commands-path.js';
 import { WalmgrError } from './errors.js';
 import type { WalmgrLog } from './log.js';
@@ -26,6 +27,7 @@ export interface ServerChangeResult {
 
 /** The archive_command `setup` writes. */
 export function archiveCommandFor(settings: WalmgrSettings, nodeBin?: string): string {
+  if (settings.archiveAhead) return aheadArchiveCommand(settings, nodeBin);
   return `${walmgrCommand(settings.file, nodeBin)} xarchive %p %f`;
 }
 
