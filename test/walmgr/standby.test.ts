@@ -4,6 +4,7 @@
  * `slave_start_cmd` and streaming; `synch-standby` makes commits wait for it, and refuses a
  * name no standby has.
  */
+import { spawn } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, findFreePort } from '../../src/pg/index.js';
 import { restart, useRestartableClusters } from '../harness/clusters.js';
 import { until } from '../harness/until.js';
-import { switchAndWaitArchived, useWalmgrRun } from './walmgr-run.js';
+import { switchAndWaitArchived, useWalmgrRun, walmgrBin } from './walmgr-run.js';
 
 const slow = 240_000;
 const skytoolsBin = path.resolve(import.meta.dirname, '../../bin/skytools.js');
@@ -230,6 +231,59 @@ describe('walmgr createslave and synch-standby', () => {
       } finally {
         await reader.end();
       }
+    },
+    slow,
+  );
+
+  test(
+    'archive_ahead: the daemon archives, archive_command only confirms; without it xarchive runs',
+    async () => {
+      const logfile = path.join(run.dir, 'ahead.log');
+      const ini = run.ini('ahead', {
+        job_name: 'ahead',
+        logfile,
+        master_db: `host=127.0.0.1 port=${master.port} dbname=postgres user=postgres`,
+        master_data: master.paths.dataDir,
+        walmgr_data: path.join(run.dir, 'walshipping'),
+        archive_ahead: 'yes',
+      });
+      expect((await run.walmgr([ini, 'setup'])).code).toBe(0);
+      const command = (await client.query("select current_setting('archive_command') as c")).rows[0]
+        .c as string;
+      expect(command).toMatch(
+        /^\/bin\/sh -c '.*\.ahead.*xarchive "\$1" "\$2"' walmgr-ahead %p %f$/,
+      );
+      const daemon = spawn(process.execPath, [walmgrBin, ini, 'archive-ahead'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let daemonLog = '';
+      daemon.stderr.on('data', (chunk: Buffer) => {
+        daemonLog += chunk;
+      });
+      const exited = new Promise((resolve) => daemon.once('exit', resolve));
+      const archive = path.join(run.dir, 'walshipping', 'logs.complete');
+      try {
+        await until(
+          'the daemon to start',
+          async () => daemonLog,
+          (text) => text.includes('archiving .ready'),
+        );
+        await client.query('insert into t values (2001)');
+        const fast = await switchAndWaitArchived(client);
+        expect(existsSync(path.join(archive, `${fast}.sha256`))).toBe(true);
+        expect(existsSync(path.join(archive, '.ahead', fast))).toBe(false);
+        expect(existsSync(logfile) ? readFileSync(logfile, 'utf8') : '').not.toContain(
+          `archived ${fast}`,
+        );
+      } finally {
+        daemon.kill('SIGTERM');
+        await exited;
+      }
+      expect(daemonLog).toContain('archive-ahead stopped');
+      expect(existsSync(path.join(archive, '.ahead', '.alive'))).toBe(false);
+      await client.query('insert into t values (2002)');
+      const slow = await switchAndWaitArchived(client);
+      expect(readFileSync(logfile, 'utf8')).toContain(`archived ${slow}`);
     },
     slow,
   );
