@@ -1,11 +1,19 @@
 /**
  * Streaming standbys: `createslave` from scratch (walmgr's own backup where the master's data
  * directory is readable, `pg_basebackup` of the master's version where it is not), started by
- * `slave_start_cmd` and streaming; `synch-standby` makes commits wait for it, and refuses a
+ * `slave_start_cmd` and streaming, a tablespace carried along; `synch-standby` makes commits wait for it, and refuses a
  * name no standby has.
  */
 import { spawn } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -23,6 +31,7 @@ describe('walmgr createslave and synch-standby', () => {
   let master: Cluster;
   let client: pg.Client;
   let masterIni: string;
+  let spaceOid: string;
   const standbys: string[] = [];
 
   beforeAll(async () => {
@@ -39,6 +48,16 @@ describe('walmgr createslave and synch-standby', () => {
     await client.connect();
     await client.query('create table t (id int primary key)');
     await client.query('insert into t select generate_series(1, 100)');
+    // A tablespace outside the data directory: backups carry it as tmpspc/<oid>.
+    const space = path.join(run.dir, 'space');
+    mkdirSync(space);
+    const owner = statSync(master.paths.dataDir);
+    if (process.getuid?.() === 0) chownSync(space, owner.uid, owner.gid);
+    await client.query(`create tablespace outside location '${space}'`);
+    await client.query('create table moved (id int) tablespace outside');
+    await client.query('insert into moved select generate_series(1, 70)');
+    spaceOid = (await client.query("select oid::text from pg_tablespace where spcname = 'outside'"))
+      .rows[0].oid;
   }, slow);
 
   afterAll(async () => {
@@ -105,6 +124,11 @@ describe('walmgr createslave and synch-standby', () => {
           (n) => n === 150,
         );
         expect((await reader.query('select pg_is_in_recovery() as r')).rows[0].r).toBe(true);
+        expect((await reader.query('select count(*)::int as n from moved')).rows[0].n).toBe(70);
+        const standbyData = path.join(run.dir, 'slave1', 'data');
+        expect(readlinkSync(path.join(standbyData, 'pg_tblspc', spaceOid))).toBe(
+          path.join(standbyData, 'tmpspc', spaceOid),
+        );
 
         const refused = await run.walmgr([ini, 'synch-standby', 'nosuch']);
         expect(refused.code).toBe(1);
@@ -175,6 +199,7 @@ describe('walmgr createslave and synch-standby', () => {
             (await reader.query('select count(*)::int as n from t where id > 1000')).rows[0].n,
           (n) => n === 10,
         );
+        expect((await reader.query('select count(*)::int as n from moved')).rows[0].n).toBe(70);
       } finally {
         await reader.end();
       }
