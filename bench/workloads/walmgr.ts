@@ -255,14 +255,22 @@ export async function walmgrBackup(ctx: BenchContext): Promise<WorkloadResult> {
     const copy = path.join(dir, 'pg_basebackup');
     const ours = () =>
       timed(process.execPath, [walmgrBin, '-q', setup.ini, 'backup']).then((s) => dataMb / s);
+    // Both sides start without an earlier copy: ours would otherwise delete the last set
+    // (keep_backups = 0) inside its timing.
     const reset = async () => {
       rmSync(copy, { recursive: true, force: true });
+      for (const name of readdirSync(path.join(dir, 'walshipping'))) {
+        if (name.startsWith('data.master')) {
+          rmSync(path.join(dir, 'walshipping', name), { recursive: true, force: true });
+        }
+      }
     };
     let result: WorkloadResult;
     if (program === '') {
       const samples: number[] = [];
       await ours();
       for (let i = 0; i < ctx.repeat; i++) {
+        await reset();
         samples.push(await ours());
         ctx.log(`  sample ${i + 1}/${ctx.repeat}: ${samples.at(-1)?.toFixed(1)} MB/s`);
       }
@@ -290,6 +298,7 @@ export async function walmgrBackup(ctx: BenchContext): Promise<WorkloadResult> {
       });
     }
     await reset();
+    await ours();
     const restoreSeconds = await timed(process.execPath, [walmgrBin, '-q', setup.ini, 'restore']);
     ctx.log(`  restore of the newest set: ${restoreSeconds.toFixed(1)} s`);
     return {
