@@ -13,6 +13,7 @@ import { releaseBackupLock, takeBackupLock } from '../walmgr/control-files.js';
 import { createSlave } from '../walmgr/createslave.js';
 import { drill } from '../walmgr/drill.js';
 import { WalmgrError } from '../walmgr/errors.js';
+import { initConfig, writeInitConfig } from '../walmgr/init-config.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
 import { openMaster } from '../walmgr/master-session.js';
 import { defaultSegmentBytes, syncPartial, writePartial } from '../walmgr/partial-sync.js';
@@ -390,7 +391,70 @@ export function walmgrProgram(
 }
 
 /** Run with `args` (without node and script); resolves with the exit code. */
+interface InitFlags {
+  initMaster?: boolean;
+  initSlave?: boolean;
+  slave?: string;
+  pgdata?: string;
+  configDir?: string;
+  primaryConninfo?: string;
+  walmgrData?: string;
+  sshKeygen?: boolean;
+  sshAddKey?: string;
+  addPassword?: string;
+  notReally?: boolean;
+}
+
+/** `walmgr --init-master ...` / `--init-slave ...`: upstream's INI generation, without an INI. */
+function initProgram(name: string): Command {
+  return new Command(name)
+    .option('--init-master', 'write <config-dir>/wal-master.ini')
+    .option('--init-slave', 'write <config-dir>/wal-slave.ini')
+    .option('--slave <host>', 'init-master: the slave host (recorded as slave)')
+    .option('--pgdata <dir>', 'the data directory (default $PGDATA)')
+    .option('--config-dir <dir>', 'where the INI goes (default ~/conf)')
+    .option('--primary-conninfo <connstr>', 'init-slave: primary_conninfo for streaming')
+    .option('--walmgr-data <dir>', 'walmgr_data (default ~/walshipping) (ours)')
+    .option('--ssh-keygen', 'not supported (remote slaves)')
+    .option('--ssh-add-key <file>', 'not supported (remote slaves)')
+    .option('--add-password <file>', 'not supported (remote slaves)')
+    .option('-n, --not-really', 'print the INI, write nothing')
+    .action((flags: InitFlags) => {
+      const unsupported = [
+        flags.sshKeygen ? '--ssh-keygen' : '',
+        flags.sshAddKey ? '--ssh-add-key' : '',
+        flags.addPassword ? '--add-password' : '',
+      ].filter((flag) => flag !== '');
+      const result = initConfig({
+        role: flags.initMaster ? 'master' : 'slave',
+        ...(flags.pgdata !== undefined ? { pgdata: flags.pgdata } : {}),
+        ...(flags.configDir !== undefined ? { configDir: flags.configDir } : {}),
+        ...(flags.slave !== undefined ? { slave: flags.slave } : {}),
+        ...(flags.primaryConninfo !== undefined ? { primaryConninfo: flags.primaryConninfo } : {}),
+        ...(flags.walmgrData !== undefined ? { walmgrData: flags.walmgrData } : {}),
+        unsupported,
+      });
+      if (flags.notReally) {
+        process.stdout.write(result.text);
+        return;
+      }
+      writeInitConfig(result);
+      process.stderr.write(`wrote ${result.file}\n`);
+    });
+}
+
 export async function runWalmgr(argv: string[], name = 'walmgr'): Promise<number> {
+  if (argv.includes('--init-master') || argv.includes('--init-slave')) {
+    try {
+      if (argv.includes('--init-master') && argv.includes('--init-slave')) {
+        throw new WalmgrError('USAGE', 'give one of --init-master and --init-slave', {});
+      }
+      await initProgram(name).exitOverride().parseAsync(argv, { from: 'user' });
+      return 0;
+    } catch (error) {
+      return reportFailure(name, error);
+    }
+  }
   let code = 0;
   const program = walmgrProgram(name, async (ini, command, args, flags) => {
     const entry = commands[command];

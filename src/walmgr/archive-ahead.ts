@@ -13,6 +13,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  renameSync,
   rmSync,
   statSync,
   watch,
@@ -70,16 +71,7 @@ export function archiveReady(
   const status = path.join(walDir, 'archive_status');
   const markers = markerDir(settings.completedWals);
   makeDirs(markers, owner);
-  const ready = new Set(
-    readdirSync(status)
-      .filter((file) => file.endsWith('.ready'))
-      .map((file) => file.slice(0, -'.ready'.length))
-      .filter(isWalFileName),
-  );
-  for (const name of readdirSync(markers)) {
-    if (!name.startsWith('.') && !ready.has(name))
-      rmSync(path.join(markers, name), { force: true });
-  }
+  const ready = dropStaleMarkers(status, markers);
   const archived: string[] = [];
   for (const name of [...ready].sort()) {
     const marker = path.join(markers, name);
@@ -102,11 +94,29 @@ export function archiveReady(
       if (existsSync(source)) log.warning(`archive-ahead: ${(error as Error).message}`);
       continue;
     }
-    writeFileSync(marker, '');
-    chownFile(marker, owner);
+    // Owned by the server's user before it appears: the archive_command removes it at once.
+    const temporary = path.join(markers, `.${name}.tmp`);
+    writeFileSync(temporary, '');
+    chownFile(temporary, owner);
+    renameSync(temporary, marker);
     archived.push(name);
   }
   return archived;
+}
+
+/** Markers of segments the server no longer offers (it archived them itself) go; returns the `.ready` names. */
+function dropStaleMarkers(status: string, markers: string): Set<string> {
+  const ready = new Set(
+    readdirSync(status)
+      .filter((file) => file.endsWith('.ready'))
+      .map((file) => file.slice(0, -'.ready'.length))
+      .filter(isWalFileName),
+  );
+  for (const name of readdirSync(markers)) {
+    if (!name.startsWith('.') && !ready.has(name))
+      rmSync(path.join(markers, name), { force: true });
+  }
+  return ready;
 }
 
 function archivedFiles(settings: WalmgrSettings, name: string): string[] {
@@ -160,6 +170,7 @@ export async function archiveAheadDaemon(settings: WalmgrSettings, log: WalmgrLo
   } finally {
     watcher.close();
     rmSync(alive, { force: true });
+    dropStaleMarkers(status, markerDir(settings.completedWals));
     log.info('archive-ahead stopped');
   }
 }

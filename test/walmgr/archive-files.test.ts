@@ -374,3 +374,45 @@ describe('xpartialsync and periodic', () => {
     expect(readFileSync(marks, 'utf8')).toBe('ran\nran\n');
   });
 });
+
+describe('--init-master and --init-slave', () => {
+  test('write a first INI from the data directory; refuse ssh options and an existing file', async () => {
+    const pgdata = path.join(run.dir, 'init-data');
+    mkdirSync(pgdata, { recursive: true });
+    writeFileSync(path.join(pgdata, 'PG_VERSION'), '15\n');
+    writeFileSync(path.join(pgdata, 'postmaster.pid'), `4242\n${pgdata}\n1700000000\n5477\n/tmp\n`);
+    const conf = path.join(run.dir, 'init-conf');
+    const master = await run.walmgr([
+      '--init-master',
+      `--pgdata=${pgdata}`,
+      `--config-dir=${conf}`,
+      `--walmgr-data=${path.join(run.dir, 'init-ws')}`,
+      '--slave=localhost',
+    ]);
+    expect(master.stderr).toContain(`wrote ${conf}/wal-master.ini`);
+    expect(master.code).toBe(0);
+    const text = readFileSync(path.join(conf, 'wal-master.ini'), 'utf8');
+    expect(text).toContain('master_db = host=/tmp port=5477 dbname=postgres\n');
+    expect(text).toContain(`master_data = ${pgdata}\n`);
+    const slave = await run.walmgr([
+      '--init-slave',
+      `--pgdata=${pgdata}`,
+      `--config-dir=${conf}`,
+      '--primary-conninfo=host=127.0.0.1 port=5477 user=replicator',
+    ]);
+    expect(slave.code).toBe(0);
+    const slaveText = readFileSync(path.join(conf, 'wal-slave.ini'), 'utf8');
+    expect(slaveText).toContain('primary_conninfo = host=127.0.0.1 port=5477 user=replicator\n');
+    expect(slaveText).toMatch(/^slave_start_cmd = \S*pg_ctl -D /m);
+    // What was written reads back without a warning.
+    const list = await run.walmgr([path.join(conf, 'wal-slave.ini'), 'listbackups']);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toBe('');
+    const again = await run.walmgr(['--init-slave', `--pgdata=${pgdata}`, `--config-dir=${conf}`]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${conf}/wal-slave.ini exists already`);
+    const ssh = await run.walmgr(['--init-master', `--pgdata=${pgdata}`, '--ssh-keygen']);
+    expect(ssh.code).toBe(1);
+    expect(ssh.stderr).toContain('--ssh-keygen: ssh keys and passwords are for remote slaves');
+  });
+});
