@@ -169,6 +169,9 @@ export type WalmgrErrorCode =
   | 'RESTORE_FAILED'
   | 'WRONG_ROLE'
   | 'NO_SERVER_BINARIES'
+  | 'NO_CLIENT_PROGRAMS'
+  | 'NOT_STREAMING'
+  | 'STANDBY_NOT_CONNECTED'
   | 'COMMAND_FAILED';
 
 /** Every code a SkytoolsError can carry: checks of `error.code` are type-checked. */

@@ -13,6 +13,7 @@ import { pgqdScale } from './pgqd-scale.js';
 import { produceHundred, produceOne, produceSet } from './produce.js';
 import { steady } from './steady.js';
 import { triggerWorkload } from './trigger.js';
+import { walmgrArchive, walmgrBackup } from './walmgr.js';
 
 export interface Workload {
   name: string;
@@ -142,5 +143,17 @@ export const workloads: readonly Workload[] = [
     description:
       'replication delay p50/p99 at 2000 one-row tx/s for 60 s, Londiste with defaults / native subscription',
     run: live,
+  },
+  {
+    name: 'walmgr-archive',
+    description:
+      '200 segments (quick: 20) archived by the server through walmgr xarchive / archive_command = cp %p DIR/%f && sync DIR/%f',
+    run: walmgrArchive,
+  },
+  {
+    name: 'walmgr-backup',
+    description:
+      'walmgr backup of a 2 GB cluster (quick: 200 MB), MB/s; restore time beside it / pg_basebackup -Fp -c fast where the client programs exist',
+    run: walmgrBackup,
   },
 ];

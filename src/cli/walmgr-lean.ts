@@ -6,6 +6,7 @@
  */
 import { archiveWal } from '../walmgr/archive.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
+import { runPeriodic } from '../walmgr/periodic.js';
 import { restoreWal } from '../walmgr/restore-wal.js';
 import { loadWalmgrSettings, type WalmgrSettings } from '../walmgr/settings.js';
 
@@ -68,6 +69,12 @@ function xarchive(
         ? `${name} was already archived with the same content`
         : `would archive ${source} as ${name}`;
   log.info(`${what} into ${settings.completedWals}`);
+  try {
+    runPeriodic(settings, (line) => log.info(line), notReally);
+  } catch (error) {
+    // The segment is archived: periodic_command's failure must not make the server retry it.
+    log.warning((error as Error).message);
+  }
   return 0;
 }
 

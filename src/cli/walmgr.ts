@@ -5,19 +5,26 @@
  */
 import { Command, Option } from 'commander';
 import { packageVersion } from '../version.js';
+import { archiveAheadDaemon } from '../walmgr/archive-ahead.js';
 import { takeBackup } from '../walmgr/backup.js';
 import { listSets, rotateSets } from '../walmgr/backup-sets.js';
 import { cleanup } from '../walmgr/cleanup.js';
 import { releaseBackupLock, takeBackupLock } from '../walmgr/control-files.js';
+import { createSlave } from '../walmgr/createslave.js';
 import { drill } from '../walmgr/drill.js';
 import { WalmgrError } from '../walmgr/errors.js';
+import { initConfig, writeInitConfig } from '../walmgr/init-config.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
+import { openMaster } from '../walmgr/master-session.js';
+import { defaultSegmentBytes, syncPartial, writePartial } from '../walmgr/partial-sync.js';
+import { runPeriodic } from '../walmgr/periodic.js';
 import { purgeWals } from '../walmgr/purge.js';
 import type { RecoveryTarget } from '../walmgr/recovery-settings.js';
 import { restoreBackup } from '../walmgr/restore.js';
-import { setupMaster, stopMaster } from '../walmgr/server-settings.js';
+import { setupMaster, stopMaster, synchStandby } from '../walmgr/server-settings.js';
 import { loadWalmgrSettings, type WalmgrSettings } from '../walmgr/settings.js';
 import { boot, pause, resume } from '../walmgr/standby.js';
+import { describeRound, stopSyncDaemon, syncDaemon } from '../walmgr/sync-daemon.js';
 import { reportFailure } from './output.js';
 
 interface Flags {
@@ -59,6 +66,7 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     usage: 'stop',
     help: 'master: stop archiving (archive_command = /bin/true, or archive_mode off with master_restart_cmd)',
     run: async ({ settings, log, flags }) => {
+      stopSyncDaemon(settings, log, flags.notReally);
       await stopMaster(settings, log, flags.notReally);
       return 0;
     },
@@ -114,6 +122,33 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
       return 0;
     },
   },
+  createslave: {
+    usage: 'createslave',
+    help: 'slave: a streaming standby from scratch: base backup, restore with primary_conninfo, slave_start_cmd',
+    run: async ({ settings, log, flags }) => {
+      await createSlave(settings, log, {
+        ...(flags.notReally ? { notReally: true } : {}),
+        ...(flags.label ? { label: flags.label } : {}),
+      });
+      return 0;
+    },
+  },
+  'synch-standby': {
+    usage: 'synch-standby NAMES',
+    help: "master: synchronous_standby_names = NAMES ('' turns it off), refused when none of them streams",
+    run: async ({ settings, log, flags, args }) => {
+      if (args.length !== 1) {
+        throw new WalmgrError(
+          'USAGE',
+          "usage: walmgr INI synch-standby NAMES (NAMES '' turns it off)",
+          {},
+        );
+      }
+      const result = await synchStandby(settings, log, args[0] as string, flags.notReally);
+      if (result.changed.length === 0) log.info(`synchronous_standby_names is already ${args[0]}`);
+      return 0;
+    },
+  },
   pause: {
     usage: 'pause',
     help: 'slave: hold back new WAL segments (PAUSE file)',
@@ -159,6 +194,78 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     help: 'remove walmgr_data, old data directories kept by restore, and this config file',
     run: ({ settings, log, flags }) => {
       cleanup(settings, log, flags.notReally);
+      return 0;
+    },
+  },
+  sync: {
+    usage: 'sync',
+    help: 'master: copy the WAL flushed but not yet archived into partial_wals (for boot)',
+    run: async ({ settings, log, flags }) => {
+      const client = await openMaster(settings.masterDb);
+      try {
+        const round = await syncPartial(settings, client, flags.notReally);
+        log.info(`${flags.notReally ? 'would have ' : ''}${describeRound(round)}`);
+      } finally {
+        await client.end();
+      }
+      return 0;
+    },
+  },
+  syncdaemon: {
+    usage: 'syncdaemon',
+    help: 'master: sync every loop_delay seconds until stopped (pidfile: stop ends it)',
+    run: async ({ settings, log }) => {
+      await syncDaemon(settings, log);
+      return 0;
+    },
+  },
+  'archive-ahead': {
+    usage: 'archive-ahead',
+    help: '(ours) master: archive .ready segments as they come, so archive_command only confirms (archive_ahead = yes)',
+    run: async ({ settings, log }) => {
+      await archiveAheadDaemon(settings, log);
+      return 0;
+    },
+  },
+  periodic: {
+    usage: 'periodic',
+    help: 'master: run periodic_command if command_interval has passed (xarchive calls it too)',
+    run: ({ settings, log, flags }) => {
+      const result = runPeriodic(settings, (line) => log.info(line), flags.notReally);
+      if (result === 'not-set') log.info('no periodic_command is set');
+      if (result === 'not-due') log.info('periodic_command is not due yet');
+      return 0;
+    },
+  },
+  xpartialsync: {
+    usage: 'xpartialsync FILE OFFSET BYTES [SEGMENT_BYTES]',
+    help: 'slave: write BYTES bytes of stdin at OFFSET of partial_wals/FILE, padded to the segment size',
+    run: async ({ settings, log, flags, args }) => {
+      const [file, offset, bytes, segment] = args;
+      const numbers = [offset, bytes, segment ?? String(defaultSegmentBytes)].map(Number);
+      if (file === undefined || numbers.some((n) => !Number.isInteger(n) || n < 0)) {
+        throw new WalmgrError(
+          'USAGE',
+          'usage: walmgr INI xpartialsync FILE OFFSET BYTES [SEGMENT_BYTES]',
+          {},
+        );
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const data = Buffer.concat(chunks);
+      if (data.length !== numbers[1]) {
+        throw new WalmgrError(
+          'USAGE',
+          `xpartialsync: ${data.length} bytes on stdin, ${bytes} announced`,
+          { file },
+        );
+      }
+      if (flags.notReally) {
+        log.info(`would write ${bytes} bytes at ${offset} of ${file}`);
+        return 0;
+      }
+      writePartial(settings.partialWals, file, numbers[0] as number, data, numbers[2]);
+      log.info(`wrote ${bytes} bytes at ${offset} of ${settings.partialWals}/${file}`);
       return 0;
     },
   },
@@ -284,7 +391,70 @@ export function walmgrProgram(
 }
 
 /** Run with `args` (without node and script); resolves with the exit code. */
+interface InitFlags {
+  initMaster?: boolean;
+  initSlave?: boolean;
+  slave?: string;
+  pgdata?: string;
+  configDir?: string;
+  primaryConninfo?: string;
+  walmgrData?: string;
+  sshKeygen?: boolean;
+  sshAddKey?: string;
+  addPassword?: string;
+  notReally?: boolean;
+}
+
+/** `walmgr --init-master ...` / `--init-slave ...`: upstream's INI generation, without an INI. */
+function initProgram(name: string): Command {
+  return new Command(name)
+    .option('--init-master', 'write <config-dir>/wal-master.ini')
+    .option('--init-slave', 'write <config-dir>/wal-slave.ini')
+    .option('--slave <host>', 'init-master: the slave host (recorded as slave)')
+    .option('--pgdata <dir>', 'the data directory (default $PGDATA)')
+    .option('--config-dir <dir>', 'where the INI goes (default ~/conf)')
+    .option('--primary-conninfo <connstr>', 'init-slave: primary_conninfo for streaming')
+    .option('--walmgr-data <dir>', 'walmgr_data (default ~/walshipping) (ours)')
+    .option('--ssh-keygen', 'not supported (remote slaves)')
+    .option('--ssh-add-key <file>', 'not supported (remote slaves)')
+    .option('--add-password <file>', 'not supported (remote slaves)')
+    .option('-n, --not-really', 'print the INI, write nothing')
+    .action((flags: InitFlags) => {
+      const unsupported = [
+        flags.sshKeygen ? '--ssh-keygen' : '',
+        flags.sshAddKey ? '--ssh-add-key' : '',
+        flags.addPassword ? '--add-password' : '',
+      ].filter((flag) => flag !== '');
+      const result = initConfig({
+        role: flags.initMaster ? 'master' : 'slave',
+        ...(flags.pgdata !== undefined ? { pgdata: flags.pgdata } : {}),
+        ...(flags.configDir !== undefined ? { configDir: flags.configDir } : {}),
+        ...(flags.slave !== undefined ? { slave: flags.slave } : {}),
+        ...(flags.primaryConninfo !== undefined ? { primaryConninfo: flags.primaryConninfo } : {}),
+        ...(flags.walmgrData !== undefined ? { walmgrData: flags.walmgrData } : {}),
+        unsupported,
+      });
+      if (flags.notReally) {
+        process.stdout.write(result.text);
+        return;
+      }
+      writeInitConfig(result);
+      process.stderr.write(`wrote ${result.file}\n`);
+    });
+}
+
 export async function runWalmgr(argv: string[], name = 'walmgr'): Promise<number> {
+  if (argv.includes('--init-master') || argv.includes('--init-slave')) {
+    try {
+      if (argv.includes('--init-master') && argv.includes('--init-slave')) {
+        throw new WalmgrError('USAGE', 'give one of --init-master and --init-slave', {});
+      }
+      await initProgram(name).exitOverride().parseAsync(argv, { from: 'user' });
+      return 0;
+    } catch (error) {
+      return reportFailure(name, error);
+    }
+  }
   let code = 0;
   const program = walmgrProgram(name, async (ini, command, args, flags) => {
     const entry = commands[command];

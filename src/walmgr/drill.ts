@@ -12,7 +12,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { openClient } from '../db/connect.js';
 import { quoteIdent } from '../db/quote.js';
-import { binariesFor, type PgBinaries, resolvePgBinaries } from '../pg/binaries.js';
+import { binariesFor } from '../pg/binaries.js';
 import { accountName, type OsAccount } from '../pg/os-user.js';
 import { findFreePort } from '../pg/ports.js';
 import { runAs } from '../pg/run-as.js';
@@ -20,6 +20,7 @@ import { checkArchive } from './archive-check.js';
 import { WalmgrError } from './errors.js';
 import type { WalmgrLog } from './log.js';
 import { ownerFrom } from './ownership.js';
+import { binariesForMajor } from './pg-programs.js';
 import type { RecoveryTarget } from './recovery-settings.js';
 import { findSet, restoreBackup } from './restore.js';
 import type { WalmgrSettings } from './settings.js';
@@ -205,40 +206,7 @@ async function waitPromoted(client: pg.Client, timeoutSeconds: number): Promise<
   }
 }
 
-/**
- * Server binaries of the backup's major version: `slave_bin`, `master_bin`, `SKYTOOLS_PG_BIN`,
- * Debian's `/usr/lib/postgresql/N/bin`, then the embedded PostgreSQL 18.
- */
-async function binariesForMajor(settings: WalmgrSettings, major: number): Promise<PgBinaries> {
-  const candidates = [
-    settings.slaveBin,
-    settings.masterBin,
-    process.env.SKYTOOLS_PG_BIN || undefined,
-    `/usr/lib/postgresql/${major}/bin`,
-  ].filter((dir): dir is string => dir !== undefined && existsSync(path.join(dir, 'postgres')));
-  const tried: string[] = [];
-  for (const dir of candidates) {
-    const bins = await resolvePgBinaries(dir);
-    if (bins.major === major) return bins;
-    tried.push(`${dir} (PostgreSQL ${bins.major})`);
-  }
-  const saved = process.env.SKYTOOLS_PG_BIN;
-  delete process.env.SKYTOOLS_PG_BIN;
-  try {
-    const embedded = await resolvePgBinaries();
-    if (embedded.major === major) return embedded;
-    tried.push(`embedded (PostgreSQL ${embedded.major})`);
-  } finally {
-    if (saved !== undefined) process.env.SKYTOOLS_PG_BIN = saved;
-  }
-  throw new WalmgrError(
-    'NO_SERVER_BINARIES',
-    `no PostgreSQL ${major} server binaries for the backup (tried: ${tried.join(', ') || 'none'}); set slave_bin to them`,
-    { major },
-  );
-}
-
-function dbnameOf(connstring: string): string {
+export function dbnameOf(connstring: string): string {
   const match = /(?:^|\s)dbname\s*=\s*'?([^'\s]+)/.exec(connstring);
   if (match) return match[1] as string;
   const url = /^postgres(?:ql)?:\/\/[^/]*\/([^?]+)/.exec(connstring);

@@ -9,6 +9,7 @@ import { accessSync, appendFileSync, constants } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { quoteLiteral } from '../db/quote.js';
+import { aheadArchiveCommand } from './archive-ahead.js';
 import { walmgrBin, walmgrCommand } from './commands-path.js';
 import { WalmgrError } from './errors.js';
 import type { WalmgrLog } from './log.js';
@@ -26,6 +27,7 @@ export interface ServerChangeResult {
 
 /** The archive_command `setup` writes. */
 export function archiveCommandFor(settings: WalmgrSettings, nodeBin?: string): string {
+  if (settings.archiveAhead) return aheadArchiveCommand(settings, nodeBin);
   return `${walmgrCommand(settings.file, nodeBin)} xarchive %p %f`;
 }
 
@@ -169,4 +171,46 @@ function checkRunnableBy(owner: Owner | null, log: WalmgrLog): void {
     );
   }
   log.debug(`the server's OS user can run ${walmgrBin}`);
+}
+
+/**
+ * `synch-standby NAMES` on the master: `synchronous_standby_names` through ALTER SYSTEM and a
+ * reload. As upstream, a list none of whose standbys is connected is refused (every commit
+ * would wait for it); `''` turns synchronous replication off, `*` needs one connected standby.
+ */
+export async function synchStandby(
+  settings: WalmgrSettings,
+  log: WalmgrLog,
+  names: string,
+  notReally = false,
+): Promise<ServerChangeResult> {
+  return changeServer(settings, log, notReally, async (client) => {
+    if (names.trim() === '') return { synchronous_standby_names: '' };
+    const { rows } = await client.query<{ name: string }>(
+      "select application_name as name from pg_stat_replication where state = 'streaming'",
+    );
+    const connected = rows.map((row) => row.name);
+    const wanted = standbyNames(names);
+    const found = wanted.includes('*')
+      ? connected.length > 0
+      : wanted.some((name) => connected.includes(name));
+    if (!found) {
+      throw new WalmgrError(
+        'STANDBY_NOT_CONNECTED',
+        `none of the standbys "${names}" is streaming from the master (streaming: ${connected.join(', ') || 'none'}); every commit would wait for one`,
+        { names, connected },
+      );
+    }
+    return { synchronous_standby_names: names };
+  });
+}
+
+/** The standby names of a `synchronous_standby_names` value (`FIRST 1 (a, "b")`, `a, b`, `*`). */
+export function standbyNames(value: string): string[] {
+  const inner = /^\s*(?:(?:first|any)\s+)?\d+\s*\((.*)\)\s*$/i.exec(value)?.[1] ?? value;
+  return inner
+    .split(',')
+    .map((name) => name.trim())
+    .map((name) => (name.startsWith('"') ? name.slice(1, -1).replaceAll('""', '"') : name))
+    .filter((name) => name !== '');
 }

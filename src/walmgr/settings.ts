@@ -46,6 +46,7 @@ export const walmgrKeys = [
   'primary_conninfo',
   // ours
   'archive_compression',
+  'archive_ahead',
   'node_bin',
 ] as const;
 
@@ -83,6 +84,12 @@ export interface WalmgrSettings {
   hotStandby: boolean;
   commandInterval: number;
   periodicCommand: string | undefined;
+  /** `setup` writes the archive_command that confirms what `archive-ahead` archived (ours). */
+  archiveAhead: boolean;
+  /** Seconds between two rounds of `syncdaemon`. */
+  loopDelay: number;
+  /** `syncdaemon`'s pid file; `stop` ends the daemon it names. */
+  pidfile: string | undefined;
 }
 
 /** Read `file`; unknown keys are reported through `warn`, one line each. */
@@ -151,6 +158,9 @@ function settingsFrom(cf: Config): WalmgrSettings {
     hotStandby: cf.getBool('hot_standby', false),
     commandInterval: cf.getSeconds('command_interval', 0),
     periodicCommand: optional('periodic_command'),
+    archiveAhead: cf.getBool('archive_ahead', false),
+    loopDelay: cf.getSeconds('loop_delay', 10),
+    pidfile: optionalPath('pidfile'),
   };
 }
 

@@ -27,3 +27,22 @@ export function timelineOf(name: string): number {
 export function segmentOf(name: string): string {
   return name.slice(0, 24);
 }
+
+/**
+ * The WAL file holding `lsn` (`X/Y`) on `timeline`; with `previous`, the file holding the byte
+ * just before it, as `pg_walfile_name` names a stop position at a segment boundary.
+ */
+export function walFileOf(
+  lsn: string,
+  timeline: number,
+  segmentBytes: number,
+  previous = false,
+): string {
+  const [high, low] = lsn.split('/') as [string, string];
+  let position = (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
+  if (previous && position > 0n) position -= 1n;
+  const segment = position / BigInt(segmentBytes);
+  const perId = 0x100000000n / BigInt(segmentBytes);
+  const hex = (value: bigint | number) => value.toString(16).toUpperCase().padStart(8, '0');
+  return `${hex(timeline)}${hex(segment / perId)}${hex(segment % perId)}`;
+}

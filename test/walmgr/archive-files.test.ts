@@ -5,7 +5,15 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test, vi } from 'vitest';
 import { until } from '../harness/until.js';
@@ -290,5 +298,121 @@ describe('settings', () => {
       false,
     ]);
     expect(existsSync(slaveData)).toBe(true);
+  });
+});
+
+describe('xpartialsync and periodic', () => {
+  const walmgrData = path.join(run.dir, 'partial');
+  const ini = run.ini('partial', { walmgr_data: walmgrData });
+  const partial = path.join(walmgrData, 'logs.partial', '000000010000000000000021');
+  const xpartialsync = (args: string[], input: Buffer) =>
+    spawnSync(process.execPath, [walmgrBin, ini, 'xpartialsync', ...args], {
+      input,
+      encoding: 'utf8',
+    });
+
+  test('xpartialsync writes stdin at the offset and pads the file to the segment size', () => {
+    const first = randomBytes(1000);
+    const start = xpartialsync(['000000010000000000000021', '0', '1000'], first);
+    expect(start.stderr).toContain('wrote 1000 bytes at 0 of');
+    expect(start.status).toBe(0);
+    const second = randomBytes(500);
+    expect(xpartialsync(['000000010000000000000021', '1000', '500'], second).status).toBe(0);
+    const bytes = readFileSync(partial);
+    expect(bytes.length).toBe(16 * 1024 * 1024);
+    expect(bytes.subarray(0, 1500)).toEqual(Buffer.concat([first, second]));
+    expect(bytes.subarray(1500).every((byte) => byte === 0)).toBe(true);
+  });
+
+  test('xpartialsync bad input: a short stdin, no file to continue, a range past the segment', () => {
+    const short = xpartialsync(['000000010000000000000021', '0', '10'], randomBytes(4));
+    expect(short.status).toBe(1);
+    expect(short.stderr).toContain('xpartialsync: 4 bytes on stdin, 10 announced');
+    const noFile = xpartialsync(['000000010000000000000022', '8', '1'], randomBytes(1));
+    expect(noFile.status).toBe(1);
+    expect(noFile.stderr).toContain('a partial segment starts at offset 0');
+    const past = xpartialsync(
+      ['000000010000000000000021', String(16 * 1024 * 1024), '1'],
+      randomBytes(1),
+    );
+    expect(past.status).toBe(1);
+    expect(past.stderr).toContain('do not fit a 16777216-byte segment');
+    expect(readFileSync(partial).length).toBe(16 * 1024 * 1024);
+  });
+
+  test('periodic runs periodic_command once per command_interval; xarchive calls it', async () => {
+    const masterData = path.join(run.dir, 'periodic-master');
+    mkdirSync(path.join(masterData, 'pg_wal'), { recursive: true });
+    const marks = path.join(run.dir, 'periodic-marks');
+    const periodicIni = run.ini('periodic', {
+      walmgr_data: path.join(run.dir, 'periodic'),
+      master_data: masterData,
+      periodic_command: `echo ran >> ${marks}`,
+      command_interval: '1h',
+    });
+    const first = await run.walmgr([periodicIni, 'periodic']);
+    expect(first.stderr).toContain(`running periodic_command: echo ran >> ${marks}`);
+    expect(first.code).toBe(0);
+    const second = await run.walmgr([periodicIni, 'periodic']);
+    expect(second.stderr).toContain('periodic_command is not due yet');
+    expect(readFileSync(marks, 'utf8')).toBe('ran\n');
+    // Due again (an old stamp): the next xarchive runs it.
+    utimesSync(path.join(masterData, '.walshipping.periodic'), 0, 0);
+    writeFileSync(path.join(masterData, 'pg_wal', '000000010000000000000031'), randomBytes(1024));
+    const archived = spawnSync(
+      process.execPath,
+      [
+        walmgrBin,
+        periodicIni,
+        'xarchive',
+        'pg_wal/000000010000000000000031',
+        '000000010000000000000031',
+      ],
+      { cwd: masterData, encoding: 'utf8' },
+    );
+    expect(archived.status).toBe(0);
+    expect(readFileSync(marks, 'utf8')).toBe('ran\nran\n');
+  });
+});
+
+describe('--init-master and --init-slave', () => {
+  test('write a first INI from the data directory; refuse ssh options and an existing file', async () => {
+    const pgdata = path.join(run.dir, 'init-data');
+    mkdirSync(pgdata, { recursive: true });
+    writeFileSync(path.join(pgdata, 'PG_VERSION'), '15\n');
+    writeFileSync(path.join(pgdata, 'postmaster.pid'), `4242\n${pgdata}\n1700000000\n5477\n/tmp\n`);
+    const conf = path.join(run.dir, 'init-conf');
+    const master = await run.walmgr([
+      '--init-master',
+      `--pgdata=${pgdata}`,
+      `--config-dir=${conf}`,
+      `--walmgr-data=${path.join(run.dir, 'init-ws')}`,
+      '--slave=localhost',
+    ]);
+    expect(master.stderr).toContain(`wrote ${conf}/wal-master.ini`);
+    expect(master.code).toBe(0);
+    const text = readFileSync(path.join(conf, 'wal-master.ini'), 'utf8');
+    expect(text).toContain('master_db = host=/tmp port=5477 dbname=postgres\n');
+    expect(text).toContain(`master_data = ${pgdata}\n`);
+    const slave = await run.walmgr([
+      '--init-slave',
+      `--pgdata=${pgdata}`,
+      `--config-dir=${conf}`,
+      '--primary-conninfo=host=127.0.0.1 port=5477 user=replicator',
+    ]);
+    expect(slave.code).toBe(0);
+    const slaveText = readFileSync(path.join(conf, 'wal-slave.ini'), 'utf8');
+    expect(slaveText).toContain('primary_conninfo = host=127.0.0.1 port=5477 user=replicator\n');
+    expect(slaveText).toMatch(/^slave_start_cmd = \S*pg_ctl -D /m);
+    // What was written reads back without a warning.
+    const list = await run.walmgr([path.join(conf, 'wal-slave.ini'), 'listbackups']);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toBe('');
+    const again = await run.walmgr(['--init-slave', `--pgdata=${pgdata}`, `--config-dir=${conf}`]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`${conf}/wal-slave.ini exists already`);
+    const ssh = await run.walmgr(['--init-master', `--pgdata=${pgdata}`, '--ssh-keygen']);
+    expect(ssh.code).toBe(1);
+    expect(ssh.stderr).toContain('--ssh-keygen: ssh keys and passwords are for remote slaves');
   });
 });
