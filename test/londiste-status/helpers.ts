@@ -24,12 +24,15 @@ export interface Running {
   done: Promise<RunResult>;
   /** SIGINT (a worker's graceful stop), then its result. */
   stop(): Promise<RunResult>;
+  /** SIGKILL (a crash), then its result. */
+  kill(): Promise<RunResult>;
 }
 
-/** `londiste ARGS` as a child process, watched while it runs. */
-export function startLondiste(args: string[]): Running {
+/** `londiste ARGS` as a child process (in `cwd`, default ours), watched while it runs. */
+export function startLondiste(args: string[], cwd?: string): Running {
   const child = spawn(process.execPath, [londisteBin, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
   let stdout = '';
   let stderr = '';
@@ -49,11 +52,15 @@ export function startLondiste(args: string[]): Running {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
       return done;
     },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return done;
+    },
   };
 }
 
-export function londiste(args: string[]): Promise<RunResult> {
-  return startLondiste(args).done;
+export function londiste(args: string[], cwd?: string): Promise<RunResult> {
+  return startLondiste(args, cwd).done;
 }
 
 /** `--db LOCATION --queue Q`: the node's command line without an INI file. */

@@ -134,7 +134,11 @@ export const compareCommands: Command[] = [
       return compare(ctx.session, {
         ...base,
         compareSql: undefined,
-        repair: { apply: ctx.flags.apply === true, dir: process.cwd(), where: ctx.flags.repairWhere },
+        repair: {
+          apply: ctx.flags.apply === true,
+          dir: process.cwd(),
+          where: ctx.flags.repairWhere,
+        },
       });
     },
   },

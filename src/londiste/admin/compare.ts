@@ -7,6 +7,12 @@
 import type pg from 'pg';
 import type { AdminSession } from '../../cascade/admin/session.js';
 import { CascadeError } from '../../cascade/node-calls.js';
+import { recordLastCompare } from '../compare/last-compare.js';
+import type { Checksum } from '../compare/ranges.js';
+import { CompareState } from '../compare/state-file.js';
+import { type SyncPoint, syncPoint } from '../compare/sync-point.js';
+import { rangedCompare } from '../compare/table-compare.js';
+import { primaryKey, sameKey } from '../compare/table-key.js';
 import { createTableHandler, parseHandlerSpec } from '../handlers/registry.js';
 import { fqname, globMatcher, isGlob } from '../table-names.js';
 import type { TableInfo } from '../table-state.js';
@@ -19,12 +25,6 @@ import {
   tableColumns,
 } from './compare-query.js';
 import { readTables } from './node-tables.js';
-import { recordLastCompare } from '../compare/last-compare.js';
-import type { Checksum } from '../compare/ranges.js';
-import { CompareState } from '../compare/state-file.js';
-import { type SyncPoint, syncPoint } from '../compare/sync-point.js';
-import { rangedCompare } from '../compare/table-compare.js';
-import { primaryKey, sameKey } from '../compare/table-key.js';
 
 export interface CompareOptions {
   /** Names or globs as stored (`schema.name`); empty = every local table. */
@@ -119,7 +119,14 @@ async function compareTable(
   const condition = await copyCondition(table, localRelation, local, options.handlerConfig);
   const filter = joinConditions(condition, options.repair?.where ?? null);
   if (options.countOnly || options.compareSql !== undefined) {
-    return wholeTable(session, options, { name, localRelation, sourceRelation, sourceNode, columns, filter });
+    return wholeTable(session, options, {
+      name,
+      localRelation,
+      sourceRelation,
+      sourceNode,
+      columns,
+      filter,
+    });
   }
   const here = (await session.localInfo()).node_name ?? 'here';
   const key = await primaryKey(local, localRelation, { table: name, node: here });
@@ -143,8 +150,12 @@ async function compareTable(
     repair: options.repair && { apply: options.repair.apply, dir: options.repair.dir },
   });
   const format = options.compareFmt ?? defaultCompareFmt;
-  session.out.print(`srcdb: ${formatResult(format, { cnt: result.src.cnt, chksum: result.src.chk })}`);
-  session.out.print(`dstdb: ${formatResult(format, { cnt: result.dst.cnt, chksum: result.dst.chk })}`);
+  session.out.print(
+    `srcdb: ${formatResult(format, { cnt: result.src.cnt, chksum: result.src.chk })}`,
+  );
+  session.out.print(
+    `dstdb: ${formatResult(format, { cnt: result.dst.cnt, chksum: result.dst.chk })}`,
+  );
   const same = result.diffs.length === 0 && sameResult({ ...result.src }, { ...result.dst });
   let recorded = same ? 'equal' : `differ ${result.diffs.length}`;
   if (!same) {

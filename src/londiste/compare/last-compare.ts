@@ -24,11 +24,12 @@ export async function recordLastCompare(
   );
   const attrs = urldecode(rows[0]?.attrs ?? '');
   attrs.set(lastCompareKey, `${at.toISOString().replace(/\.\d+Z$/, 'Z')} ${result}`);
-  await callRet(local, 'select * from londiste.local_set_table_attrs($1, $2, $3)', [
-    queue,
-    table,
-    urlencode(attrs),
-  ], { queue });
+  await callRet(
+    local,
+    'select * from londiste.local_set_table_attrs($1, $2, $3)',
+    [queue, table, urlencode(attrs)],
+    { queue },
+  );
 }
 
 /** `last_compare` of a table_attrs text, or null. */

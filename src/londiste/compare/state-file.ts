@@ -51,9 +51,14 @@ export class CompareState {
     try {
       data = JSON.parse(text) as StateData;
     } catch (error) {
-      throw new SkytoolsError('STATE_FILE', `${path} is not a compare state file`, { path }, {
-        cause: error,
-      });
+      throw new SkytoolsError(
+        'STATE_FILE',
+        `${path} is not a compare state file`,
+        { path },
+        {
+          cause: error,
+        },
+      );
     }
     if (data.queue !== queue || typeof data.tables !== 'object') {
       throw new SkytoolsError(

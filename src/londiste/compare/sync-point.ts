@@ -22,10 +22,10 @@
  * The branch's worker is resumed as soon as both snapshots are open. No row moves.
  */
 import type pg from 'pg';
+import { waitAcknowledged } from '../../cascade/admin/pause.js';
 import type { AdminSession } from '../../cascade/admin/session.js';
 import { CascadeError, callRet, getNodeInfo } from '../../cascade/node-calls.js';
 import { connectNode } from '../../cascade/node-connection.js';
-import { waitAcknowledged } from '../../cascade/admin/pause.js';
 import { type MovingRows, movingRows } from './moving-rows.js';
 import type { TableKey } from './table-key.js';
 
@@ -163,11 +163,12 @@ async function fromBranch(
   const { queue } = session;
   const branch = await session.db(options.sourceNode);
   const pause = (paused: boolean) =>
-    callRet(branch, 'select * from pgq_node.set_consumer_paused($1, $2, $3)', [
-      queue,
-      worker,
-      paused,
-    ], { queue, node: options.sourceNode, consumer: worker });
+    callRet(
+      branch,
+      'select * from pgq_node.set_consumer_paused($1, $2, $3)',
+      [queue, worker, paused],
+      { queue, node: options.sourceNode, consumer: worker },
+    );
   const wasPaused = (await getNodeInfo(branch, queue)).worker_paused === true;
   if (!wasPaused) {
     // The snapshot begun above must not be older than the pause: begin it again after.
@@ -182,7 +183,9 @@ async function fromBranch(
         });
       } catch (error) {
         if (!options.force) throw error;
-        session.out.warn(`${options.table}: ${(error as Error).message}; comparing anyway (--force)`);
+        session.out.warn(
+          `${options.table}: ${(error as Error).message}; comparing anyway (--force)`,
+        );
       }
       await source.query(snapshotBegin);
     }
