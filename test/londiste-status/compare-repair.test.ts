@@ -169,6 +169,12 @@ describe('compare and repair', { timeout: 600_000 }, () => {
     expect(resumed.stdout).toContain('srcdb: 20000 rows');
     // Done: nothing left to resume.
     expect(existsSync(state)).toBe(false);
+    const md5 = await run('compare', 'resumable', '--checksum', 'md5', '--range-rows', '2000');
+    expect(md5.code, md5.stderr).toBe(1);
+    expect(md5.stdout).toMatch(/^srcdb: 20000 rows, checksum=[0-9a-f]{32}$/m);
+    expect(md5.stderr).toContain(
+      'public.resumable: 1 rows differ: 0 missing here, 0 extra here, 1 changed',
+    );
   });
 
   it('bad input: a table without a primary key, a wrong --checksum, an unknown table', async () => {

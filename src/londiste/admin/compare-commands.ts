@@ -69,7 +69,7 @@ const common = [
   '  --checksum sum|md5    sum (default): count and sum of a 64-bit hash of each row; md5: an',
   '                        exact md5 of the rows in key order, slower (ours)',
   '  --throttle SECONDS    pause after each key range (ours)',
-  '  --range-rows N        rows per key range, about (default 100000; ours)',
+  '  --range-rows N        rows per key range, about (default 1000000; ours)',
   '  --resume              skip the ranges an interrupted run finished (ours)',
   '  --state-file FILE     where --resume keeps them (default compare.QUEUE.state; ours)',
   '  --force               go on when the local worker does not catch up within lock_timeout',

@@ -40,9 +40,9 @@ export interface CompareOptions {
   handlerConfig?: Readonly<Record<string, string>>;
   /** `sum` (default: count and sum of a 64-bit row hash) or `md5` (exact). */
   checksum?: Checksum;
-  /** Rows per top-level key range (default 100000). */
+  /** Rows per top-level key range (default 1000000). */
   rangeRows?: number;
-  /** A differing range of at most this many rows is read key by key (default 10000). */
+  /** Rows of differing buckets read key by key in one pass (default 250000). */
   fetchRows?: number;
   /** Pause after each range, ms. */
   throttleMs?: number;
@@ -140,8 +140,8 @@ async function compareTable(
     key,
     filter,
     checksum: options.checksum ?? 'sum',
-    rangeRows: options.rangeRows ?? 100_000,
-    fetchRows: options.fetchRows ?? 10_000,
+    rangeRows: options.rangeRows ?? 1_000_000,
+    fetchRows: options.fetchRows ?? 250_000,
     throttleMs: options.throttleMs ?? 0,
     timeout: options.lockTimeout,
     force: options.force,

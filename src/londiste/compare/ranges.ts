@@ -1,9 +1,11 @@
 /**
- * A table compared by primary-key ranges, both sides at once: each range is one aggregate
- * computed by the server (count and the sum of a 64-bit hash of each row's text, or with
- * `md5` the md5 of the rows' texts in key order), a range that differs is split into
- * smaller ones, and a range small enough is read as (key, row hash) pairs from both sides,
- * which names the rows that differ. Rows never travel whole: only keys and hashes.
+ * A table compared by primary-key ranges, both sides at once. Each range is one aggregate
+ * computed by the server in one pass: count and the sum of a 64-bit hash of each row's text
+ * (or with `md5` the md5 of the rows' texts in key order), grouped into buckets by a hash
+ * of the key (about 100 rows a bucket). Equal ranges cost that one pass. In a range that
+ * differs, only the buckets that differ are read again, as (key, row hash) pairs from both
+ * sides, which names the rows that differ: two passes, whatever the number of differences
+ * and however they are spread. Rows never travel whole: only keys and hashes.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -58,7 +60,7 @@ export interface ScanOptions {
   checksum: Checksum;
   /** Rows per top-level range, about. */
   rangeRows: number;
-  /** A differing range of at most this many rows is read as keys and hashes. */
+  /** Rows of differing buckets read (as keys and hashes) in one pass, at most about. */
   fetchRows: number;
   /** Pause after each range, ms. */
   throttleMs: number;
@@ -127,10 +129,10 @@ export class TableScan {
       let result = plan.done.get(i);
       let found: RowDiff[] = [];
       if (result === undefined) {
-        const [src, dst] = await this.#both((side) => this.#aggregate(side, lo, hi));
-        result = { src, dst };
-        found = await this.#narrow(lo, hi, result);
+        const [src, dst] = await this.#both((side) => this.#buckets(side, lo, hi));
+        result = { src: this.#total(inOrder(src)), dst: this.#total(inOrder(dst)) };
         await this.#throttle();
+        found = await this.#bucketDiffs(lo, hi, src, dst);
       }
       sums.src.push(result.src);
       sums.dst.push(result.dst);
@@ -145,23 +147,33 @@ export class TableScan {
     };
   }
 
-  /** The rows of lo < key <= hi that differ. */
-  async #narrow(lo: KeyValue | null, hi: KeyValue | null, r: RangeResult): Promise<RowDiff[]> {
-    if (r.src.cnt === r.dst.cnt && r.src.chk === r.dst.chk) return [];
-    const n = Math.max(Number(r.src.cnt), Number(r.dst.cnt));
-    if (n <= this.#o.fetchRows) return this.#rowDiffs(lo, hi);
-    const side = Number(r.src.cnt) >= Number(r.dst.cnt) ? this.#o.src : this.#o.dst;
-    const step = Math.max(this.#o.fetchRows, Math.ceil(n / 10));
-    const inner = await this.#everyNth(side, lo, hi, step);
-    if (inner.length === 0) return this.#rowDiffs(lo, hi);
-    const edges = [lo, ...inner, hi];
+  /** The rows of lo < key <= hi in the buckets whose results differ. */
+  async #bucketDiffs(
+    lo: KeyValue | null,
+    hi: KeyValue | null,
+    src: Map<number, Totals>,
+    dst: Map<number, Totals>,
+  ): Promise<RowDiff[]> {
+    const differ: { bucket: number; rows: number }[] = [];
+    for (const bucket of new Set([...src.keys(), ...dst.keys()])) {
+      const a = src.get(bucket);
+      const b = dst.get(bucket);
+      if (a?.cnt === b?.cnt && a?.chk === b?.chk) continue;
+      differ.push({ bucket, rows: Math.max(Number(a?.cnt ?? 0), Number(b?.cnt ?? 0)) });
+    }
     const out: RowDiff[] = [];
-    for (let i = 0; i + 1 < edges.length; i++) {
-      const a = edges[i] as KeyValue | null;
-      const b = edges[i + 1] as KeyValue | null;
-      const [src, dst] = await this.#both((s) => this.#aggregate(s, a, b));
-      await this.#throttle();
-      out.push(...(await this.#narrow(a, b, { src, dst })));
+    // Groups of buckets small enough to hold in memory at once, one pass per group.
+    let group: number[] = [];
+    let rows = 0;
+    for (const [i, d] of differ.entries()) {
+      group.push(d.bucket);
+      rows += d.rows;
+      if (rows >= this.#o.fetchRows || i === differ.length - 1) {
+        const only = group;
+        out.push(...(await this.#rowDiffs(lo, hi, (values) => this.#inBuckets(only, values))));
+        group = [];
+        rows = 0;
+      }
     }
     return out;
   }
@@ -171,7 +183,11 @@ export class TableScan {
     const out: RowDiff[] = [];
     for (let at = 0; at < keys.length; at += 5000) {
       const part = keys.slice(at, at + 5000);
-      out.push(...(await this.#rowDiffs(null, null, part)));
+      out.push(
+        ...(await this.#rowDiffs(null, null, (values) =>
+          keySetCondition(this.#o.key, part, values),
+        )),
+      );
     }
     return out;
   }
@@ -179,7 +195,7 @@ export class TableScan {
   async #rowDiffs(
     lo: KeyValue | null,
     hi: KeyValue | null,
-    only?: readonly KeyValue[],
+    only: (values: unknown[]) => string,
   ): Promise<RowDiff[]> {
     const [src, dst] = await this.#both((side) => this.#rowHashes(side, lo, hi, only));
     await this.#throttle();
@@ -207,29 +223,45 @@ export class TableScan {
     return parts.join(' and ');
   }
 
-  async #aggregate(side: ScanSide, lo: KeyValue | null, hi: KeyValue | null): Promise<Totals> {
+  /** The bucket of a row: a hash of its key, so both sides put a row in the same one. */
+  get #bucket(): string {
+    const buckets = Math.max(1, Math.min(65536, Math.ceil(this.#o.rangeRows / 100)));
+    return `abs(hashtextextended(row(${keyColumns(this.#o.key)})::text, 1) % ${buckets})::int`;
+  }
+
+  #inBuckets(buckets: readonly number[], values: unknown[]): string {
+    values.push(buckets);
+    return `${this.#bucket} = any($${values.length}::int[])`;
+  }
+
+  /** Count and checksum per bucket of lo < key <= hi on one side. */
+  async #buckets(
+    side: ScanSide,
+    lo: KeyValue | null,
+    hi: KeyValue | null,
+  ): Promise<Map<number, Totals>> {
     const values: unknown[] = [];
     const where = this.#where(lo, hi, values);
     const chk =
       this.#o.checksum === 'md5'
-        ? `coalesce(md5(string_agg(${this.#row}, E'\\n' order by ${keyColumns(this.#o.key)})), '')`
-        : `coalesce(sum(hashtextextended(${this.#row}, 0)), 0)::text`;
-    const { rows } = await side.db.query<Totals>(
-      `select count(*)::text as cnt, ${chk} as chk from only ${quoteFqname(side.relation)} where ${where}`,
+        ? `md5(string_agg(${this.#row}, E'\\n' order by ${keyColumns(this.#o.key)}))`
+        : `sum(hashtextextended(${this.#row}, 0))::text`;
+    const { rows } = await side.db.query<Totals & { b: number }>(
+      `select ${this.#bucket} as b, count(*)::text as cnt, ${chk} as chk
+         from only ${quoteFqname(side.relation)} where ${where} group by 1`,
       values,
     );
-    return rows[0] as Totals;
+    return new Map(rows.map((r) => [r.b, { cnt: r.cnt, chk: r.chk }]));
   }
 
   async #rowHashes(
     side: ScanSide,
     lo: KeyValue | null,
     hi: KeyValue | null,
-    only?: readonly KeyValue[],
+    only: (values: unknown[]) => string,
   ): Promise<Map<string, { k: KeyValue; h: string }>> {
     const values: unknown[] = [];
-    let where = this.#where(lo, hi, values);
-    if (only !== undefined) where += ` and ${keySetCondition(this.#o.key, only, values)}`;
+    const where = `${this.#where(lo, hi, values)} and ${only(values)}`;
     const hash =
       this.#o.checksum === 'md5' ? `md5(${this.#row})` : `hashtextextended(${this.#row}, 0)::text`;
     const { rows } = await side.db.query<{ k: KeyValue; h: string }>(
@@ -260,6 +292,7 @@ export class TableScan {
     return rows.map((r) => r.k);
   }
 
+  /** Totals of buckets (in any order) or of ranges (in key order). */
   #total(parts: Totals[]): Totals {
     let cnt = 0n;
     for (const p of parts) cnt += BigInt(p.cnt);
@@ -279,4 +312,9 @@ export class TableScan {
       await new Promise((resolve) => setTimeout(resolve, this.#o.throttleMs));
     }
   }
+}
+
+/** Bucket results in bucket order (the server groups them in any order). */
+function inOrder(buckets: Map<number, Totals>): Totals[] {
+  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t);
 }
