@@ -156,6 +156,9 @@ export type LondisteErrorCode =
   | 'BAD_SCRIPT'
   | 'EXECUTE_FAILED';
 
+/** Londiste compare and repair (src/londiste/compare). */
+export type CompareErrorCode = 'NO_PRIMARY_KEY' | 'KEY_MISMATCH' | 'STATE_FILE' | 'TABLE_MOVING';
+
 /** walmgr (src/walmgr): archive, backups, restore. */
 export type WalmgrErrorCode =
   | 'ARCHIVE_CONFLICT'
@@ -183,6 +186,7 @@ export type ErrorCode =
   | PgqErrorCode
   | CascadeErrorCode
   | LondisteErrorCode
+  | CompareErrorCode
   | WalmgrErrorCode;
 
 export class SkytoolsError extends Error {

@@ -24,6 +24,8 @@ export type NodeName = 'root' | 'leaf';
 export interface LondisteNodes {
   /** Runs `londiste NODE.ini ARGS...`; resolves with stdout, fails with its last lines. */
   admin(node: NodeName, ...args: string[]): Promise<string>;
+  /** Runs `londiste NODE.ini ARGS...` and resolves with its exit status and output. */
+  run(node: NodeName, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Starts the leaf's worker (`londiste leaf.ini worker`) as a child process. */
   startWorker(): WorkerProcess;
   /** The table's state on the node (`merge_state` of londiste.get_table_list), null when absent. */
@@ -125,6 +127,19 @@ async function makeNodes(
       );
     });
 
+  const run = (node: NodeName, ...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [londisteBin, ini[node], ...args],
+        { cwd: dir, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+
   const tableState = async (node: NodeName, table: string) => {
     const { rows } = await clients[node].query<{ merge_state: string | null }>(
       `select merge_state from londiste.get_table_list($1) where table_name = $2`,
@@ -201,6 +216,7 @@ async function makeNodes(
 
   return {
     admin,
+    run,
     startWorker,
     tableState,
     addTable: async (table, leafCopies) => {

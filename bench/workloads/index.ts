@@ -6,6 +6,7 @@ import { getBatch } from './get-batch.js';
 import { latency } from './latency.js';
 import { consume, produceBulk } from './library.js';
 import { catchup } from './londiste-catchup.js';
+import { compareWorkload, repairWorkload } from './londiste-compare.js';
 import { copyWorkload } from './londiste-copy.js';
 import { live } from './londiste-live.js';
 import { pgqdIdle } from './pgqd-idle.js';
@@ -155,5 +156,17 @@ export const workloads: readonly Workload[] = [
     description:
       'walmgr backup of a 2 GB cluster (quick: 200 MB), MB/s; restore time beside it / pg_basebackup -Fp -c fast where the client programs exist',
     run: walmgrBackup,
+  },
+  {
+    name: 'londiste-compare',
+    description:
+      'londiste compare of a 1M-row table in sync (worker and ticker running) / a hand-written count + hash-sum query over both tables at once',
+    run: compareWorkload,
+  },
+  {
+    name: 'londiste-repair',
+    description:
+      'londiste repair --apply of a 1M-row table with 1000 rows changed, deleted and added on the leaf / londiste compare of it in sync',
+    run: repairWorkload,
   },
 ];

@@ -1,7 +1,8 @@
 /**
  * compare while the root is written to all along, with our real workers replicating: the
- * lock, the forced tick and the snapshots put both sides at one point of the stream, so
- * a table replicated correctly compares equal however busy its writers are.
+ * snapshots and the tick that covers them put both sides at one point of the stream (rows
+ * that moved meanwhile compared again), so a table replicated correctly compares equal
+ * however busy its writers are; and the writer never waits on a lock meanwhile (pg_locks).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -72,8 +73,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('compares equal while the root keeps changing the table', async () => {
+it('compares equal while the root keeps changing the table, the writer never waiting on a lock', async () => {
   const root = await test.connect({ database: rootDb });
+  const watch = await test.connect({ database: rootDb });
+  const { rows } = await root.query<{ pid: number }>('select pg_backend_pid() as pid');
+  const writerPid = rows[0]?.pid as number;
   let writes = 0;
   const writer = background(async (signal) => {
     while (!signal.aborted) {
@@ -86,6 +90,29 @@ it('compares equal while the root keeps changing the table', async () => {
       writes++;
     }
   });
+  // Every lock the writer waits for, and every lock on the table stronger than a reader's,
+  // as pg_locks shows them while the compares run.
+  const waits: string[] = [];
+  let samples = 0;
+  const monitor = background(async (signal) => {
+    while (!signal.aborted) {
+      const { rows: seen } = await watch.query<{ what: string }>(
+        `select format('pid %s waits for %s on %s', l.pid, l.mode, coalesce(l.relation::regclass::text, l.locktype)) as what
+           from pg_locks l where l.pid = $1 and not l.granted
+         union all
+         select format('pid %s holds %s on live', l.pid, l.mode)
+           from pg_locks l
+          where l.relation = 'live'::regclass and l.pid <> $1
+            and l.mode not in ('AccessShareLock')
+         union all
+         select format('pid %s waits (%s %s)', a.pid, a.wait_event_type, a.wait_event)
+           from pg_stat_activity a where a.pid = $1 and a.wait_event_type = 'Lock'`,
+        [writerPid],
+      );
+      samples++;
+      waits.push(...seen.map((r) => r.what));
+    }
+  });
   try {
     for (let round = 0; round < 2; round++) {
       const before = writes;
@@ -95,10 +122,17 @@ it('compares equal while the root keeps changing the table', async () => {
       expect(result.stdout).toMatch(
         /^Counting public\.live\nsrcdb: (\d+) rows, checksum=(-?\d+)\ndstdb: \1 rows, checksum=\2\n$/,
       );
-      // The writer went on during the compare: the point was taken in a moving stream.
+      // The writer went on during the compare: the point was taken in a moving stream, and
+      // the rows it changed between the two snapshots were compared again at a second one.
       expect(writes).toBeGreaterThan(before);
+      expect(result.stderr).toMatch(
+        /public\.live: \d+ rows changed while the point was taken, comparing them again/,
+      );
     }
   } finally {
     await writer.stop();
+    await monitor.stop();
   }
+  expect(samples).toBeGreaterThan(10);
+  expect(waits).toEqual([]);
 }, 240_000);

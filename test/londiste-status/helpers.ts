@@ -6,12 +6,22 @@
  * a child process (Debian's /usr/bin/londiste shadows it on PATH).
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import type { TestNode } from '../cascade/helpers.js';
 
 export const londisteBin = path.resolve(import.meta.dirname, '../../bin/londiste.js');
+
+// What a command leaves in its working directory (compare's --resume state, repair's fix
+// files) goes to a scratch directory, never into the checkout.
+let scratch: string | undefined;
+const scratchDir = () => {
+  scratch ??= mkdtempSync(path.join(os.tmpdir(), 'skytools-londiste-'));
+  return scratch;
+};
 
 export interface RunResult {
   code: number | string;
@@ -24,12 +34,15 @@ export interface Running {
   done: Promise<RunResult>;
   /** SIGINT (a worker's graceful stop), then its result. */
   stop(): Promise<RunResult>;
+  /** SIGKILL (a crash), then its result. */
+  kill(): Promise<RunResult>;
 }
 
-/** `londiste ARGS` as a child process, watched while it runs. */
-export function startLondiste(args: string[]): Running {
+/** `londiste ARGS` as a child process (in `cwd`, default a scratch directory), watched while it runs. */
+export function startLondiste(args: string[], cwd?: string): Running {
   const child = spawn(process.execPath, [londisteBin, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: cwd ?? scratchDir(),
   });
   let stdout = '';
   let stderr = '';
@@ -49,11 +62,15 @@ export function startLondiste(args: string[]): Running {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
       return done;
     },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return done;
+    },
   };
 }
 
-export function londiste(args: string[]): Promise<RunResult> {
-  return startLondiste(args).done;
+export function londiste(args: string[], cwd?: string): Promise<RunResult> {
+  return startLondiste(args, cwd).done;
 }
 
 /** `--db LOCATION --queue Q`: the node's command line without an INI file. */

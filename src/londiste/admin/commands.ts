@@ -7,6 +7,7 @@ import type { LondisteSettings } from '../settings.js';
 import { addSeqCommand } from './add-seq.js';
 import { addTableCommand } from './add-table.js';
 import { changeHandlerCommand } from './change-handler.js';
+import { compareCommands, compareOptions } from './compare-commands.js';
 import { executeCommand } from './execute.js';
 import { type LondisteFlags, londisteOptions as ownOptions } from './flags.js';
 import { missingCommand } from './missing.js';
@@ -19,7 +20,7 @@ import { statusCommands, statusOptions } from './status-commands.js';
 import { tablesCommand } from './tables.js';
 
 export type { LondisteFlags } from './flags.js';
-export const londisteOptions = [...ownOptions, ...statusOptions];
+export const londisteOptions = [...ownOptions, ...statusOptions, ...compareOptions];
 
 export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = [
   addTableCommand,
@@ -34,4 +35,5 @@ export const londisteCommands: ToolCommand<LondisteSettings, LondisteFlags>[] = 
   executeCommand,
   showHandlersCommand,
   ...statusCommands,
+  ...compareCommands,
 ];

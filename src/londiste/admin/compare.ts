@@ -7,6 +7,12 @@
 import type pg from 'pg';
 import type { AdminSession } from '../../cascade/admin/session.js';
 import { CascadeError } from '../../cascade/node-calls.js';
+import { recordLastCompare } from '../compare/last-compare.js';
+import type { Checksum } from '../compare/ranges.js';
+import { CompareState } from '../compare/state-file.js';
+import { type SyncPoint, syncPoint } from '../compare/sync-point.js';
+import { rangedCompare } from '../compare/table-compare.js';
+import { primaryKey, sameKey } from '../compare/table-key.js';
 import { createTableHandler, parseHandlerSpec } from '../handlers/registry.js';
 import { fqname, globMatcher, isGlob } from '../table-names.js';
 import type { TableInfo } from '../table-state.js';
@@ -18,7 +24,6 @@ import {
   sameResult,
   tableColumns,
 } from './compare-query.js';
-import { syncPoint } from './compare-sync.js';
 import { readTables } from './node-tables.js';
 
 export interface CompareOptions {
@@ -33,6 +38,20 @@ export interface CompareOptions {
   extraConnstr?: string;
   /** The handlers' INI keys (the shard handler's copy condition reads its shard). */
   handlerConfig?: Readonly<Record<string, string>>;
+  /** `sum` (default: count and sum of a 64-bit row hash) or `md5` (exact). */
+  checksum?: Checksum;
+  /** Rows per top-level key range (default 1000000). */
+  rangeRows?: number;
+  /** Rows of differing buckets read key by key in one pass (default 250000). */
+  fetchRows?: number;
+  /** Pause after each range, ms. */
+  throttleMs?: number;
+  /** Reuse the finished ranges of an interrupted run from the state file. */
+  resume?: boolean;
+  /** The state file (default `compare.<queue>.state` in the current directory). */
+  stateFile?: string;
+  /** repair: write fix.<table>.sql into `dir`, apply with `apply`, rows limited by `where`. */
+  repair?: { apply: boolean; dir: string; where?: string };
 }
 
 /** Handlers of `handler_modules` are registered before (the copy conditions are theirs). */
@@ -55,6 +74,11 @@ export async function compare(session: AdminSession, options: CompareOptions): P
     }
     return list;
   };
+  const state = CompareState.open(
+    options.stateFile ?? `compare.${session.queue}.state`,
+    session.queue,
+    options.resume === true,
+  );
   let differ = 0;
   for (const table of chosenTables(session, localTables, options.tables)) {
     if (!isOk(table)) {
@@ -70,8 +94,9 @@ export async function compare(session: AdminSession, options: CompareOptions): P
       session.out.warn(`Table ${table.tableName} not synced on node ${sourceNode}, no point`);
       continue;
     }
-    if (!(await compareTable(session, options, table, there, sourceNode))) differ++;
+    if (!(await compareTable(session, options, state, table, there, sourceNode))) differ++;
   }
+  state.finish();
   return differ;
 }
 
@@ -79,6 +104,7 @@ export async function compare(session: AdminSession, options: CompareOptions): P
 async function compareTable(
   session: AdminSession,
   options: CompareOptions,
+  state: CompareState,
   table: TableInfo,
   there: TableInfo,
   sourceNode: string,
@@ -86,28 +112,111 @@ async function compareTable(
   const name = table.tableName;
   const localRelation = table.destTable ?? name;
   const sourceRelation = there.destTable ?? name;
-  const localColumns = new Set(await tableColumns(await session.local(), localRelation));
-  const columns = (await tableColumns(await session.db(sourceNode), sourceRelation)).filter((c) =>
-    localColumns.has(c),
-  );
-  const condition = await copyCondition(
-    table,
-    localRelation,
-    await session.local(),
-    options.handlerConfig,
-  );
-  const queryOptions = { countOnly: options.countOnly, compareSql: options.compareSql };
-  const sourceSql = compareQuery(sourceRelation, columns, condition, queryOptions);
-  const localSql = compareQuery(localRelation, columns, condition, queryOptions);
-  const point = await syncPoint(session, {
+  const local = await session.local();
+  const source = await session.db(sourceNode);
+  const localColumns = new Set(await tableColumns(local, localRelation));
+  const columns = (await tableColumns(source, sourceRelation)).filter((c) => localColumns.has(c));
+  const condition = await copyCondition(table, localRelation, local, options.handlerConfig);
+  const filter = joinConditions(condition, options.repair?.where ?? null);
+  if (options.countOnly || options.compareSql !== undefined) {
+    return wholeTable(session, options, {
+      name,
+      localRelation,
+      sourceRelation,
+      sourceNode,
+      columns,
+      filter,
+    });
+  }
+  const here = (await session.localInfo()).node_name ?? 'here';
+  const key = await primaryKey(local, localRelation, { table: name, node: here });
+  sameKey(await primaryKey(source, sourceRelation, { table: name, node: sourceNode }), key, name);
+  const result = await rangedCompare(session, {
     table: name,
-    sourceRelation,
     sourceNode,
-    lockTimeout: options.lockTimeout,
+    sourceRelation,
+    localRelation,
+    columns,
+    key,
+    filter,
+    checksum: options.checksum ?? 'sum',
+    rangeRows: options.rangeRows ?? 1_000_000,
+    fetchRows: options.fetchRows ?? 250_000,
+    throttleMs: options.throttleMs ?? 0,
+    timeout: options.lockTimeout,
     force: options.force,
     extraConnstr: options.extraConnstr,
+    state,
+    repair: options.repair && { apply: options.repair.apply, dir: options.repair.dir },
   });
-  session.out.print(`Counting ${name}`);
+  const format = options.compareFmt ?? defaultCompareFmt;
+  session.out.print(
+    `srcdb: ${formatResult(format, { cnt: result.src.cnt, chksum: result.src.chk })}`,
+  );
+  session.out.print(
+    `dstdb: ${formatResult(format, { cnt: result.dst.cnt, chksum: result.dst.chk })}`,
+  );
+  const same = result.diffs.length === 0 && sameResult({ ...result.src }, { ...result.dst });
+  let recorded = same ? 'equal' : `differ ${result.diffs.length}`;
+  if (!same) {
+    session.out.warn(`${name}: Results do not match!`);
+    const count = (kind: string) => result.diffs.filter((d) => d.kind === kind).length;
+    session.out.info(
+      `${name}: ${result.diffs.length} rows differ: ${count('missing')} missing here, ${count('extra')} extra here, ${count('changed')} changed`,
+    );
+    if (options.repair?.apply) recorded = `repaired ${result.diffs.length}`;
+  }
+  await recordLastCompare(local, session.queue, name, recorded);
+  return same;
+}
+
+interface WholeTable {
+  name: string;
+  localRelation: string;
+  sourceRelation: string;
+  sourceNode: string;
+  columns: string[];
+  filter: string | null;
+}
+
+/**
+ * --count-only and compare_sql: one query over the whole table on each side (upstream's
+ * form). A custom query cannot leave rows out, so the point is taken again (a few times)
+ * until no row of the table moved while it was taken.
+ */
+async function wholeTable(
+  session: AdminSession,
+  options: CompareOptions,
+  t: WholeTable,
+): Promise<boolean> {
+  const queryOptions = { countOnly: options.countOnly, compareSql: options.compareSql };
+  const sourceSql = compareQuery(t.sourceRelation, t.columns, t.filter, queryOptions);
+  const localSql = compareQuery(t.localRelation, t.columns, t.filter, queryOptions);
+  const key = await primaryKey(await session.local(), t.localRelation, {
+    table: t.name,
+    node: 'here',
+  }).catch(() => null); // no key: any change while the point is taken moves the whole table
+  let point: SyncPoint | undefined;
+  for (let attempt = 1; ; attempt++) {
+    point = await syncPoint(session, {
+      table: t.name,
+      key,
+      sourceNode: t.sourceNode,
+      timeout: options.lockTimeout,
+      force: options.force,
+      extraConnstr: options.extraConnstr,
+    });
+    const moved = point.moving.kind === 'whole' || point.moving.keys.length > 0;
+    if (!moved) break;
+    if (attempt >= 5) {
+      session.out.warn(
+        `${t.name}: rows kept changing while compare took its point; the results may differ by them`,
+      );
+      break;
+    }
+    await point.end();
+  }
+  session.out.print(`Counting ${t.name}`);
   let src: Record<string, unknown>;
   let dst: Record<string, unknown>;
   try {
@@ -119,8 +228,14 @@ async function compareTable(
   session.out.print(`srcdb: ${formatResult(format, src)}`);
   session.out.print(`dstdb: ${formatResult(format, dst)}`);
   if (sameResult(src, dst)) return true;
-  session.out.warn(`${name}: Results do not match!`);
+  session.out.warn(`${t.name}: Results do not match!`);
   return false;
+}
+
+function joinConditions(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return `(${a}) and (${b})`;
 }
 
 /** The rows a compare counts: those a copy takes, by the table's handler. */

@@ -1,22 +1,16 @@
 /**
  * Londiste's watching commands: `status` (setadm's tree with each node's tables and copy
  * progress; it takes the place of the cascade's status in the londiste tool), `wait-sync`
- * and a basic `compare`. wait-root and wait-provider are the cascade's own (nothing to add).
+ * (compare and repair: compare-commands.ts). wait-root and wait-provider are the cascade's own (nothing to add).
  */
 import type { AdminFlags } from '../../cascade/admin/commands.js';
 import type { ToolCommand, ToolOption } from '../../cascade/tool.js';
 import { SkytoolsError } from '../../errors.js';
 import type { LondisteSettings } from '../settings.js';
-import { compare } from './compare.js';
-import { loadConfiguredHandlers } from './handler-modules.js';
 import { londisteStatus } from './status.js';
 import { waitSync } from './wait-sync.js';
 
-export interface StatusFlags extends AdminFlags {
-  countOnly?: boolean;
-}
-
-type Command = ToolCommand<LondisteSettings, StatusFlags>;
+type Command = ToolCommand<LondisteSettings, AdminFlags>;
 
 function timeoutOf(flags: AdminFlags): number | undefined {
   if (flags.timeout === undefined) return undefined;
@@ -69,42 +63,6 @@ export const statusCommands: Command[] = [
       await waitSync(ctx.session, { timeoutSeconds: timeoutOf(ctx.flags) });
     },
   },
-  {
-    name: 'compare',
-    args: ['TABLE...'],
-    summary:
-      'compare row count and hash sum of tables with the provider; exit status = tables that differ',
-    help: [
-      'Usage: %TOOL% CONFIG compare [TABLE...] [--count-only] [--force]',
-      '',
-      'Per local table in sync (all, or those named; globs allowed), on this node and on the node',
-      'the table is copied from (copy_node, else the provider), at one consistent point: the',
-      'source table is locked IN SHARE MODE (waiting at most lock_timeout), the local worker',
-      'passes a tick taken after the lock, snapshots open on both sides, the lock goes. Then:',
-      '  select count(1) as cnt, sum(hashtext(row(COLUMNS)::text)::bigint) as chksum from only T',
-      '(INI compare_sql and compare_fmt override query and output). Prints both results;',
-      '"Results do not match!" when they differ. Exit status: the number of tables that differ.',
-      '',
-      '  --count-only          compare row counts only',
-      '  --force               go on when the local worker does not catch up within lock_timeout',
-    ].join('\n'),
-    readOnly: true,
-    async run(ctx, args) {
-      await loadConfiguredHandlers(ctx.settings);
-      return compare(ctx.session, {
-        tables: args,
-        countOnly: ctx.flags.countOnly === true,
-        force: ctx.flags.force === true,
-        lockTimeout: ctx.settings.lockTimeout,
-        compareSql: ctx.settings.compareSql,
-        compareFmt: ctx.settings.compareFmt,
-        extraConnstr: ctx.settings.extraConnstr,
-        handlerConfig: ctx.settings.handlerConfig,
-      });
-    },
-  },
 ];
 
-export const statusOptions: ToolOption[] = [
-  { flags: '--count-only', description: 'compare: row counts only' },
-];
+export const statusOptions: ToolOption[] = [];

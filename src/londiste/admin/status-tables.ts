@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { formatLag } from '../../cascade/admin/node-status.js';
+import { lastCompare } from '../compare/last-compare.js';
 import { parseMergeState, type TableState } from '../table-state.js';
 
 export interface CopyProgress {
@@ -29,6 +30,8 @@ export interface NodeTable {
   /** pg_table_size of the table here, null when absent. */
   sizeBytes: number | null;
   copy: CopyProgress | null;
+  /** The last compare or repair run here (`last_compare` attribute), null when none. */
+  lastCompare: string | null;
 }
 
 export interface NodeTables {
@@ -91,6 +94,7 @@ export async function readNodeTables(db: pg.ClientBase, queue: string): Promise<
       estimatedRows: r.reltuples,
       sizeBytes: r.size,
       copy: r.relid !== null && r.local ? (copies.get(r.relid) ?? null) : null,
+      lastCompare: lastCompare(r.table_attrs),
     })),
   };
 }
@@ -121,6 +125,8 @@ export interface SourceSize {
  */
 export function tableLine(table: NodeTable, source: SourceSize | undefined): string {
   const state = table.state === null ? (table.mergeState ?? '') : stateWord(table.state);
+  if (table.state?.kind === 'ok')
+    return `${table.name}: ${state}, last compare ${table.lastCompare}`;
   const copy = table.copy;
   if (copy === null) {
     const waiting = table.state?.kind === 'new' ? ' (waiting for a copy slot)' : '';

@@ -1,7 +1,7 @@
 /**
  * `londiste status`: setadm's tree of the cascade (src/cascade/admin/status.ts) with each
  * node's tables: upstream's `Tables: ok/half/ignored` line, then every local table not in
- * sync with its state, and for a table being copied into the node, the COPY's progress
+ * sync with its state, every table in sync that was compared here with the last result, and for a table being copied into the node, the COPY's progress
  * against what its copy source holds (rows, bytes, rate, ETA).
  */
 
@@ -21,7 +21,7 @@ export const tablesExtension: StatusExtension = {
     const own = node.extra as NodeTables;
     if (!own.installed) return { summary: [], details: [] };
     const details = own.tables
-      .filter((t) => t.local && !isOk(t))
+      .filter((t) => t.local && (!isOk(t) || t.lastCompare !== null))
       .map((t) => {
         // The copy source: the table's copy_node, else the node's provider.
         const sourceName = t.copyNode ?? node.info?.provider_node ?? undefined;
