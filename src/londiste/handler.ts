@@ -43,6 +43,8 @@ export interface ApplyContext {
   readonly queue: string;
   readonly batchId: number;
   readonly tick: string;
+  /** The batch's tick time (the provider's); absent where a caller has none. */
+  readonly tickTime?: Date;
   readonly log: Logger;
 }
 

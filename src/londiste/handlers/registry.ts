@@ -11,6 +11,7 @@ import { urldecode, urlencode } from '../../pgq/urlencode.js';
 import type { HandlerFactory, HandlerTable, TableHandler } from '../handler.js';
 import { applyfnHandler } from './applyfn.js';
 import { bulkHandler } from './bulk.js';
+import { dispatchHandlers } from './dispatch/handler.js';
 import { londisteHandler } from './londiste.js';
 import { qsplitterHandler } from './qsplitter.js';
 import { qtableHandler } from './qtable.js';
@@ -33,6 +34,7 @@ const builtIn: HandlerFactory[] = [
   bulkHandler,
   shardHandler,
   partHandler,
+  ...dispatchHandlers,
 ];
 const registry = new Map<string, HandlerFactory>(builtIn.map((f) => [f.name, f]));
 
