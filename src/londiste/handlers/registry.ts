@@ -13,6 +13,7 @@ import { applyfnHandler } from './applyfn.js';
 import { bulkHandler } from './bulk.js';
 import { dispatchHandlers } from './dispatch/handler.js';
 import { londisteHandler } from './londiste.js';
+import { obfuscateHandler } from './obfuscate/handler.js';
 import { qsplitterHandler } from './qsplitter.js';
 import { qtableHandler } from './qtable.js';
 import { partHandler, shardHandler } from './shard.js';
@@ -35,6 +36,7 @@ const builtIn: HandlerFactory[] = [
   shardHandler,
   partHandler,
   ...dispatchHandlers,
+  obfuscateHandler,
 ];
 const registry = new Map<string, HandlerFactory>(builtIn.map((f) => [f.name, f]));
 
