@@ -13,6 +13,7 @@
  * Bad arguments are refused at add-table with upstream's text, nothing changed.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createTableHandler } from '../../src/londiste/handlers/registry.js';
 import { urldecode } from '../../src/pgq/urlencode.js';
 import { useTestDatabase } from '../harness/database.js';
 import { snapshot } from '../londiste-admin/helpers.js';
@@ -87,6 +88,22 @@ describe('bad dispatch arguments', () => {
       expect(result.stderr, args.join(' ')).toContain(expected);
     }
     expect(await snapshot(root.db)).toEqual(before);
+  });
+});
+
+describe('a dispatch table as a copy source', () => {
+  it('holds the source rows only when nothing is rewritten', () => {
+    const made = (name: string, args: Record<string, string> = {}) =>
+      createTableHandler({ name, args }, { tableName: 'public.t', destTable: 'public.t' });
+    expect(made('direct').sourceRows?.()).toBe(true);
+    expect(made('dispatch', { table_mode: 'direct' }).sourceRows?.()).toBe(true);
+    expect(made('bulk_direct').sourceRows?.()).toBe(true);
+    expect(made('direct', { skip_fields: 'n' }).sourceRows?.()).toBe(false);
+    expect(made('direct', { table: 'public.u' }).sourceRows?.()).toBe(false);
+    expect(made('direct', { event_types: 'I' }).sourceRows?.()).toBe(false);
+    expect(made('daily_event').sourceRows?.()).toBe(false);
+    // Made without the tool's settings (as --find-copy-node does): it can still answer.
+    expect(made('obfuscate').sourceRows?.()).toBe(false);
   });
 });
 

@@ -87,6 +87,7 @@ interface PendingRow {
 export class DispatchHandler implements TruncatingHandler {
   readonly config: DispatchConfig;
   readonly #table: string;
+  readonly #destTable: string;
   readonly #shapes = new ShapeCache();
   readonly #partitions: Partitions | null;
   /** Loaders by the stored name of the table they load. */
@@ -96,12 +97,25 @@ export class DispatchHandler implements TruncatingHandler {
   constructor(name: string, table: HandlerTable) {
     this.config = readDispatchConfig(name, table);
     this.#table = table.tableName;
+    this.#destTable = table.destTable;
     const part = this.config.part;
     this.#partitions = part === null ? null : new Partitions(part, this.config.dest);
   }
 
   needsTable(): boolean {
     return true;
+  }
+
+  sourceRows(): boolean {
+    const c = this.config;
+    return (
+      c.tableMode === 'direct' &&
+      c.rowMode === 'plain' &&
+      c.eventTypes.size === 3 &&
+      c.fieldMap === null &&
+      c.skipFields.size === 0 &&
+      c.dest === this.#destTable
+    );
   }
 
   async prepareBatch(): Promise<void> {

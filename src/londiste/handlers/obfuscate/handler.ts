@@ -29,14 +29,15 @@ import { Obfuscator, type Rule, type RuleMap } from './rules.js';
 export class ObfuscateHandler implements TruncatingHandler {
   readonly #table: string;
   readonly #dest: string;
-  readonly #rules: RuleMap;
+  /** Null in an instance made without the tool's settings, only to be asked about the table. */
+  readonly #rules: RuleMap | null;
   readonly #obfuscator: Obfuscator;
   readonly #applier: TableApplier;
   readonly #shapes = new ShapeCache();
 
   constructor(table: HandlerTable) {
     const file = table.config?.obfuscator_map;
-    if (file === undefined || file.trim() === '') {
+    if (table.config !== undefined && (file === undefined || file.trim() === '')) {
       throw new SkytoolsError(
         'BAD_CONFIG',
         'the obfuscate handler needs obfuscator_map in the INI (the YAML file of its rules)',
@@ -45,7 +46,7 @@ export class ObfuscateHandler implements TruncatingHandler {
     }
     this.#table = table.tableName;
     this.#dest = table.destTable;
-    this.#rules = loadTableRules(file, table.tableName);
+    this.#rules = file === undefined ? null : loadTableRules(file, table.tableName);
     this.#obfuscator = new Obfuscator(table.config?.obfuscator_key ?? '');
     this.#applier = new TableApplier(table.tableName, table.destTable);
   }
@@ -54,7 +55,18 @@ export class ObfuscateHandler implements TruncatingHandler {
     return true;
   }
 
+  sourceRows(): boolean {
+    return false;
+  }
+
   #rule(column: string): Rule {
+    if (this.#rules === null) {
+      throw new SkytoolsError(
+        'BAD_CONFIG',
+        `the obfuscate handler of ${this.#table} was made without the tool's settings (obfuscator_map)`,
+        { table: this.#table },
+      );
+    }
     return this.#rules[column] ?? 'skip';
   }
 
