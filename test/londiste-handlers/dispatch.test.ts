@@ -9,7 +9,9 @@
  *   ignore_old_events: partitions by the column's month, old ones dropped, events of
  *   partitions past retention dropped;
  * - `dispatch` hourly by batch time, keep_all, with part_template and post_part: every
- *   insert and update kept as a row, in partitions the template made.
+ *   insert and update kept as a row, in partitions the template made;
+ * - `bulk_daily_time`, method 3 (inserts only), a custom part_name and pre_part; then a
+ *   truncate empties the parent and its partitions.
  * Bad arguments are refused at add-table with upstream's text, nothing changed.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,14 +25,14 @@ import { londiste, ok, poll, rootEvents, states, synced, useChain } from './help
 const test = useTestDatabase();
 const { chain, startWorker } = useChain(test, 'dq', { parallel_copies: '4' });
 const copiedTables = ['public.dd', 'public.db'];
-const partTables = ['public.dp', 'public.dm', 'public.dk'];
+const partTables = ['public.dp', 'public.dm', 'public.dk', 'public.dt'];
 const all = [...copiedTables, ...partTables];
 const dmDdl =
   'create table public.dm (id int primary key, v text, n int not null default 0, ts timestamptz not null default now())';
 
 beforeAll(async () => {
   const { root, leaf } = chain;
-  for (const t of ['public.dd', 'public.db', 'public.dp', 'public.dk']) {
+  for (const t of ['public.dd', 'public.db', 'public.dp', 'public.dk', 'public.dt']) {
     await root.db.query(tableDdl(t));
   }
   await root.db.query(dmDdl);
@@ -49,6 +51,7 @@ beforeAll(async () => {
     create table public.dm (id int primary key, val text, ts timestamptz not null);
     create table public.dm_2020_01 () inherits (public.dm);
     ${tableDdl('public.dk')};
+    ${tableDdl('public.dt')};
     create table public.made (part text, period text)`);
 });
 
@@ -148,6 +151,17 @@ describe('root -> leaf with the dispatch family', () => {
       '--handler-arg=row_mode=keep_all',
       '--handler-arg=part_template=create table %(part)s (like %(parent)s)',
       "--handler-arg=post_part=insert into public.made values ('%(part)s', '%(period)s')",
+    ]);
+    await ok([
+      leaf.ini,
+      'add-table',
+      'public.dt',
+      '--handler=bulk_daily_time',
+      '--handler-arg=method=3',
+      '--handler-arg=event_types=I',
+      '--handler-arg=analyze=1',
+      '--handler-arg=part_name=%(parent)s_d%(year)s%(month)s%(day)s',
+      "--handler-arg=pre_part=insert into public.made values ('%(part)s', 'pre')",
     ]);
     // The copies run while the producer writes the directly copied tables; the
     // partitioned ones get their writes once they are ok, so every event of theirs replays.
@@ -287,7 +301,9 @@ describe('root -> leaf with the dispatch family', () => {
     const parts = await partitionsOf(leaf.db, 'public.dk');
     expect(parts.length).toBeGreaterThan(0);
     for (const part of parts) expect(part).toMatch(/^dk_\d{4}_\d{2}_\d{2}_\d{2}$/);
-    const { rows: made } = await leaf.db.query('select part, period from public.made order by 1');
+    const { rows: made } = await leaf.db.query(
+      "select part, period from public.made where period = 'hour' order by 1",
+    );
     expect(made).toEqual(parts.map((p) => ({ part: `public.${p}`, period: 'hour' })));
     // The template's partitions: no key, not inherited ... as the template said.
     const { rows } = await leaf.db.query(
@@ -301,6 +317,43 @@ describe('root -> leaf with the dispatch family', () => {
       })
       .sort((a, b) => a.id - b.id || a.n - b.n || String(a.v).localeCompare(String(b.v)));
     expect(rows.map((r) => ({ ...r }))).toEqual(want);
+  });
+});
+
+describe('bulk_daily_time with method 3', () => {
+  it('loads the inserts into the partition of the day they were applied', async () => {
+    const { leaf } = chain;
+    const inserts = (await rootEvents(chain, 'public.dt')).filter((e) =>
+      e.ev_type.startsWith('I:'),
+    );
+    expect(inserts.length).toBeGreaterThan(20);
+    const parts = await partitionsOf(leaf.db, 'public.dt');
+    expect(parts.length).toBeGreaterThan(0);
+    for (const part of parts) expect(part).toMatch(/^dt_d\d{8}$/);
+    const { rows: made } = await leaf.db.query(
+      "select part from public.made where period = 'pre' order by 1",
+    );
+    expect(made.map((r) => r.part)).toEqual(parts.map((p) => `public.${p}`));
+    const want = inserts
+      .map((e) => {
+        const row = urldecode(e.ev_data);
+        return { id: Number(row.get('id')), v: row.get('v'), n: Number(row.get('n')) };
+      })
+      .sort((a, b) => a.id - b.id);
+    const { rows } = await leaf.db.query(
+      "select id, v, n from public.dt d where d.tableoid <> 'public.dt'::regclass order by id",
+    );
+    expect(rows).toEqual(want);
+  });
+
+  it('a truncate empties the table and its partitions', async () => {
+    const { root, leaf } = chain;
+    await root.db.query('truncate public.dt');
+    await synced(chain, all);
+    expect((await leaf.db.query('select count(*)::int as n from public.dt')).rows).toEqual([
+      { n: 0 },
+    ]);
+    expect((await partitionsOf(leaf.db, 'public.dt')).length).toBeGreaterThan(0);
   });
 });
 
