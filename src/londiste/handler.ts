@@ -43,6 +43,8 @@ export interface ApplyContext {
   readonly queue: string;
   readonly batchId: number;
   readonly tick: string;
+  /** The batch's tick time (the provider's); absent where a caller has none. */
+  readonly tickTime?: Date;
   readonly log: Logger;
 }
 
@@ -72,6 +74,12 @@ export interface TableHandler {
   addTriggerArgs?(args: string[]): string[];
   /** Whether the table must exist here (false for a handler that stores nothing). */
   needsTable(): boolean;
+  /**
+   * Whether the table here holds the source's rows as they are, so another node may copy
+   * from it (`--find-copy-node`); absent = it does when it needs a table. False for the
+   * handlers that rewrite rows (obfuscate, dispatch into partitions or other columns).
+   */
+  sourceRows?(): boolean;
   /** Before the batch's first event of this table. */
   prepareBatch?(ctx: ApplyContext): Promise<void>;
   /** One data event of the table (I/U/D, `I:pk`, JSON, partial SQL), in queue order. */

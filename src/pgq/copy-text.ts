@@ -18,3 +18,29 @@ export function copyField(value: string | null): string {
     return escaped;
   });
 }
+
+const unescapes: Record<string, string> = {
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+};
+
+/** One field of a COPY text row back to its value (`\N` is null), as the server reads it. */
+export function parseCopyField(field: string): string | null {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/gs, (_whole, code: string) => {
+    if (code[0] === 'x' && code.length > 1)
+      return String.fromCharCode(Number.parseInt(code.slice(1), 16));
+    if (/^[0-7]/.test(code)) return String.fromCharCode(Number.parseInt(code, 8));
+    return unescapes[code] ?? code;
+  });
+}
+
+/** A COPY text row (without its newline) as its values. */
+export function parseCopyLine(line: string): (string | null)[] {
+  return line.split('\t').map(parseCopyField);
+}

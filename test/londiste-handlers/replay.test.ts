@@ -31,7 +31,16 @@ const config = {
 const { chain, startWorker } = useChain(test, 'hq', { ...config, parallel_copies: '6' });
 const bulkTables = ['public.b0', 'public.b1', 'public.b2'];
 const shardTables = ['public.s1', 'public.s2'];
-const written = ['public.qt', 'public.vt', 'public.fn_t', ...bulkTables, ...shardTables];
+// qt2 and s3 are kept by no table on the leaf: qtable and shard with disable_replay there.
+const written = [
+  'public.qt',
+  'public.qt2',
+  'public.vt',
+  'public.fn_t',
+  ...bulkTables,
+  ...shardTables,
+  'public.s3',
+];
 /** The last event of fn_t when its copy was over: every later one must reach the function. */
 let afterCopy = 0n;
 
@@ -137,7 +146,8 @@ describe('bad handler arguments', () => {
 describe('root -> leaf with every handler', () => {
   it('adds, copies and replays while the producer writes', { timeout: 240_000 }, async () => {
     const { root, leaf, queue } = chain;
-    await ok([root.ini, 'add-table', 'public.qt', '--handler=qtable']);
+    await ok([root.ini, 'add-table', 'public.qt', 'public.qt2', '--handler=qtable']);
+    await ok([root.ini, 'add-table', 'public.s3', '--handler=shard', '--handler-arg=key=id']);
     await ok([root.ini, 'add-table', 'public.fn_t', 'public.vt', ...bulkTables]);
     await ok([root.ini, 'add-table', 'public.s1', '--handler=shard', '--handler-arg=key=id']);
     await ok([root.ini, 'add-table', 'public.s2', '--handler=shard', '--handler-arg=hash_key=id']);
@@ -149,6 +159,16 @@ describe('root -> leaf with every handler', () => {
       '--handler-arg=queue=split_q',
     ]);
     await ok([leaf.ini, 'add-table', 'public.vt', '--handler=vtable']);
+    // Handlers that store nothing need no table on a replica.
+    await ok([leaf.ini, 'add-table', 'public.qt2', '--handler=qtable']);
+    await ok([
+      leaf.ini,
+      'add-table',
+      'public.s3',
+      '--handler=shard',
+      '--handler-arg=key=id',
+      '--handler-arg=disable_replay=1',
+    ]);
     await ok([
       leaf.ini,
       'add-table',
@@ -173,11 +193,14 @@ describe('root -> leaf with every handler', () => {
     const before = await states(leaf.db, queue);
     expect(before['public.qt']).toBe('ok');
     expect(before['public.vt']).toBe('ok');
+    expect(before['public.qt2']).toBe('ok');
+    expect(before['public.s3']).toBe('ok');
     expect(before['public.fn_t']).toBeNull();
     const { rows: rels } = await leaf.db.query(
-      "select to_regclass('public.qt') as qt, to_regclass('public.vt') as vt",
+      `select to_regclass('public.qt') as qt, to_regclass('public.vt') as vt,
+              to_regclass('public.qt2') as qt2, to_regclass('public.s3') as s3`,
     );
-    expect(rels).toEqual([{ qt: null, vt: null }]);
+    expect(rels).toEqual([{ qt: null, vt: null, qt2: null, s3: null }]);
 
     const producer = startProducer(root.db, () => written, 1);
     startWorker();

@@ -159,6 +159,13 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
           table: dest,
         });
       }
+    } else if (!isRoot && !plan.args.includes('virtual_table')) {
+      // A handler that stores nothing (qtable, shard with disable_replay) on a replica
+      // without the table: registered as a virtual table, so no trigger and no copy needs it.
+      const { schema, name } = splitFqname(dest);
+      if ((await relationFacts(local, schema, name)).kind === null) {
+        plan.args = [...plan.args, 'virtual_table'];
+      }
     }
     plans.push(plan);
   }

@@ -20,7 +20,7 @@ function holdsData(row: TableInfo | undefined): boolean {
     tableName: row.tableName,
     destTable: row.destTable ?? row.tableName,
   });
-  return handler.needsTable();
+  return handler.needsTable() && (handler.sourceRows?.() ?? true);
 }
 
 export interface CopySource {

@@ -190,6 +190,25 @@ function parseUrlencodedChange(
   };
 }
 
+/** A change of a row of text values in `shape`'s column order (made, not parsed). */
+export function textRowChange(
+  op: RowOp,
+  shape: RowShape,
+  values: (string | null)[],
+): RowChange & { kind: 'row' } {
+  let size = 0;
+  for (const value of values) size += value === null ? 1 : value.length + 1;
+  return {
+    kind: 'row',
+    op,
+    shape,
+    values,
+    json: null,
+    size,
+    key: op === 'U' ? rowKey(shape, values) : '',
+  };
+}
+
 function rowKey(shape: RowShape, values: readonly unknown[]): string {
   const at = shape.keyIndexes;
   if (at.length === 1) return String(values[at[0] as number]);

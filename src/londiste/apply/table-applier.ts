@@ -28,7 +28,13 @@ import {
 import { copyLines } from './copy-rows.js';
 import { type DestTable, loadDestTable, updateMayConflict } from './dest-columns.js';
 import { encodedCopyLine } from './encoded-line.js';
-import { parseRowChange, type RowOp, type RowShape, ShapeCache } from './row-change.js';
+import {
+  parseRowChange,
+  type RowChange,
+  type RowOp,
+  type RowShape,
+  ShapeCache,
+} from './row-change.js';
 
 /** When a buffer is applied before the flush the worker asks for. */
 export interface BufferLimits {
@@ -108,7 +114,15 @@ export class TableApplier {
    * after a flush).
    */
   add(event: Event): void {
-    const change = parseRowChange(event, this.#shapes, encodedInserts);
+    this.addChange(parseRowChange(event, this.#shapes, encodedInserts), event.id);
+  }
+
+  /**
+   * Buffer one change already parsed (a handler that reshapes rows first, e.g. dispatch's
+   * column map, makes them with textRowChange); `eventId` names it in errors.
+   */
+  addChange(change: RowChange, eventId: string): void {
+    const event = { id: eventId };
     if (change.kind === 'truncate') {
       throw new SkytoolsError('BAD_EVENT', 'a truncate event is applied by truncate()', {
         eventId: event.id,

@@ -31,6 +31,11 @@ export interface StreamCopyOptions {
   abortError(): Error;
   /** Running totals after each chunk (the caller decides how often to report them). */
   onChunk?(rows: number, bytes: number): void;
+  /**
+   * Rewrites the rows on their way (text format): each source chunk in, what to write out;
+   * `end` after the last chunk (throws when a partial row is left). Absent = bytes as they are.
+   */
+  transform?: { chunk(data: Buffer): Buffer | string; end(): void };
 }
 
 export interface Streamed {
@@ -111,15 +116,17 @@ export function streamCopy(options: StreamCopyOptions): Promise<Streamed> {
 
     out.on('data', (chunk: Buffer) => {
       if (failed) return;
+      let data: Buffer | string;
       try {
         bytes += chunk.length;
         rows += counter.count(chunk);
         options.onChunk?.(rows, bytes);
+        data = options.transform === undefined ? chunk : options.transform.chunk(chunk);
       } catch (error) {
         fail(error);
         return;
       }
-      if (!into.write(chunk)) {
+      if (!into.write(data)) {
         waitingDrain = true;
         out.pause();
         into.once('drain', () => {
@@ -141,7 +148,14 @@ export function streamCopy(options: StreamCopyOptions): Promise<Streamed> {
     });
     out.on('error', (error) => fail(error));
     out.once('end', () => {
-      if (!failed) into.end();
+      if (failed) return;
+      try {
+        options.transform?.end();
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      into.end();
     });
     into.on('error', (error) => {
       if (!failed) intoDone = true;

@@ -11,7 +11,9 @@ import { urldecode, urlencode } from '../../pgq/urlencode.js';
 import type { HandlerFactory, HandlerTable, TableHandler } from '../handler.js';
 import { applyfnHandler } from './applyfn.js';
 import { bulkHandler } from './bulk.js';
+import { dispatchHandlers } from './dispatch/handler.js';
 import { londisteHandler } from './londiste.js';
+import { obfuscateHandler } from './obfuscate/handler.js';
 import { qsplitterHandler } from './qsplitter.js';
 import { qtableHandler } from './qtable.js';
 import { partHandler, shardHandler } from './shard.js';
@@ -33,6 +35,8 @@ const builtIn: HandlerFactory[] = [
   bulkHandler,
   shardHandler,
   partHandler,
+  ...dispatchHandlers,
+  obfuscateHandler,
 ];
 const registry = new Map<string, HandlerFactory>(builtIn.map((f) => [f.name, f]));
 

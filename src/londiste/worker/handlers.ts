@@ -20,7 +20,14 @@ import { destOf } from './tables.js';
 /** A table replay applies, with the copy snapshot whose events its data already holds. */
 /** What the handlers get of the batch in hand: its session, queue, batch and tick. */
 export function applyContext(ctx: BatchContext, queue: string, log: Logger): ApplyContext {
-  return { client: ctx.subscriber, queue, batchId: ctx.batch.id, tick: ctx.batch.tick, log };
+  return {
+    client: ctx.subscriber,
+    queue,
+    batchId: ctx.batch.id,
+    tick: ctx.batch.tick,
+    tickTime: ctx.batch.tickTime,
+    log,
+  };
 }
 
 export interface ReplayTable {
