@@ -75,9 +75,8 @@ export function startWriters(
   let stopped = false;
   let busy = 0;
   const errors: string[] = [];
-  const sessions = new Map<string, pg.Client>();
 
-  const loop = async () => {
+  const loop = async (sessions: Map<string, pg.Client>) => {
     const mine = new Map<string, string[]>(tables.map((t) => [t, []]));
     while (!stopped) {
       if (paused) {
@@ -86,7 +85,7 @@ export function startWriters(
       }
       busy++;
       try {
-        await writeOne(mine);
+        await writeOne(mine, sessions);
       } finally {
         busy--;
       }
@@ -94,7 +93,7 @@ export function startWriters(
     }
   };
 
-  const writeOne = async (mine: Map<string, string[]>) => {
+  const writeOne = async (mine: Map<string, string[]>, sessions: Map<string, pg.Client>) => {
     const table = tables[Math.floor(Math.random() * tables.length)] as string;
     const ids = mine.get(table) as string[];
     const roll = Math.random();
@@ -111,7 +110,9 @@ export function startWriters(
     const values: unknown[] = kind === 'update' || kind === 'delete' ? [queue, ids[at]] : [queue];
     let rows: Record<string, unknown>[];
     try {
-      ({ rows } = await sessionOf(node).query(statement(kind, table), values));
+      const session = sessions.get(node.name);
+      if (session === undefined) throw new Error(`no session to ${node.name}`);
+      ({ rows } = await session.query(statement(kind, table), values));
     } catch (error) {
       const e = error as { hint?: string; message?: string };
       if (/queue_disable_insert/.test(e.hint ?? '')) return moveOn(node);
@@ -140,21 +141,21 @@ export function startWriters(
     current = nodes[(i + 1) % nodes.length] as LNode;
   };
 
-  const sessionOf = (node: LNode): pg.Client => {
-    const session = sessions.get(node.name);
-    if (session === undefined) throw new Error(`no session to ${node.name}`);
-    return session;
-  };
-
-  const ready = (async () => {
+  // One session per producer and node: each producer's changes are its own transactions.
+  const all: pg.Client[] = [];
+  const connectAll = async () => {
+    const sessions = new Map<string, pg.Client>();
     for (const node of nodes) {
       const client = new pg.Client(node.config);
       client.on('error', () => {});
+      all.push(client);
       await client.connect();
       sessions.set(node.name, client);
     }
-  })();
-  const loops = ready.then(() => Promise.all(Array.from({ length: count }, () => loop())));
+    return sessions;
+  };
+  const ready = Promise.all(Array.from({ length: count }, () => connectAll()));
+  const loops = ready.then((each) => Promise.all(each.map((sessions) => loop(sessions))));
   loops.catch((error) => errors.push(String(error)));
 
   const waitIdle = async () => {
@@ -188,8 +189,8 @@ export function startWriters(
     async stop() {
       stopped = true;
       await loops.catch(() => {});
-      await Promise.all([...sessions.values()].map((s) => s.end().catch(() => {})));
-      sessions.clear();
+      await ready.catch(() => {});
+      await Promise.all(all.splice(0).map((s) => s.end().catch(() => {})));
     },
   };
 }
