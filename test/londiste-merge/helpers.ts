@@ -1,6 +1,7 @@
 /**
  * Merge set-ups (spec §6.9) for the tests: partition roots, each merged by a merge leaf into
- * the combined root queue of one database, and a leaf of the combined queue in another; made
+ * the combined root queue of one database, and a combined branch in another with merge
+ * leaves of its own that wait behind it (ready to take over the merging); made
  * with the SQL calls create-root / create-leaf --merge / add-table --merge-all make, so the
  * tests spend their time in the workers and copies under test.
  */
@@ -24,8 +25,10 @@ export interface MergeSet {
   mergeLeaves: LNode[];
   /** The combined root. */
   full: LNode;
-  /** A leaf of the combined queue. */
+  /** A combined branch. */
   out: LNode;
+  /** The combined branch's merge leaves (waiting behind it), same database as `out`. */
+  outLeaves: LNode[];
 }
 
 /**
@@ -41,14 +44,18 @@ export async function makeMergeSet(
 ): Promise<MergeSet> {
   const partQueues = parts.map((_, i) => `part${i + 1}`);
   await createRoot(full, combined);
-  await createSubscriber(out, full, combined, 'leaf');
+  await createSubscriber(out, full, combined, 'branch');
   const mergeLeaves: LNode[] = [];
+  const outLeaves: LNode[] = [];
   for (const [i, part] of parts.entries()) {
     const queue = partQueues[i] as string;
     await createRoot(part, queue);
     const leaf: TestNode = { ...full, name: `${full.name}_p${i + 1}` };
     await createSubscriber(leaf, part, queue, 'leaf', { combinedQueue: combined });
     mergeLeaves.push(leaf);
+    const behind: TestNode = { ...out, name: `${out.name}_p${i + 1}` };
+    await createSubscriber(behind, part, queue, 'leaf', { combinedQueue: combined });
+    outLeaves.push(behind);
     await addRootTable(part, queue, table, mergedDdl(table));
     await part.db.query(
       `insert into ${quoteFqname(table)} (id, v, part)
@@ -57,24 +64,26 @@ export async function makeMergeSet(
     );
   }
   for (const node of [full, out]) await node.db.query(mergedDdl(table));
-  return { parts, partQueues, mergeLeaves, full, out };
+  return { parts, partQueues, mergeLeaves, full, out, outLeaves };
 }
 
 /**
- * add-table on the merge leaves with --merge-all (one call registers the table from every
- * partition queue and in the combined queue), then on the combined leaf.
+ * add-table with --merge-all on a merge leaf of each database: one call registers the table
+ * from every partition queue and in the combined queue (ok at once on the combined root, to
+ * be copied on the combined branch; ok at once in the partition queues behind it).
  */
 export async function addMergedTable(set: MergeSet, table: string) {
-  for (const queue of set.partQueues) {
-    await expectRet(set.full, 'select * from londiste.global_add_table($1, $2)', [queue, table]);
-  }
-  await expectRet(set.full, 'select * from londiste.local_add_table($1, $2, $3)', [
-    set.partQueues[0],
-    table,
-    ['merge_all'],
-  ]);
   await expectRet(set.out, 'select * from londiste.global_add_table($1, $2)', [combined, table]);
-  await expectRet(set.out, 'select * from londiste.local_add_table($1, $2)', [combined, table]);
+  for (const node of [set.full, set.out]) {
+    for (const queue of set.partQueues) {
+      await expectRet(node, 'select * from londiste.global_add_table($1, $2)', [queue, table]);
+    }
+    await expectRet(node, 'select * from londiste.local_add_table($1, $2, $3)', [
+      set.partQueues[0],
+      table,
+      ['merge_all'],
+    ]);
+  }
 }
 
 async function expectRet(node: LNode, sql: string, values: unknown[]) {

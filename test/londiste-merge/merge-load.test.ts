@@ -1,11 +1,12 @@
 /**
  * Merge under load (spec §6.9, issue 17): partition roots, each with producers writing the
  * table all along, merged by merge leaves into one table of the combined database, and a
- * leaf of the combined queue copying the union on. The partitions' copies of the one table
+ * combined branch in another database copying the union on, with merge leaves of its own
+ * that only follow behind it (they apply no rows: the combined queue brings them). The partitions' copies of the one table
  * take their roles (the lead drops the indexes for all, the others copy after it without
  * truncating, the lead restores the indexes once every partition has copied); at the end
  * the combined table holds the union of the partitions row by row, with its indexes as they
- * were, and the combined queue's leaf holds the same rows.
+ * were, and the combined branch holds the same rows.
  *
  * Normal suite: 2 partitions, 3000 rows each. `npm run test:stress` (SKYTOOLS_STRESS=1): 3
  * partitions (two followers copy side by side), 50,000 rows each, producers for longer.
@@ -66,7 +67,7 @@ describe('merge of partition roots into one table while producers write on each'
     );
     const workers: Proc[] = [];
     const why = () =>
-      [...set.mergeLeaves, set.out]
+      [...set.mergeLeaves, set.out, ...set.outLeaves]
         .map((n) => `--- ${n.name}\n${londiste.log(n)}`)
         .concat(workers.map((w) => w.output.join('')))
         .join('\n');
@@ -76,9 +77,12 @@ describe('merge of partition roots into one table while producers write on each'
         workers.push(londiste.startWorker(ini, [`--copy-rate=${copyRate}`]));
       }
       workers.push(londiste.startWorker(londiste.writeIni(set.out, combined)));
+      for (const [i, leaf] of set.outLeaves.entries()) {
+        workers.push(londiste.startWorker(londiste.writeIni(leaf, set.partQueues[i] as string)));
+      }
       await addMergedTable(set, table);
 
-      // Every partition copies into the one table, the combined leaf after them.
+      // Every partition copies into the one table, the combined branch after them.
       for (const [i, leaf] of set.mergeLeaves.entries()) {
         await poll(
           () => tableStates(leaf, set.partQueues[i] as string),
@@ -97,7 +101,7 @@ describe('merge of partition roots into one table while producers write on each'
       expect(producers.every((p) => p.ops > 0)).toBe(true);
 
       // Everything written is merged: each merge leaf past its partition's last tick, then
-      // the combined leaf past the combined queue's.
+      // the combined branch past the combined queue's.
       for (const [i, part] of set.parts.entries()) {
         const queue = set.partQueues[i] as string;
         const tick = await tickNow(part.db, queue);
@@ -115,6 +119,16 @@ describe('merge of partition roots into one table while producers write on each'
         120_000,
         () => why(),
       );
+      // The combined branch's merge leaves follow, behind what the combined queue merged.
+      for (const queue of set.partQueues) {
+        const merged = await workerTick(set.full.db, queue);
+        await poll(
+          () => workerTick(set.out.db, queue),
+          (t) => t >= merged,
+          120_000,
+          () => why(),
+        );
+      }
 
       const union = await unionRows(set, table);
       expect(union.length).toBeGreaterThan(partCount * rows);
@@ -128,6 +142,12 @@ describe('merge of partition roots into one table while producers write on each'
 
       // The roles as they were taken: one lead, the others after it; the lead waited for
       // them before restoring the indexes.
+      // The combined branch's merge leaves applied no row: the combined queue brought them.
+      for (const leaf of set.outLeaves) {
+        const log = londiste.log(leaf);
+        expect(log).toMatch(/\{count: \d+, copied: 0, applied: 0\b/);
+        expect(log).not.toMatch(/applied: [1-9]/);
+      }
       const logs = set.mergeLeaves.map((n) => londiste.log(n));
       expect(logs[0]).toMatch(/copies as the lead of its partitions/);
       expect(logs[0]).toMatch(/every partition copied, restoring its indexes/);
