@@ -8,7 +8,7 @@
  * the combined table holds the union of the partitions row by row, with its indexes as they
  * were, and the combined branch holds the same rows.
  *
- * Normal suite: 2 partitions, 3000 rows each. `npm run test:stress` (SKYTOOLS_STRESS=1): 3
+ * Normal suite: 2 partitions, 2000 rows each. `npm run test:stress` (SKYTOOLS_STRESS=1): 3
  * partitions (two followers copy side by side), 50,000 rows each, producers for longer.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ import {
 
 const stress = process.env.SKYTOOLS_STRESS === '1';
 const partCount = stress ? 3 : 2;
-const rows = stress ? 50_000 : 3000;
+const rows = stress ? 50_000 : 2000;
 // Slow enough that the producers write while every copy runs.
 const copyRate = stress ? 25_000 : 2000;
 const table = 'public.items';

@@ -34,7 +34,7 @@ import { handedOut, type Journal, nodeType, startWriters, type Writers } from '.
 
 const stress = process.env.SKYTOOLS_STRESS === '1';
 const switchovers = stress ? 4 : 1;
-const loadMs = stress ? 4000 : 1000;
+const loadMs = stress ? 4000 : 500;
 const queue = 'tl';
 const tables = ['public.orders', 'public.items'];
 
