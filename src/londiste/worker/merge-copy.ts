@@ -17,6 +17,7 @@
  */
 import type pg from 'pg';
 import { callRet } from '../../cascade/node-calls.js';
+import { fromDatabaseError } from '../../db/database-error.js';
 import type { Logger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
 import type { TableInfo } from '../table-state.js';
@@ -131,6 +132,10 @@ export async function restoreDroppedDdl(
     await db.query('commit');
   } catch (error) {
     await db.query('rollback').catch(() => {});
-    throw error;
+    // Typically rows of several partitions with one key: the operator must see which table.
+    throw fromDatabaseError(error, {
+      action: `restoring the indexes and constraints of ${info.tableName} after every partition copied (dropped_ddl kept; fix the rows, the copy tries again)`,
+      queue,
+    });
   }
 }
