@@ -61,7 +61,9 @@ export function useDocWalkthrough(
     rmSync(dir, { recursive: true, force: true });
   });
   return (cluster) => {
-    for (const match of walkthrough.matchAll(/`([a-z]+\.ini)`[^\n]*:\n\n```ini\n([\s\S]*?)```/g)) {
+    for (const match of walkthrough.matchAll(
+      /`([a-z0-9_]+\.ini)`[^\n]*:\n\n```ini\n([\s\S]*?)```/g,
+    )) {
       writeFileSync(path.join(dir, match[1] as string), match[2] as string);
     }
     expect(options.iniFiles.filter((f) => !existsSync(path.join(dir, f)))).toEqual([]);

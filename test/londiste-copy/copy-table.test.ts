@@ -72,7 +72,7 @@ describe('copyTable', { timeout: stress ? 600_000 : 60_000 }, () => {
                   (select count(*) from pg_index where indrelid = 'public.accounts'::regclass)::int as indexes`,
         );
         expect(rows[0].indexes).toBe(4);
-        seen.push({ ...info, inTransaction: rows[0].in_tx });
+        seen.push({ snapshot: info.snapshot, rows: info.rows, inTransaction: rows[0].in_tx });
         await dest.query(`create table public.copy_marker as select $1::text as snapshot`, [
           info.snapshot,
         ]);

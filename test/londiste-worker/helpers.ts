@@ -221,7 +221,13 @@ export async function tableRows(db: pg.ClientBase, table: string) {
 }
 
 /** Random writes to the root's tables until stopped: inserts, updates, deletes. */
-export function startProducer(root: pg.Client, tables: () => readonly string[], pauseMs = 3) {
+export function startProducer(
+  root: pg.Client,
+  tables: () => readonly string[],
+  pauseMs = 3,
+  /** Inserted ids start after this one (producers of merged partitions need their own). */
+  idBase = 100_000,
+) {
   let stopped = false;
   const ids = new Map<string, number[]>();
   const next = new Map<string, number>();
@@ -239,7 +245,7 @@ export function startProducer(root: pg.Client, tables: () => readonly string[], 
       ids.set(table, have);
       const roll = Math.random();
       if (have.length < 5 || roll < 0.5) {
-        const id = (next.get(table) ?? 100_000) + 1;
+        const id = (next.get(table) ?? idBase) + 1;
         next.set(table, id);
         await root.query(`insert into ${q} (id, v) values ($1::int, md5($1::text))`, [id]);
         have.push(id);

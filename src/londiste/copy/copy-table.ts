@@ -68,7 +68,10 @@ export interface CopyTableOptions {
    * In the local transaction, after the rows are in and the indexes rebuilt, before the
    * commit: the worker's state change (catching-up with the snapshot) commits with the data.
    */
-  beforeCommit(dest: pg.Client, result: { snapshot: string; rows: number }): Promise<void>;
+  beforeCommit(
+    dest: pg.Client,
+    result: { snapshot: string; rows: number; ddl: readonly string[] },
+  ): Promise<void>;
 }
 
 export interface CopyTableResult {
@@ -215,7 +218,11 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     }
     await dest.query(`analyze ${quoteFqname(destTable)}`);
     stopIfAborted();
-    await options.beforeCommit(dest, { snapshot: snapshot.snapshot, rows: copied.rows });
+    await options.beforeCommit(dest, {
+      snapshot: snapshot.snapshot,
+      rows: copied.rows,
+      ddl: ddl.create,
+    });
     stopIfAborted();
     await dest.query('commit');
     destOpen = false;

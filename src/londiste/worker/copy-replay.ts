@@ -16,6 +16,7 @@ import type { Logger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
 import { applyContext, TableReplay } from './handlers.js';
+import { holdsCatchUp, restoreDroppedDdl } from './merge-copy.js';
 import { replicaSession } from './replay.js';
 import { TxidSnapshot } from './snapshot.js';
 import { loadLocalTables, setTableState } from './tables.js';
@@ -27,6 +28,8 @@ const handoverPollMs = 20;
  * them (a busy ticker makes dozens a second; one transaction each would never catch up).
  */
 const catchUpMergeEvents = 20_000;
+/** How often a partition's copy waiting for the others reads the states. */
+const mergePollMs = 200;
 /** A batch this close behind the source's last tick counts as caught up (ticker_max_lag). */
 const handoverLagSeconds = 3;
 
@@ -129,6 +132,8 @@ export class CopyReplay {
       info = await this.#load(ctx);
     }
     if (info === null) return this.#gone();
+    info = await this.#mergeTurn(ctx, info);
+    if (info === null) return this.#gone();
     const state = parseMergeState(info.mergeState);
     this.#known = state?.kind ?? null;
     this.#info = info;
@@ -180,6 +185,35 @@ export class CopyReplay {
           { state: info.mergeState },
         );
     }
+  }
+
+  /**
+   * A table merged from several partitions (merge-copy.ts): the lead and the followers hold
+   * their catch-up while any of them still copies, then the lead restores the indexes and
+   * the followers wait for that. Nothing of the batch is applied meanwhile.
+   */
+  async #mergeTurn(ctx: BatchContext, first: TableInfo): Promise<TableInfo | null> {
+    let info: TableInfo | null = first;
+    let said = false;
+    while (info !== null && info.mergeState === 'catching-up' && holdsCatchUp(info)) {
+      if (!said) {
+        this.log.info(
+          { table: this.table, copyRole: info.copyRole },
+          info.copyRole === 'lead' || info.droppedDdl !== null
+            ? `${this.table}: waiting until every partition has copied`
+            : `${this.table}: waiting until the lead partition has restored the indexes`,
+        );
+        said = true;
+      }
+      await sleep(mergePollMs, this.signal());
+      if (this.signal().aborted) throw new Error('copy stopped while waiting for its partitions');
+      info = await this.#load(ctx);
+    }
+    if (info?.mergeState === 'catching-up' && info.droppedDdl !== null) {
+      await restoreDroppedDdl(ctx.subscriber, this.queue, info, this.log);
+      info = await this.#load(ctx);
+    }
+    return info;
   }
 
   async #applyEvents(ctx: BatchContext, events: readonly Event[]): Promise<void> {

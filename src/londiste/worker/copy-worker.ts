@@ -22,9 +22,16 @@ import { sleep } from '../../pgq/wakeup.js';
 import { copyTable } from '../copy/copy-table.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
 import { CopyReplay } from './copy-replay.js';
+import { mergeCopyPlan, storeDroppedDdl, waitCopyTurn } from './merge-copy.js';
 import { replicaSession } from './replay.js';
 import { RootTicker } from './root-ticks.js';
-import { destOf, loadLocalTables, loadTables, setTableState, workerTableAttrs } from './tables.js';
+import {
+  copyReadyTables,
+  destOf,
+  loadLocalTables,
+  setTableState,
+  workerTableAttrs,
+} from './tables.js';
 
 export interface CopyWorkerOptions extends CascadedWorkerOptions {
   /** The set's name of the table (`schema.name`). */
@@ -176,8 +183,7 @@ export class CopyWorker extends CascadedWorker {
           );
           return false;
         case 'in-copy':
-          await this.#copy(local, info, signal);
-          return !signal.aborted;
+          return (await this.#copy(local, info, signal)) && !signal.aborted;
         default:
           if (await this.#registered(local)) return true;
           // Without its position the copy cannot know what it has applied: copy again.
@@ -222,7 +228,8 @@ export class CopyWorker extends CascadedWorker {
     return { name: copyNode, location };
   }
 
-  async #copy(local: pg.ClientBase, info: TableInfo, signal: AbortSignal): Promise<void> {
+  /** False when no copy was made (stopped, or the table left in-copy meanwhile). */
+  async #copy(local: pg.ClientBase, info: TableInfo, signal: AbortSignal): Promise<boolean> {
     const source = await this.#source(local, info);
     const connect = () =>
       connectNode(
@@ -240,7 +247,22 @@ export class CopyWorker extends CascadedWorker {
     } finally {
       await check.end().catch(() => {});
     }
-    if (signal.aborted) return;
+    if (signal.aborted) return false;
+    // A table merged from several partitions: this copy's turn and role among them.
+    const turn = await waitCopyTurn(local, this.queue, this.table, signal, this.log);
+    if (turn === null) {
+      if (!signal.aborted) {
+        this.log.info({ table: this.table }, `${this.table} is no longer in-copy: not copied`);
+      }
+      return false;
+    }
+    const plan = mergeCopyPlan(turn, workerTableAttrs(info.tableAttrs).skipTruncate);
+    if (turn.copyRole !== null) {
+      this.log.info(
+        { table: this.table, copyRole: turn.copyRole },
+        `${this.table}: copies as ${turn.copyRole === 'lead' ? 'the lead of its partitions' : 'a partition after the lead'}`,
+      );
+    }
     // A position left by a killed copy is dropped: the new copy's snapshot starts afresh.
     if (await this.#registered(local)) await this.unregister();
     const consumerOptions = {
@@ -267,8 +289,7 @@ export class CopyWorker extends CascadedWorker {
         table: this.table,
         destTable: destOf(info),
         handler,
-        skipTruncate: workerTableAttrs(info.tableAttrs).skipTruncate,
-        keepDdl: false,
+        ...plan,
         rowsPerSecond: this.#options.rowsPerSecond,
         log: this.log,
         signal,
@@ -285,6 +306,7 @@ export class CopyWorker extends CascadedWorker {
               { queue: this.queue, table: this.table },
             );
           }
+          if (plan.deferDdl) await storeDroppedDdl(db, this.queue, this.table, copied.ddl);
           await setTableState(db, this.queue, this.table, copied.snapshot, 'catching-up');
         },
       });
@@ -299,14 +321,13 @@ export class CopyWorker extends CascadedWorker {
       await dest.end().catch(() => {});
     }
     await this.#ticker.force();
+    return true;
   }
 
   async #waitSourceOk(source: pg.ClientBase, name: string, signal: AbortSignal) {
     let said = false;
     while (!signal.aborted) {
-      const tables = await loadTables(source, this.queue);
-      const there = tables.find((t) => t.tableName === this.table);
-      if (there?.local && parseMergeState(there.mergeState)?.kind === 'ok') return;
+      if ((await copyReadyTables(source, this.queue)).has(this.table)) return;
       if (!said) {
         this.log.info(
           { table: this.table },

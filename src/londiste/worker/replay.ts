@@ -21,7 +21,7 @@ import { replayExecute } from './execute.js';
 import { applyContext, type ReplayTable, TableReplay } from './handlers.js';
 import { applyLondisteEvent, isLondisteEvent } from './londiste-events.js';
 import { TxidSnapshot } from './snapshot.js';
-import { loadLocalTables, loadTables, setTableState, workerTableAttrs } from './tables.js';
+import { copyReadyTables, loadLocalTables, setTableState, workerTableAttrs } from './tables.js';
 
 type ReplaySettings = Pick<
   LondisteSettings,
@@ -35,6 +35,8 @@ type ReplaySettings = Pick<
   | 'registerOnlySeqs'
   | 'registerSkipSeqs'
 >;
+
+const registrationsOnly = "ev_type like 'londiste.%'";
 
 const copyStates = new Set(['in-copy', 'catching-up', 'wanna-sync', 'do-sync']);
 
@@ -85,7 +87,10 @@ export class Replay {
         if (role === 'subscriber') await replicaSession(session);
       },
       beforeBatch: (ctx) => this.#beforeBatch(ctx),
-      eventFilter: () => this.#eventFilter(),
+      // A merge leaf behind a combined branch applies no rows and no EXECUTE (spec §2.3):
+      // they reach its database through the combined queue, which the combined branch's
+      // worker replays. The set's registrations (londiste.*) are the partition queue's.
+      eventFilter: (ctx) => (ctx.kind === 'wait-behind' ? registrationsOnly : this.#eventFilter()),
       applyEvents: (ctx, events) => this.#applyEvents(ctx, events),
       beforeCompleted: (ctx) => this.#beforeCompleted(ctx),
       forwardEvent: (_ctx, event) => this.#forward(event),
@@ -193,12 +198,7 @@ export class Replay {
   }
 
   async #providerOk(provider: pg.Client): Promise<Set<string>> {
-    const tables = await loadTables(provider, this.queue);
-    return new Set(
-      tables
-        .filter((t) => t.local && parseMergeState(t.mergeState)?.kind === 'ok')
-        .map((t) => t.tableName),
-    );
+    return copyReadyTables(provider, this.queue);
   }
 
   /** Every fkey to or from the table, one transaction each, kept in pending_fkeys. */
@@ -268,7 +268,9 @@ export class Replay {
     return parts.join(' or ');
   }
 
-  async #applyEvents(ctx: BatchContext, events: readonly Event[]): Promise<void> {
+  async #applyEvents(ctx: BatchContext, batchEvents: readonly Event[]): Promise<void> {
+    let events = batchEvents;
+    if (ctx.kind === 'wait-behind') events = events.filter((e) => isLondisteEvent(e.type));
     const actx = applyContext(ctx, this.queue, this.log);
     const db = ctx.subscriber;
     for (const event of events) {

@@ -6,9 +6,15 @@
  */
 import type pg from 'pg';
 import { callRet } from '../../cascade/node-calls.js';
-import { type TableInfo, tableInfoFromRow, tableListSql } from '../table-state.js';
+import {
+  destOf,
+  parseMergeState,
+  type TableInfo,
+  tableInfoFromRow,
+  tableListSql,
+} from '../table-state.js';
 
-export { destOf } from '../table-state.js';
+export { destOf };
 
 export async function loadTables(db: pg.ClientBase, queue: string): Promise<TableInfo[]> {
   const { rows } = await db.query(tableListSql, [queue]);
@@ -22,6 +28,34 @@ export async function loadLocalTables(
 ): Promise<Map<string, TableInfo>> {
   const tables = await loadTables(db, queue);
   return new Map(tables.filter((t) => t.local).map((t) => [t.tableName, t]));
+}
+
+/**
+ * The tables a node can be copied from: local and ok there. On a combined root (the queue
+ * other queues of the database merge into) also ok in each of those partition queues: the
+ * combined table holds the partitions' copied rows only once they have all finished, and a
+ * copy taken before would miss rows no event brings (spec §6.9).
+ */
+export async function copyReadyTables(db: pg.ClientBase, queue: string): Promise<Set<string>> {
+  const tables = await loadTables(db, queue);
+  const { rows } = await db.query<{ dest: string }>(
+    `select distinct coalesce(t.dest_table, t.table_name) as dest
+       from pgq_node.node_info n
+       join londiste.table_info t on t.queue_name = n.queue_name
+      where n.combined_queue = $1 and t.local and t.merge_state is distinct from 'ok'`,
+    [queue],
+  );
+  const partitionsCopying = new Set(rows.map((r) => r.dest));
+  return new Set(
+    tables
+      .filter(
+        (t) =>
+          t.local &&
+          parseMergeState(t.mergeState)?.kind === 'ok' &&
+          !partitionsCopying.has(destOf(t)),
+      )
+      .map((t) => t.tableName),
+  );
 }
 
 export async function setTableState(
