@@ -214,7 +214,11 @@ function timed(program: string, args: string[]): Promise<number> {
 function treeBytes(dir: string): number {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += statSync(path.join(entry.parentPath, entry.name)).size;
+    // The server renames and removes files meanwhile (archive_status, pg_wal).
+    if (entry.isFile()) {
+      total +=
+        statSync(path.join(entry.parentPath, entry.name), { throwIfNoEntry: false })?.size ?? 0;
+    }
   }
   return total;
 }
@@ -277,6 +281,8 @@ export async function walmgrBackup(ctx: BenchContext): Promise<WorkloadResult> {
       samples.sort((a, b) => a - b);
       result = {
         value: Math.round((samples[Math.floor(samples.length / 2)] as number) * 10) / 10,
+        min: Math.round((samples[0] as number) * 10) / 10,
+        max: Math.round((samples.at(-1) as number) * 10) / 10,
         unit: 'MB/s',
         samples: ctx.repeat,
         baseline_missing: `no pg_basebackup of PostgreSQL ${Math.floor(major)} (SKYTOOLS_PG_BIN, /usr/lib/postgresql/N/bin)`,
