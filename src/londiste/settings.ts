@@ -17,7 +17,7 @@ export interface LondisteSettings extends AdminSettings {
   localOnly: boolean;
   /** With local_only, drop EXECUTE events too (`local_only_drop_execute`). */
   localOnlyDropExecute: boolean;
-  /** Seconds: statement_timeout of admin DDL, the longest lock of compare (`lock_timeout`, 10). */
+  /** Seconds: statement_timeout of admin DDL, how long compare waits for its point (`lock_timeout`, 10). */
   lockTimeout: number;
   /** Filters when a branch or leaf takes over the provider's registrations (globs). */
   registerOnlyTables: string[] | undefined;

@@ -140,8 +140,21 @@ describe('compare and repair', { timeout: 600_000 }, () => {
 
   it('an interrupted compare goes on with --resume, skipping the ranges it finished', async () => {
     const state = path.join(dir, `compare.${queue}.state`);
+    // A compare without --resume keeps no state.
+    const plain = await run('compare', 'resumable', '--range-rows', '2000');
+    expect(plain.code).toBe(1);
+    expect(existsSync(state)).toBe(false);
     const slow = startLondiste(
-      [...cli(leaf, queue), 'compare', 'resumable', '--range-rows', '2000', '--throttle', '0.3'],
+      [
+        ...cli(leaf, queue),
+        'compare',
+        'resumable',
+        '--resume',
+        '--range-rows',
+        '2000',
+        '--throttle',
+        '0.3',
+      ],
       dir,
     );
     const finished = () => {

@@ -70,7 +70,7 @@ const common = [
   '                        exact md5 of the rows in key order, slower (ours)',
   '  --throttle SECONDS    pause after each key range (ours)',
   '  --range-rows N        rows per key range, about (default 1000000; ours)',
-  '  --resume              skip the ranges an interrupted run finished (ours)',
+  '  --resume              keep a state file; go on from an interrupted run (ours)',
   '  --state-file FILE     where --resume keeps them (default compare.QUEUE.state; ours)',
   '  --force               go on when the local worker does not catch up within lock_timeout',
 ];

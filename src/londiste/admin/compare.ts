@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { AdminSession } from '../../cascade/admin/session.js';
 import { CascadeError } from '../../cascade/node-calls.js';
+import { SkytoolsError } from '../../errors.js';
 import { recordLastCompare } from '../compare/last-compare.js';
 import type { Checksum } from '../compare/ranges.js';
 import { CompareState } from '../compare/state-file.js';
@@ -78,6 +79,7 @@ export async function compare(session: AdminSession, options: CompareOptions): P
     options.stateFile ?? `compare.${session.queue}.state`,
     session.queue,
     options.resume === true,
+    options.stateFile !== undefined,
   );
   let differ = 0;
   for (const table of chosenTables(session, localTables, options.tables)) {
@@ -192,10 +194,14 @@ async function wholeTable(
   const queryOptions = { countOnly: options.countOnly, compareSql: options.compareSql };
   const sourceSql = compareQuery(t.sourceRelation, t.columns, t.filter, queryOptions);
   const localSql = compareQuery(t.localRelation, t.columns, t.filter, queryOptions);
+  // Without a key, any change while the point is taken moves the whole table.
   const key = await primaryKey(await session.local(), t.localRelation, {
     table: t.name,
     node: 'here',
-  }).catch(() => null); // no key: any change while the point is taken moves the whole table
+  }).catch((error: unknown) => {
+    if (error instanceof SkytoolsError && error.code === 'NO_PRIMARY_KEY') return null;
+    throw error;
+  });
   let point: SyncPoint | undefined;
   for (let attempt = 1; ; attempt++) {
     point = await syncPoint(session, {

@@ -36,7 +36,7 @@ pidfile = pid/%(job_name)s.pid
 ## with local_only, drop EXECUTE events too
 #local_only_drop_execute = false
 
-## seconds: statement_timeout of admin DDL, longest lock of compare and repair
+## seconds: statement_timeout of admin DDL; how long compare and repair wait for the point
 #lock_timeout = 10
 
 ## compare's query per table (_TABLE_, _COLS_) and the format of its result line

@@ -64,6 +64,11 @@ export interface ScanOptions {
   fetchRows: number;
   /** Pause after each range, ms. */
   throttleMs: number;
+  /**
+   * Go straight to the bucketed pass (repair, which expects differences): without it a
+   * range gets a plain aggregate first and the bucketed pass only when it differs.
+   */
+  buckets: boolean;
 }
 
 /** A top-level range i runs from bounds[i-1] (exclusive) to bounds[i] (inclusive). */
@@ -128,9 +133,15 @@ export class TableScan {
       const hi = i === n - 1 ? null : (plan.bounds[i] as KeyValue);
       let result = plan.done.get(i);
       let found: RowDiff[] = [];
-      if (result === undefined) {
+      if (result === undefined && !this.#o.buckets) {
+        // One plain aggregate per side (the server may scan in parallel): most ranges are equal.
+        const [src, dst] = await this.#both((side) => this.#aggregate(side, lo, hi));
+        result = { src, dst };
+        await this.#throttle();
+      }
+      if (result === undefined || !same(result)) {
         const [src, dst] = await this.#both((side) => this.#buckets(side, lo, hi));
-        result = { src: this.#total(inOrder(src)), dst: this.#total(inOrder(dst)) };
+        result ??= { src: this.#total(inOrder(src)), dst: this.#total(inOrder(dst)) };
         await this.#throttle();
         found = await this.#bucketDiffs(lo, hi, src, dst);
       }
@@ -221,6 +232,20 @@ export class TableScan {
       parts.push(keySetCondition(this.#o.key, this.#o.exclude, values, true));
     }
     return parts.join(' and ');
+  }
+
+  async #aggregate(side: ScanSide, lo: KeyValue | null, hi: KeyValue | null): Promise<Totals> {
+    const values: unknown[] = [];
+    const where = this.#where(lo, hi, values);
+    const chk =
+      this.#o.checksum === 'md5'
+        ? `coalesce(md5(string_agg(${this.#row}, E'\\n' order by ${keyColumns(this.#o.key)})), '')`
+        : `coalesce(sum(hashtextextended(${this.#row}, 0)), 0)::text`;
+    const { rows } = await side.db.query<Totals>(
+      `select count(*)::text as cnt, ${chk} as chk from only ${quoteFqname(side.relation)} where ${where}`,
+      values,
+    );
+    return rows[0] as Totals;
   }
 
   /** The bucket of a row: a hash of its key, so both sides put a row in the same one. */
@@ -317,4 +342,8 @@ export class TableScan {
 /** Bucket results in bucket order (the server groups them in any order). */
 function inOrder(buckets: Map<number, Totals>): Totals[] {
   return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t);
+}
+
+function same(r: RangeResult): boolean {
+  return r.src.cnt === r.dst.cnt && r.src.chk === r.dst.chk;
 }

@@ -1,9 +1,10 @@
 /**
  * The state file of `compare --resume` / `repair --resume`: per table the range bounds of
- * the run and the ranges found equal so far with their results. A run writes it after each
- * range (a new file renamed over the old, so an interrupted write leaves the previous one)
- * and removes it when every table is done; `--resume` reuses the bounds and skips the
- * finished ranges. Ranges found equal stay equal in the resumed run's totals: a change made
+ * the run and the ranges found equal so far with their results. A run with --resume (or
+ * --state-file) writes it after each range (a new file renamed over the old, so an
+ * interrupted write leaves the previous one) and removes it when every table is done; the
+ * next run with --resume reuses the bounds and skips the finished ranges. Without either
+ * switch nothing is written (compare may run where it cannot write). Ranges found equal stay equal in the resumed run's totals: a change made
  * to them since shows only in a later full run.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,17 +26,21 @@ interface StateData {
 }
 
 export class CompareState {
-  readonly #path: string;
+  /** null: nothing kept (neither --resume nor --state-file). */
+  readonly #path: string | null;
   readonly #data: StateData;
 
-  private constructor(path: string, data: StateData) {
+  private constructor(path: string | null, data: StateData) {
     this.#path = path;
     this.#data = data;
   }
 
-  /** A fresh state, or with `resume` the one in the file (fresh when there is none). */
-  static open(path: string, queue: string, resume: boolean): CompareState {
-    if (!resume) return new CompareState(path, { queue, tables: {} });
+  /**
+   * With `resume`, the state in the file (fresh when there is none); else a fresh one, kept
+   * in the file only when `keep`.
+   */
+  static open(path: string, queue: string, resume: boolean, keep: boolean): CompareState {
+    if (!resume) return new CompareState(keep ? path : null, { queue, tables: {} });
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -91,10 +96,11 @@ export class CompareState {
 
   /** Every table is done: nothing to resume. */
   finish(): void {
-    rmSync(this.#path, { force: true });
+    if (this.#path !== null) rmSync(this.#path, { force: true });
   }
 
   #write(): void {
+    if (this.#path === null) return;
     const temp = `${this.#path}.new`;
     writeFileSync(temp, `${JSON.stringify(this.#data)}\n`);
     renameSync(temp, this.#path);

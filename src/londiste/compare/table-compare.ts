@@ -111,7 +111,12 @@ async function settledPoint(
       force: o.force,
       extraConnstr: o.extraConnstr,
     });
-    if (point.moving.kind === 'rows') return point;
+    if (point.moving.kind === 'rows') {
+      // The bucketed pass groups a range into up to 65536 hash groups: room to keep them in
+      // memory (the default 4MB spills them to disk).
+      for (const db of [point.source, point.local]) await db.query(`set local work_mem = '64MB'`);
+      return point;
+    }
     await point.end();
     if (attempt >= ATTEMPTS) {
       throw new SkytoolsError(
@@ -135,6 +140,7 @@ function scanAt(point: SyncPoint, o: RangedOptions, exclude: readonly KeyValue[]
     rangeRows: o.rangeRows,
     fetchRows: o.fetchRows,
     throttleMs: o.throttleMs,
+    buckets: o.repair !== undefined,
   });
 }
 
