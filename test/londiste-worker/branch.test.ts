@@ -49,7 +49,8 @@ describe('root -> branch -> leaf', () => {
     const ticker = startTicker(await test.connect({ database: root.config.database as string }));
     const producer = startProducer(root.db, () => tables);
     const branchIni = londiste.writeIni(branch, queue, { parallel_copies: '3' });
-    const leafIni = londiste.writeIni(leaf, queue);
+    // The leaf's copies as processes of their own (copy_mode = process): one is killed alone.
+    const leafIni = londiste.writeIni(leaf, queue, { copy_mode: 'process' });
     let branchWorker: Proc = londiste.startWorker(branchIni);
     const leafWorker = londiste.startWorker(leafIni);
     const why = () =>

@@ -53,7 +53,8 @@ describe('kill -9 during copy and replay', () => {
     }
     const ticker = startTicker(await test.connect({ database: root.config.database as string }));
     const producer = startProducer(root.db, () => tables, 2);
-    const ini = londiste.writeIni(leaf, queue, { parallel_copies: '2' });
+    // Copies as processes of their own (copy_mode = process), so they can be killed alone.
+    const ini = londiste.writeIni(leaf, queue, { parallel_copies: '2', copy_mode: 'process' });
     let worker: Proc = londiste.startWorker(ini);
     const why = () => `${londiste.log(leaf)}\n${worker.output.join('')}`;
     const done: string[] = [];
