@@ -23,6 +23,7 @@ import { copyTable } from '../copy/copy-table.js';
 import type { TableHandler } from '../handler.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
 import { CopyReplay } from './copy-replay.js';
+import { replayBlockEvents } from './handlers.js';
 import { replicaSession } from './replay.js';
 import { RootTicker } from './root-ticks.js';
 import { destOf, loadLocalTables, loadTables, setTableState, workerTableAttrs } from './tables.js';
@@ -77,6 +78,7 @@ export class CopyWorker extends CascadedWorker {
     );
     const onBatch = options.onBatch;
     super({
+      batchMaxEvents: replayBlockEvents,
       ...options,
       copyHelper: { consumer },
       hooks: replay.hooks(),

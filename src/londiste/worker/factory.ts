@@ -20,6 +20,7 @@ import {
 } from './copy-launcher.js';
 import { type CopyStarter, CopyTasks } from './copy-tasks.js';
 import { CopyWorker } from './copy-worker.js';
+import { replayBlockEvents } from './handlers.js';
 import { Replay } from './replay.js';
 import { RootTicker } from './root-ticks.js';
 
@@ -120,6 +121,7 @@ export class LondisteWorker extends CascadedWorker {
       // Large, as going from one batch to the next (finish, next batch, its sort on the
       // provider) leaves the local server idle; memory stays bounded by the blocks read.
       leafMergeEvents: 100_000,
+      batchMaxEvents: replayBlockEvents,
       ...options,
       hooks: replay.hooks(),
       // The stats line carries what replay applied and ignored.

@@ -287,7 +287,8 @@ export class Replay {
         }
         continue;
       }
-      await this.tables.apply(actx, event);
+      const wait = this.tables.apply(actx, event);
+      if (wait) await wait;
     }
     // The block's rows go now: the provider reads the next block meanwhile (worker-batch.ts
     // fetches one ahead), so both servers work at once instead of in turn.
