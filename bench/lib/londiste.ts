@@ -180,10 +180,16 @@ async function makeNodes(
   const startWorker = (): WorkerProcess => {
     const logFile = path.join(dir, 'leaf-worker.out');
     const out = openSync(logFile, 'a');
-    const child: ChildProcess = spawn(process.execPath, [londisteBin, ini.leaf, 'worker'], {
-      cwd: dir,
-      stdio: ['ignore', out, out],
-    });
+    // SKYTOOLS_BENCH_WORKER_NODE_ARGS: node switches for the worker (e.g. --cpu-prof), to profile it.
+    const nodeArgs = (process.env.SKYTOOLS_BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [...nodeArgs, londisteBin, ini.leaf, 'worker'],
+      {
+        cwd: dir,
+        stdio: ['ignore', out, out],
+      },
+    );
     const pid = child.pid;
     if (pid === undefined) throw new Error('londiste leaf.ini worker: did not start');
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

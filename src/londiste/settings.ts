@@ -13,6 +13,12 @@ import { Config } from '../config/index.js';
 export interface LondisteSettings extends AdminSettings {
   /** Tables copied at once at most (`parallel_copies`, default 1). */
   parallelCopies: number;
+  /**
+   * Where the worker runs table copies (`copy_mode`, ours): `process` (default) one
+   * `copy TABLE` process each, as upstream, so a copy never holds up replay of the other
+   * tables; `worker` as tasks of the worker's own process, which start sooner.
+   */
+  copyMode: 'worker' | 'process';
   /** Fetch only events of local tables and the cascade's own (`local_only`). */
   localOnly: boolean;
   /** With local_only, drop EXECUTE events too (`local_only_drop_execute`). */
@@ -41,6 +47,7 @@ export const londisteKeys = [
   'db',
   'pgq_queue_name',
   'parallel_copies',
+  'copy_mode',
   'threaded_copy_tables',
   'threaded_copy_pool_size',
   'local_only',
@@ -74,6 +81,13 @@ export const londisteShape: SettingsShape = {
   defaultJobName: 'londiste',
 };
 
+function copyMode(cf: Config): LondisteSettings['copyMode'] {
+  const value = cf.get('copy_mode', 'process');
+  const mode = value.trim().toLowerCase();
+  if (mode === 'worker' || mode === 'process') return mode;
+  throw cf.error('copy_mode', `copy_mode must be worker or process, got ${JSON.stringify(value)}`);
+}
+
 /** Settings from an INI file (`file`) or from the command line alone. */
 export function loadLondisteSettings(
   file: string | undefined,
@@ -90,6 +104,7 @@ export function loadLondisteSettings(
   return {
     ...base,
     parallelCopies: cf.getInt('parallel_copies', 1),
+    copyMode: copyMode(cf),
     localOnly: cf.getBool('local_only', false),
     localOnlyDropExecute: cf.getBool('local_only_drop_execute', false),
     lockTimeout: cf.getSeconds('lock_timeout', 10),

@@ -48,7 +48,12 @@ describe('root -> branch -> leaf', () => {
     }
     const ticker = startTicker(await test.connect({ database: root.config.database as string }));
     const producer = startProducer(root.db, () => tables);
-    const branchIni = londiste.writeIni(branch, queue, { parallel_copies: '3' });
+    // The branch copies as tasks of its worker (copy_mode = worker) through a worker kill; the
+    // leaf's copies are processes of their own (the default): one is killed alone.
+    const branchIni = londiste.writeIni(branch, queue, {
+      parallel_copies: '3',
+      copy_mode: 'worker',
+    });
     const leafIni = londiste.writeIni(leaf, queue);
     let branchWorker: Proc = londiste.startWorker(branchIni);
     const leafWorker = londiste.startWorker(leafIni);

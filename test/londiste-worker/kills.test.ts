@@ -53,6 +53,7 @@ describe('kill -9 during copy and replay', () => {
     }
     const ticker = startTicker(await test.connect({ database: root.config.database as string }));
     const producer = startProducer(root.db, () => tables, 2);
+    // Copies as processes of their own (copy_mode = process, the default): killed alone.
     const ini = londiste.writeIni(leaf, queue, { parallel_copies: '2' });
     let worker: Proc = londiste.startWorker(ini);
     const why = () => `${londiste.log(leaf)}\n${worker.output.join('')}`;

@@ -10,7 +10,8 @@ import {
   scriptAttrs,
 } from '../../src/londiste/execute/attrs.js';
 import { splitStatements } from '../../src/londiste/execute/statements.js';
-import { siblingCommandLine } from '../../src/londiste/worker/copy-launcher.js';
+import { loadLondisteSettings } from '../../src/londiste/settings.js';
+import { copyRateArg, siblingCommandLine } from '../../src/londiste/worker/copy-launcher.js';
 import { CopyReplay } from '../../src/londiste/worker/copy-replay.js';
 import { TxidSnapshot } from '../../src/londiste/worker/snapshot.js';
 import { silentLogger } from '../../src/pgq/logger.js';
@@ -53,6 +54,28 @@ describe('siblingCommandLine', () => {
 
   it('is null in a program that is not the bin (no copy started by accident)', () => {
     expect(siblingCommandLine(['node', '/p/node_modules/vitest/vitest.mjs', 'run'])).toBeNull();
+  });
+});
+
+describe('copy_mode and --copy-rate of in-worker copies', () => {
+  const settings = (overrides: Record<string, string> = {}) =>
+    loadLondisteSettings(undefined, { db: 'dbname=x', queue: 'q' }, overrides);
+
+  it('runs each copy in a process of its own unless copy_mode = worker', () => {
+    expect(settings().copyMode).toBe('process');
+    expect(settings({ copy_mode: 'Worker' }).copyMode).toBe('worker');
+  });
+
+  it('refuses another copy_mode in one line naming the key', () => {
+    expect(() => settings({ copy_mode: 'thread' })).toThrow(
+      /copy_mode must be worker or process, got "thread"/,
+    );
+  });
+
+  it("reads the worker's --copy-rate for its copy tasks", () => {
+    expect(copyRateArg(['c.ini', '--copy-rate', '500'])).toBe(500);
+    expect(copyRateArg(['c.ini', '--copy-rate=250.5'])).toBe(250.5);
+    expect(copyRateArg(['c.ini', '-v'])).toBeUndefined();
   });
 });
 

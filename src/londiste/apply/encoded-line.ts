@@ -41,8 +41,16 @@ export function encodedCopyLine(encoded: readonly (string | null)[]): string {
     // Raw, so the escaping of encoded backslashes leaves it alone (values hold none raw).
     raw += value === null ? '\\N' : value;
   }
+  return rawCopyLine(raw);
+}
+
+/**
+ * The COPY text line (with its newline) of a row's urlencoded values already joined by tabs
+ * with `\N` for NULL ({@link lineSafe} values, so neither can be part of a value).
+ */
+export function rawCopyLine(raw: string): string {
   const line = asciiLine(raw) ?? decodeLine(raw);
-  return line ?? slowLine(encoded);
+  return line ?? slowLine(raw.split('\t').map((value) => (value === '\\N' ? null : value)));
 }
 
 /** A hex digit's value, or -1. */

@@ -35,9 +35,10 @@ export type RowChange =
       values: (string | null)[] | null;
       /**
        * With `encodedInserts`: an insert's values still urlencoded, in the shape's column
-       * order (values is then null); the COPY line is made from them (encoded-line.ts).
+       * order, joined by tabs with `\N` for NULL (values is then null); the COPY line is
+       * made from it (encoded-line.ts).
        */
-      encoded?: (string | null)[] | null;
+      encoded?: string | null;
       /** The row as a JSON object (jsontriga rows, passed on as they came), else null. */
       json: string | null;
       /** Bytes the row holds, about. */
@@ -73,6 +74,33 @@ export class ShapeCache {
     this.#lastKeyList = keyList;
     this.#lastNames = names;
     return shape;
+  }
+
+  /**
+   * An insert's encoded values joined (see RowChange.encoded) when the row has the names of
+   * the last urlencoded row in the same order and the same key list, read in one pass
+   * without splitting the row; null when it has not (the general path decides).
+   */
+  sameShapeLine(keyList: string, data: string): { shape: RowShape; line: string } | null {
+    const shape = this.#last;
+    if (shape === null || keyList !== this.#lastKeyList) return null;
+    const names = this.#lastNames;
+    let line = '';
+    let at = 0;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      if (name.length === 0 || !data.startsWith(name, at)) return null;
+      const after = at + name.length;
+      const amp = data.indexOf('&', after);
+      const end = amp < 0 ? data.length : amp;
+      if (i > 0) line += '\t';
+      if (after === end) line += '\\N';
+      else if (data.charCodeAt(after) === 61) line += data.slice(after + 1, end);
+      else return null; // another name that starts with this one
+      if (amp < 0 && i < names.length - 1) return null;
+      at = end + 1;
+    }
+    return at > data.length ? { shape, line } : null;
   }
 
   shape(
@@ -144,7 +172,23 @@ export function parseRowChange(
   if (type.length === 1) return { kind: 'sql', op, sql: data };
   if (type[1] !== ':') throw badEvent(event, `unknown event type ${type}`);
   const encoded = options.encodedInserts === true && op === 'I' && lineSafe(data);
-  return parseUrlencodedChange(op, type.slice(2), data, shapes, event, encoded);
+  const keyList = type.slice(2);
+  if (encoded) {
+    const same = shapes.sameShapeLine(keyList, data);
+    if (same !== null) {
+      return {
+        kind: 'row',
+        op,
+        shape: same.shape,
+        values: null,
+        encoded: same.line,
+        json: null,
+        size: data.length,
+        key: '',
+      };
+    }
+  }
+  return parseUrlencodedChange(op, keyList, data, shapes, event, encoded);
 }
 
 function parseUrlencodedChange(
@@ -182,7 +226,7 @@ function parseUrlencodedChange(
     op,
     shape,
     values: keepEncoded ? null : values,
-    encoded: keepEncoded ? values : null,
+    encoded: keepEncoded ? joinEncoded(values) : null,
     json: null,
     size: data.length,
     // Only a run of updates looks for repeated keys.
@@ -207,6 +251,17 @@ export function textRowChange(
     size,
     key: op === 'U' ? rowKey(shape, values) : '',
   };
+}
+
+/** Encoded values as one line: tab-separated, `\N` for NULL (no value holds either raw). */
+function joinEncoded(values: readonly (string | null)[]): string {
+  let line = '';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] ?? null;
+    if (i > 0) line += '\t';
+    line += value === null ? '\\N' : value;
+  }
+  return line;
 }
 
 function rowKey(shape: RowShape, values: readonly unknown[]): string {

@@ -27,7 +27,7 @@ import {
 } from './apply-sql.js';
 import { copyLines } from './copy-rows.js';
 import { type DestTable, loadDestTable, updateMayConflict } from './dest-columns.js';
-import { encodedCopyLine } from './encoded-line.js';
+import { rawCopyLine } from './encoded-line.js';
 import {
   parseRowChange,
   type RowChange,
@@ -299,7 +299,7 @@ function addRow(
   run: RowRun,
   values: (string | null)[] | null,
   json: string | null,
-  encoded: (string | null)[] | null | undefined,
+  encoded: string | null | undefined,
 ): void {
   if (json !== null) {
     run.rows.push(json);
@@ -307,7 +307,7 @@ function addRow(
   }
   if (encoded !== null && encoded !== undefined) {
     // Only inserts come encoded, and a run of inserts of text rows is a COPY.
-    (run.lines as string[]).push(encodedCopyLine(encoded));
+    (run.lines as string[]).push(rawCopyLine(encoded));
     return;
   }
   const row = values as (string | null)[];

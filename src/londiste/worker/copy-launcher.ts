@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger } from '../../pgq/logger.js';
 import { spawnDaemon } from '../../script/daemon.js';
 import { processAlive, readPidfile } from '../../script/pidfile.js';
+import type { CopyStarter } from './copy-tasks.js';
 
 /** How to run this tool again: the bin and the arguments that name its config. */
 export interface ToolCommandLine {
@@ -44,7 +45,24 @@ export function siblingCommandLine(argv: readonly string[] = process.argv): Tool
   return { script: script as string, args };
 }
 
-export class CopyLauncher {
+/** The value of `--copy-rate` in a command line's arguments; undefined when absent. */
+export function copyRateArg(args: readonly string[]): number | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i] as string;
+    const value =
+      word === '--copy-rate'
+        ? args[i + 1]
+        : word.startsWith('--copy-rate=')
+          ? word.slice(12)
+          : undefined;
+    if (value === undefined) continue;
+    const rate = Number(value);
+    return Number.isFinite(rate) && rate > 0 ? rate : undefined;
+  }
+  return undefined;
+}
+
+export class CopyLauncher implements CopyStarter {
   readonly #children = new Map<string, ChildProcess>();
   readonly #starting = new Map<string, Promise<void>>();
 

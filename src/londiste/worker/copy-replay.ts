@@ -222,7 +222,8 @@ export class CopyReplay {
     for (const event of events) {
       // The filter brings this table's events only; EXECUTE is the main worker's.
       if (event.extra1 !== this.table || event.type === 'EXECUTE') continue;
-      await this.tables.apply(actx, event);
+      const wait = this.tables.apply(actx, event);
+      if (wait) await wait;
     }
   }
 

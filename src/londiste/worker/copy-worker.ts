@@ -20,8 +20,10 @@ import { SkytoolsError } from '../../errors.js';
 import { silentLogger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
 import { copyTable } from '../copy/copy-table.js';
+import type { TableHandler } from '../handler.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
 import { CopyReplay } from './copy-replay.js';
+import { replayBlockEvents } from './handlers.js';
 import { mergeCopyPlan, storeDroppedDdl, waitCopyTurn } from './merge-copy.js';
 import { replicaSession } from './replay.js';
 import { RootTicker } from './root-ticks.js';
@@ -83,6 +85,7 @@ export class CopyWorker extends CascadedWorker {
     );
     const onBatch = options.onBatch;
     super({
+      batchMaxEvents: replayBlockEvents,
       ...options,
       copyHelper: { consumer },
       hooks: replay.hooks(),
@@ -229,99 +232,101 @@ export class CopyWorker extends CascadedWorker {
   }
 
   /** False when no copy was made (stopped, or the table left in-copy meanwhile). */
-  async #copy(local: pg.ClientBase, info: TableInfo, signal: AbortSignal): Promise<boolean> {
+  async #copy(local: pg.Client, info: TableInfo, signal: AbortSignal): Promise<boolean> {
     const source = await this.#source(local, info);
-    const connect = () =>
-      connectNode(
-        source.location,
-        { queue: this.queue, node: source.name },
-        {
-          extraConnstr: this.#options.extraConnstr,
-          applicationName: `londiste copy ${this.table} (source)`,
-        },
-      );
-    const check = await connect();
-    check.on('error', () => {});
-    try {
-      await this.#waitSourceOk(check, source.name, signal);
-    } finally {
-      await check.end().catch(() => {});
-    }
-    if (signal.aborted) return false;
-    // A table merged from several partitions: this copy's turn and role among them.
-    const turn = await waitCopyTurn(local, this.queue, this.table, signal, this.log);
-    if (turn === null) {
-      if (!signal.aborted) {
-        this.log.info({ table: this.table }, `${this.table} is no longer in-copy: not copied`);
-      }
-      return false;
-    }
-    const plan = mergeCopyPlan(turn, workerTableAttrs(info.tableAttrs).skipTruncate);
-    if (turn.copyRole !== null) {
-      this.log.info(
-        { table: this.table, copyRole: turn.copyRole },
-        `${this.table}: copies as ${turn.copyRole === 'lead' ? 'the lead of its partitions' : 'a partition after the lead'}`,
-      );
-    }
-    // A position left by a killed copy is dropped: the new copy's snapshot starts afresh.
-    if (await this.#registered(local)) await this.unregister();
-    const consumerOptions = {
-      connection: this.#options.connection,
-      queue: this.queue,
-      consumer: this.#consumer,
-      extraConnstr: this.#options.extraConnstr,
-      applicationName: `londiste copy ${this.table} (register)`,
-    };
-    const tick = await CascadedConsumer.register(consumerOptions, { provider: source.location });
-    this.log.info({ tick, source: source.name }, `${this.table}: registered on ${source.name}`);
-    await this.replay.tables.loadModules();
-    const handler = this.replay.tables.cache.handlerFor(info);
-    const from = await connect();
+    // One source session checks the table there and then copies it; the local session of
+    // the checks is the copy's destination: each session less is a connection less to wait for.
+    const from = await connectNode(
+      source.location,
+      { queue: this.queue, node: source.name },
+      {
+        extraConnstr: this.#options.extraConnstr,
+        applicationName: `londiste copy ${this.table} (source)`,
+      },
+    );
     from.on('error', () => {});
-    const dest = await this.#localSession();
-    dest.on('error', () => {});
     try {
-      await replicaSession(dest);
-      const started = performance.now();
-      const result = await copyTable({
-        source: from,
-        dest,
-        table: this.table,
-        destTable: destOf(info),
-        handler,
-        ...plan,
-        rowsPerSecond: this.#options.rowsPerSecond,
-        log: this.log,
-        signal,
-        beforeCommit: async (db, copied) => {
-          // A resync or remove-table meanwhile wins: this copy's data is not kept.
-          const { rows } = await db.query(
-            'select merge_state from londiste.table_info where queue_name = $1 and table_name = $2 and local for update',
-            [this.queue, this.table],
-          );
-          if (rows[0]?.merge_state !== 'in-copy') {
-            throw new SkytoolsError(
-              'CASCADE_REFUSED',
-              `${this.table}: state changed to ${rows[0]?.merge_state ?? 'not local'} during the copy; its data is not kept`,
-              { queue: this.queue, table: this.table },
-            );
-          }
-          if (plan.deferDdl) await storeDroppedDdl(db, this.queue, this.table, copied.ddl);
-          await setTableState(db, this.queue, this.table, copied.snapshot, 'catching-up');
-        },
-      });
-      this.replay.copied();
-      const seconds = (performance.now() - started) / 1000;
-      this.log.info(
-        { rows: result.rows, bytes: result.bytes, seconds: Number(seconds.toFixed(3)) },
-        `${this.table}: copied ${result.rows} rows, ${result.bytes} bytes in ${seconds.toFixed(1)} s; catching up`,
-      );
+      await this.#waitSourceOk(from, source.name, signal);
+      if (signal.aborted) return false;
+      // A table merged from several partitions: this copy's turn and role among them.
+      const turn = await waitCopyTurn(local, this.queue, this.table, signal, this.log);
+      if (turn === null) {
+        if (!signal.aborted) {
+          this.log.info({ table: this.table }, `${this.table} is no longer in-copy: not copied`);
+        }
+        return false;
+      }
+      const plan = mergeCopyPlan(turn, workerTableAttrs(info.tableAttrs).skipTruncate);
+      if (turn.copyRole !== null) {
+        this.log.info(
+          { table: this.table, copyRole: turn.copyRole },
+          `${this.table}: copies as ${turn.copyRole === 'lead' ? 'the lead of its partitions' : 'a partition after the lead'}`,
+        );
+      }
+      // A position left by a killed copy is dropped: the new copy's snapshot starts afresh.
+      if (await this.#registered(local)) await this.unregister();
+      const consumerOptions = {
+        connection: this.#options.connection,
+        queue: this.queue,
+        consumer: this.#consumer,
+        extraConnstr: this.#options.extraConnstr,
+        applicationName: `londiste copy ${this.table} (register)`,
+      };
+      const tick = await CascadedConsumer.register(consumerOptions, { provider: source.location });
+      this.log.info({ tick, source: source.name }, `${this.table}: registered on ${source.name}`);
+      await this.replay.tables.loadModules();
+      const handler = this.replay.tables.cache.handlerFor(info);
+      await this.#copyData(from, local, info, handler, plan, signal);
     } finally {
       await from.end().catch(() => {});
-      await dest.end().catch(() => {});
     }
     await this.#ticker.force();
     return true;
+  }
+
+  async #copyData(
+    from: pg.Client,
+    dest: pg.Client,
+    info: TableInfo,
+    handler: TableHandler,
+    plan: ReturnType<typeof mergeCopyPlan>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await replicaSession(dest);
+    const started = performance.now();
+    const result = await copyTable({
+      source: from,
+      dest,
+      table: this.table,
+      destTable: destOf(info),
+      handler,
+      ...plan,
+      rowsPerSecond: this.#options.rowsPerSecond,
+      log: this.log,
+      signal,
+      beforeCommit: async (db, copied) => {
+        // A resync or remove-table meanwhile wins: this copy's data is not kept.
+        const { rows } = await db.query(
+          'select merge_state from londiste.table_info where queue_name = $1 and table_name = $2 and local for update',
+          [this.queue, this.table],
+        );
+        if (rows[0]?.merge_state !== 'in-copy') {
+          throw new SkytoolsError(
+            'CASCADE_REFUSED',
+            `${this.table}: state changed to ${rows[0]?.merge_state ?? 'not local'} during the copy; its data is not kept`,
+            { queue: this.queue, table: this.table },
+          );
+        }
+        if (plan.deferDdl) await storeDroppedDdl(db, this.queue, this.table, copied.ddl);
+        await setTableState(db, this.queue, this.table, copied.snapshot, 'catching-up');
+      },
+    });
+    this.replay.copied();
+    const seconds = (performance.now() - started) / 1000;
+    this.log.info(
+      { rows: result.rows, bytes: result.bytes, seconds: Number(seconds.toFixed(3)) },
+      `${this.table}: copied ${result.rows} rows, ${result.bytes} bytes in ${seconds.toFixed(1)} s; catching up`,
+    );
   }
 
   async #waitSourceOk(source: pg.ClientBase, name: string, signal: AbortSignal) {

@@ -10,9 +10,17 @@ import { CascadedWorker, type CascadedWorkerOptions } from '../../cascade/cascad
 import type { ToolOption } from '../../cascade/tool.js';
 import type { WorkerFactory } from '../../cascade/worker-job.js';
 import { openClient } from '../../db/connect.js';
-import { silentLogger } from '../../pgq/logger.js';
+import { childLogger, type Logger, silentLogger } from '../../pgq/logger.js';
 import type { LondisteSettings } from '../settings.js';
-import { CopyLauncher, siblingCommandLine, type ToolCommandLine } from './copy-launcher.js';
+import {
+  CopyLauncher,
+  copyRateArg,
+  siblingCommandLine,
+  type ToolCommandLine,
+} from './copy-launcher.js';
+import { type CopyStarter, CopyTasks } from './copy-tasks.js';
+import { CopyWorker } from './copy-worker.js';
+import { replayBlockEvents } from './handlers.js';
 import { Replay } from './replay.js';
 import { RootTicker } from './root-ticks.js';
 
@@ -34,6 +42,8 @@ export interface LondisteWorkerOptions extends CascadedWorkerOptions {
     | 'handlerModules'
     | 'handlerConfig'
     | 'file'
+    | 'copyMode'
+    | 'jobName'
   >;
   /**
    * How to start this tool's `copy TABLE` (the bin and the arguments naming the config);
@@ -41,11 +51,53 @@ export interface LondisteWorkerOptions extends CascadedWorkerOptions {
    * when it is the londiste (or skytools) bin, else null.
    */
   copyCommand?: ToolCommandLine | null;
+  /** Rows per second at most for copies run in this process (default: --copy-rate of argv). */
+  copyRate?: number;
+}
+
+/**
+ * Where table copies run: tasks of this process (`copy_mode = worker`), or a process each
+ * (`copy_mode = process`, upstream's way, which needs the command line to start them).
+ */
+function copyStarter(options: LondisteWorkerOptions, log: Logger): CopyStarter | null {
+  const settings = options.settings;
+  if (settings.copyMode === 'worker' && options.copyCommand !== null) {
+    const rowsPerSecond = options.copyRate ?? copyRateArg(siblingCommandLine()?.args ?? []);
+    const copyLog = childLogger(log, { role: 'copy' });
+    return new CopyTasks(
+      (table) =>
+        new CopyWorker({
+          connection: options.connection,
+          queue: options.queue,
+          extraConnstr: options.extraConnstr,
+          loopDelay: options.loopDelay,
+          retryDelay: options.retryDelay,
+          logger: childLogger(copyLog, { table }),
+          table,
+          workerName: settings.jobName,
+          rowsPerSecond,
+          handlerModules: settings.handlerModules,
+          handlerConfig: settings.handlerConfig,
+          baseDir: settings.file === undefined ? undefined : path.dirname(settings.file),
+        }),
+      log,
+    );
+  }
+  const command = options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
+  if (command === null) {
+    log.warn(
+      {},
+      'no copy command (not run by the londiste bin, no copyCommand given): tables that need a copy wait',
+    );
+    return null;
+  }
+  return new CopyLauncher(command, settings.pidfile, settings.logfile, log);
 }
 
 export class LondisteWorker extends CascadedWorker {
   readonly replay: Replay;
   readonly #ticker: RootTicker;
+  readonly #copies: CopyStarter | null;
   readonly #connection: CascadedWorkerOptions['connection'];
   #side: pg.Client | null = null;
   #lastSeqCheck = 0;
@@ -58,17 +110,7 @@ export class LondisteWorker extends CascadedWorker {
       options.extraConnstr ?? '',
       log,
     );
-    const command = options.copyCommand === undefined ? siblingCommandLine() : options.copyCommand;
-    if (command === null) {
-      log.warn(
-        {},
-        'no copy command (not run by the londiste bin, no copyCommand given): tables that need a copy wait',
-      );
-    }
-    const launcher =
-      command === null
-        ? null
-        : new CopyLauncher(command, options.settings.pidfile, options.settings.logfile, log);
+    const launcher = copyStarter(options, log);
     const settings = options.settings;
     const baseDir = settings.file === undefined ? undefined : path.dirname(settings.file);
     const replay = new Replay(options.queue, settings, launcher, log, baseDir);
@@ -79,6 +121,7 @@ export class LondisteWorker extends CascadedWorker {
       // Large, as going from one batch to the next (finish, next batch, its sort on the
       // provider) leaves the local server idle; memory stays bounded by the blocks read.
       leafMergeEvents: 100_000,
+      batchMaxEvents: replayBlockEvents,
       ...options,
       hooks: replay.hooks(),
       // The stats line carries what replay applied and ignored.
@@ -87,6 +130,7 @@ export class LondisteWorker extends CascadedWorker {
     });
     this.replay = replay;
     this.#ticker = ticker;
+    this.#copies = launcher;
     this.#connection = options.connection;
   }
 
@@ -125,6 +169,7 @@ export class LondisteWorker extends CascadedWorker {
   }
 
   override async close(): Promise<void> {
+    await this.#copies?.stop?.();
     await super.close();
     const side = this.#side;
     this.#side = null;

@@ -16,7 +16,7 @@ import type { Logger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
 import type { LondisteSettings } from '../settings.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
-import type { CopyLauncher } from './copy-launcher.js';
+import type { CopyStarter } from './copy-tasks.js';
 import { replayExecute } from './execute.js';
 import { applyContext, type ReplayTable, TableReplay } from './handlers.js';
 import { applyLondisteEvent, isLondisteEvent } from './londiste-events.js';
@@ -74,7 +74,7 @@ export class Replay {
   constructor(
     private readonly queue: string,
     private readonly settings: ReplaySettings,
-    private readonly launcher: CopyLauncher | null,
+    private readonly launcher: CopyStarter | null,
     private readonly log: Logger,
     baseDir?: string,
   ) {
@@ -289,7 +289,8 @@ export class Replay {
         }
         continue;
       }
-      await this.tables.apply(actx, event);
+      const wait = this.tables.apply(actx, event);
+      if (wait) await wait;
     }
     // The block's rows go now: the provider reads the next block meanwhile (worker-batch.ts
     // fetches one ahead), so both servers work at once instead of in turn.
