@@ -158,6 +158,8 @@ describe('with --db', () => {
       'londiste-catchup-update',
       'londiste-copy',
       'londiste-live',
+      'londiste-compare',
+      'londiste-repair',
     ]);
     for (const workload of workloads.filter((w) => names.includes(w.name))) {
       const result = await workload.run(ctx);
