@@ -39,20 +39,31 @@ export function useWalmgrRun(): WalmgrRun {
   };
 }
 
-/** Switch to a new WAL segment and wait until the server has archived the one it closed. */
+/**
+ * Close the segment in use and wait until the server has archived it. The switch is asked
+ * again every few seconds while it is not archived: a pg_switch_wal() has been seen to leave
+ * the segment open on PostgreSQL 18 right after a base backup's end, and waiting for an
+ * archive that never comes says nothing about walmgr.
+ */
 export async function switchAndWaitArchived(client: pg.Client): Promise<string> {
   const { rows } = await client.query<{ wal: string }>(
-    'select pg_walfile_name(pg_switch_wal()) as wal',
+    'select pg_walfile_name(pg_current_wal_insert_lsn()) as wal',
   );
   const wal = rows[0]?.wal as string;
+  let asked = 0;
   await until(
     `${wal} archived`,
-    async () =>
-      (
+    async () => {
+      if (Date.now() - asked > 5000) {
+        asked = Date.now();
+        await client.query('select pg_switch_wal()');
+      }
+      return (
         await client.query<{ last: string | null; failed: string | null }>(
           'select last_archived_wal as last, last_failed_wal as failed from pg_stat_archiver',
         )
-      ).rows[0],
+      ).rows[0];
+    },
     (row) => row !== undefined && row.last !== null && row.last >= wal,
   );
   return wal;
