@@ -25,7 +25,7 @@ import { fsyncDir, writeDurable } from './durable.js';
 import { WalmgrError } from './errors.js';
 import type { WalmgrLog } from './log.js';
 import { openMaster, serverVersionNum } from './master-session.js';
-import { chownTree, makeDirs, ownerFrom } from './ownership.js';
+import { chownTree, makeDirs, type Owner, ownerFrom } from './ownership.js';
 import { purgeWals } from './purge.js';
 import type { WalmgrSettings } from './settings.js';
 import { copyEntries, listTree, progressPrinter, syncTree, type TreeEntry } from './tree-copy.js';
@@ -78,6 +78,28 @@ export interface BackupOptions {
   progressSeconds?: number;
 }
 
+/**
+ * The backup lock taken and the directory a new set is written into made empty (what a
+ * backup that did not finish left is removed); the caller releases the lock.
+ */
+export function startIncoming(
+  settings: WalmgrSettings,
+  owner: Owner | null,
+  log: WalmgrLog,
+): string {
+  makeDirs(settings.completedWals, owner);
+  makeDirs(path.dirname(settings.fullBackup), owner);
+  takeBackupLock(settings.completedWals, process.pid, (holder) =>
+    log.warning(`removing a stale backup lock of pid ${holder}, which is gone`),
+  );
+  const incoming = incomingDir(settings.fullBackup);
+  if (existsSync(incoming)) {
+    log.warning(`removing ${incoming}, left by a backup that did not finish`);
+    rmSync(incoming, { recursive: true, force: true });
+  }
+  return incoming;
+}
+
 export async function takeBackup(
   settings: WalmgrSettings,
   log: WalmgrLog,
@@ -96,17 +118,8 @@ export async function takeBackup(
     log.info(`would back up ${masterData} into ${settings.fullBackup}`);
     return null;
   }
-  makeDirs(settings.completedWals, owner);
-  makeDirs(path.dirname(settings.fullBackup), owner);
-  takeBackupLock(settings.completedWals, process.pid, (holder) =>
-    log.warning(`removing a stale backup lock of pid ${holder}, which is gone`),
-  );
-  const incoming = incomingDir(settings.fullBackup);
+  const incoming = startIncoming(settings, owner, log);
   try {
-    if (existsSync(incoming)) {
-      log.warning(`removing ${incoming}, left by a backup that did not finish`);
-      rmSync(incoming, { recursive: true, force: true });
-    }
     const manifest = await copyUnderBackupMode(settings, masterData, incoming, log, options);
     chownTree(incoming, owner);
     const expire = (dir: string) => runArchiveCommand(settings, dir, log);

@@ -5,22 +5,22 @@
  * again. Tablespaces go to `tmpspc/<oid>` as in walmgr's own backups.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { startIncoming } from './backup.js';
 import {
   type BackupManifest,
   type BackupSet,
-  incomingDir,
   listSets,
   manifestName,
   rotateSets,
 } from './backup-sets.js';
-import { releaseBackupLock, takeBackupLock } from './control-files.js';
+import { releaseBackupLock } from './control-files.js';
 import { fsyncDir, writeDurable } from './durable.js';
 import { WalmgrError } from './errors.js';
 import type { WalmgrLog } from './log.js';
-import { chownTree, makeDirs, type Owner } from './ownership.js';
+import { chownTree, type Owner } from './ownership.js';
 import type { WalmgrSettings } from './settings.js';
 import { walFileOf } from './wal-names.js';
 
@@ -48,17 +48,8 @@ export async function backupWithClient(
       "select oid::text, pg_tablespace_location(oid) as location from pg_tablespace where spcname not in ('pg_default', 'pg_global')",
     )
   ).rows;
-  makeDirs(settings.completedWals, owner);
-  makeDirs(path.dirname(settings.fullBackup), owner);
-  takeBackupLock(settings.completedWals, process.pid, (holder) =>
-    log.warning(`removing a stale backup lock of pid ${holder}, which is gone`),
-  );
-  const incoming = incomingDir(settings.fullBackup);
+  const incoming = startIncoming(settings, owner, log);
   try {
-    if (existsSync(incoming)) {
-      log.warning(`removing ${incoming}, left by a backup that did not finish`);
-      rmSync(incoming, { recursive: true, force: true });
-    }
     const startTime = new Date().toISOString();
     const mapping = spaces
       .filter((space) => path.isAbsolute(space.location))

@@ -10,6 +10,7 @@
  * set-based apply) or collapsed per key with COPY (`load_mode=bulk`, the bulk handler's
  * loader, `method` 0..3). `table_mode=ignore` drops every event.
  */
+
 import type pg from 'pg';
 import { fromDatabaseError } from '../../../db/database-error.js';
 import { quoteIdent } from '../../../db/quote.js';
@@ -25,6 +26,7 @@ import {
   textRowChange,
 } from '../../apply/row-change.js';
 import { TableApplier } from '../../apply/table-applier.js';
+import { describeRelation } from '../../copy/columns.js';
 import { streamCopy } from '../../copy/stream.js';
 import type {
   ApplyContext,
@@ -198,19 +200,12 @@ export class DispatchHandler implements TruncatingHandler {
 
   /** The copy with the columns of `fields` and `skip_fields`, into the destination. */
   async copy(ctx: CopyContext): Promise<CopyResult> {
-    const { rows } = await ctx.source.query<{ name: string; kind: string }>(
-      `select a.attname::text as name, c.relkind::text as kind
-         from pg_catalog.pg_class c
-         join pg_catalog.pg_attribute a on a.attrelid = c.oid
-        where c.oid = pg_catalog.to_regclass($1) and a.attnum > 0 and not a.attisdropped
-          and a.attgenerated = ''
-        order by a.attnum`,
-      [quoteFqname(this.#table)],
-    );
+    const relation = await describeRelation(ctx.source, this.#table, 'source');
+    const stored = relation.columns.filter((c) => !c.generated).map((c) => c.name);
     const { fieldMap, skipFields } = this.config;
-    const source = rows
-      .map((r) => r.name)
-      .filter((name) => !skipFields.has(name) && (fieldMap === null || fieldMap.has(name)));
+    const source = stored.filter(
+      (name) => !skipFields.has(name) && (fieldMap === null || fieldMap.has(name)),
+    );
     if (source.length === 0) {
       throw new SkytoolsError(
         'BAD_INPUT',
@@ -219,7 +214,7 @@ export class DispatchHandler implements TruncatingHandler {
       );
     }
     const dest = source.map((name) => fieldMap?.get(name) ?? name);
-    const only = rows[0]?.kind === 'p' ? '' : 'only ';
+    const only = relation.kind === 'p' ? '' : 'only ';
     const where = this.config.tableMode === 'ignore' ? ' where false' : '';
     const streamed = await streamCopy({
       source: ctx.source,

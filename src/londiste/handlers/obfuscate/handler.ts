@@ -6,6 +6,7 @@
  * hashed stay keys: the same value always gives the same hash, so updates and deletes find
  * their rows. Rows come from urlencoded events (`pgq.logutriga`, what add-table installs).
  */
+
 import { quoteIdent } from '../../../db/quote.js';
 import { SkytoolsError } from '../../../errors.js';
 import { copyField, parseCopyLine } from '../../../pgq/copy-text.js';
@@ -13,6 +14,7 @@ import type { Event } from '../../../pgq/event.js';
 import { urldecode } from '../../../pgq/urlencode.js';
 import { isTruncateEvent, ShapeCache, textRowChange } from '../../apply/row-change.js';
 import { TableApplier } from '../../apply/table-applier.js';
+import { describeRelation } from '../../copy/columns.js';
 import { streamCopy } from '../../copy/stream.js';
 import type {
   ApplyContext,
@@ -140,16 +142,9 @@ export class ObfuscateHandler implements TruncatingHandler {
 
   /** The source's rows as COPY text, each rewritten by the rules, into the destination. */
   async copy(ctx: CopyContext): Promise<CopyResult> {
-    const { rows } = await ctx.source.query<{ name: string; kind: string }>(
-      `select a.attname::text as name, c.relkind::text as kind
-         from pg_catalog.pg_class c
-         join pg_catalog.pg_attribute a on a.attrelid = c.oid
-        where c.oid = pg_catalog.to_regclass($1) and a.attnum > 0 and not a.attisdropped
-          and a.attgenerated = ''
-        order by a.attnum`,
-      [quoteFqname(this.#table)],
-    );
-    const source = rows.map((r) => r.name).filter((name) => this.#rule(name) !== 'skip');
+    const relation = await describeRelation(ctx.source, this.#table, 'source');
+    const stored = relation.columns.filter((c) => !c.generated).map((c) => c.name);
+    const source = stored.filter((name) => this.#rule(name) !== 'skip');
     if (source.length === 0) {
       throw new SkytoolsError(
         'BAD_CONFIG',
@@ -157,7 +152,7 @@ export class ObfuscateHandler implements TruncatingHandler {
         { table: this.#table },
       );
     }
-    const only = rows[0]?.kind === 'p' ? '' : 'only ';
+    const only = relation.kind === 'p' ? '' : 'only ';
     let rest = '';
     let rowNumber = 0;
     const rewriteLine = (line: string) => {
