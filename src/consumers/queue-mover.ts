@@ -10,7 +10,13 @@ import type { Config } from '../config/index.js';
 import { parseConnString } from '../db/connstring.js';
 import { fromDatabaseError } from '../db/database-error.js';
 import { SkytoolsError } from '../errors.js';
-import { type Batch, bulkInsertEvents, type Event, SerialConsumer } from '../pgq/index.js';
+import {
+  type Batch,
+  bulkInsertEvents,
+  copyOfEvent,
+  type Event,
+  SerialConsumer,
+} from '../pgq/index.js';
 import type { BatchContext, BatchProcessor } from './consumer-job.js';
 import { type JobSettings, jobKeys, loadJobSettings } from './job-settings.js';
 import { SerialTarget } from './serial-target.js';
@@ -77,19 +83,6 @@ export function loadQueueSplitterSettings(cf: Config): QueueMoverSettings {
   return { ...common, dstQueue: null, queueField: field };
 }
 
-/** The copy of an event: everything but its id and txid, which the target queue assigns. */
-function copyOf(event: Event) {
-  return {
-    type: event.type,
-    data: event.data,
-    extra1: event.extra1,
-    extra2: event.extra2,
-    extra3: event.extra3,
-    extra4: event.extra4,
-    time: event.row[1] ?? null,
-  };
-}
-
 /** Copies each batch into dst_db's queues in one transaction with its tick. */
 export class QueueMoveProcessor implements BatchProcessor {
   readonly #target: SerialTarget;
@@ -118,7 +111,7 @@ export class QueueMoveProcessor implements BatchProcessor {
           if (context.stopNow.aborted) throw new Error('stopped at once');
           for (const [queue, events] of this.#route(block)) {
             try {
-              await bulkInsertEvents(target, queue, events.map(copyOf), { raw: true });
+              await bulkInsertEvents(target, queue, events.map(copyOfEvent), { raw: true });
             } catch (error) {
               throw fromDatabaseError(error, {
                 action: `${action} to queue ${JSON.stringify(queue)} in dst_db (batch ${batch.id})`,

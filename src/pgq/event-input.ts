@@ -1,4 +1,5 @@
 import { SkytoolsError } from '../errors.js';
+import type { Event } from './event.js';
 
 /** One event to produce. `data` is sent as JSON unless the call asks for raw text. */
 export interface EventInput {
@@ -13,6 +14,22 @@ export interface EventInput {
    * a timestamptz text. The transaction's now() when unset.
    */
   time?: string | Date | null;
+}
+
+/**
+ * An event as it goes into another queue (queue_mover, qsplitter): type, data, extras and
+ * time kept; the id and txid are the target queue's. Its data is raw text (`{ raw: true }`).
+ */
+export function copyOfEvent(event: Event): EventInput {
+  return {
+    type: event.type,
+    data: event.data,
+    extra1: event.extra1,
+    extra2: event.extra2,
+    extra3: event.extra3,
+    extra4: event.extra4,
+    time: event.row[1] ?? null,
+  };
 }
 
 export interface PayloadOptions {

@@ -10,7 +10,7 @@ export type { ConnectionSource } from './consumer-connection.js';
 export type { ConsumerOptions } from './consumer-options.js';
 export { CoopConsumer, type CoopConsumerOptions } from './coop-consumer.js';
 export { Event } from './event.js';
-export type { EventInput, PayloadOptions } from './event-input.js';
+export { copyOfEvent, type EventInput, type PayloadOptions } from './event-input.js';
 export {
   LocalConsumer,
   type LocalConsumerOptions,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -15,10 +14,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { isRoot } from '../../src/pg/os-user.js';
+import { type BinResult, runBin } from '../harness/run-bin.js';
 
 // The bin runs compiled code: `npm test` builds dist/ first (pretest).
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = path.join(root, 'bin/skytools.js');
 const { binDir } = inject('sharedCluster');
 const scratch = mkdtempSync(path.join(tmpdir(), 'skytools-cli-test-'));
 chmodSync(scratch, 0o755);
@@ -28,33 +27,12 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = BinResult;
 
 function skytools(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, SKYTOOLS_PG_BIN: binDir };
-    const child = spawn(process.execPath, [bin, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBin('skytools', args, { env: { SKYTOOLS_PG_BIN: binDir } });
 }
 
-/** A refused command prints exactly one error line naming the problem and exits 1. */
 function expectOneErrorLine(run: Run, message: RegExp): void {
   expect(run.code).toBe(1);
   const lines = run.stderr.trim().split('\n');

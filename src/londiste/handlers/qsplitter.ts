@@ -6,7 +6,7 @@
  */
 import { bulkInsertEvents } from '../../pgq/bulk-insert.js';
 import type { Event } from '../../pgq/event.js';
-import type { EventInput } from '../../pgq/event-input.js';
+import { copyOfEvent, type EventInput } from '../../pgq/event-input.js';
 import type { ApplyContext, HandlerFactory, HandlerTable } from '../handler.js';
 import { requiredArg } from './args.js';
 import { VirtualTableHandler } from './vtable.js';
@@ -24,15 +24,7 @@ export class QueueSplitterHandler extends VirtualTableHandler {
   }
 
   override processEvent(ctx: ApplyContext, event: Event): void | Promise<void> {
-    this.#pending.push({
-      type: event.type,
-      data: event.data,
-      extra1: event.extra1,
-      extra2: event.extra2,
-      extra3: event.extra3,
-      extra4: event.extra4,
-      time: event.row[1] ?? null,
-    });
+    this.#pending.push(copyOfEvent(event));
     if (this.#pending.length >= bufferLimit) return this.flush(ctx);
   }
 
