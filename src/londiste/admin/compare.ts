@@ -43,8 +43,6 @@ export interface CompareOptions {
   checksum?: Checksum;
   /** Rows per top-level key range (default 1000000). */
   rangeRows?: number;
-  /** Rows of differing buckets read key by key in one pass (default 250000). */
-  fetchRows?: number;
   /** Pause after each range, ms. */
   throttleMs?: number;
   /** Reuse the finished ranges of an interrupted run from the state file. */
@@ -143,7 +141,6 @@ async function compareTable(
     filter,
     checksum: options.checksum ?? 'sum',
     rangeRows: options.rangeRows ?? 1_000_000,
-    fetchRows: options.fetchRows ?? 250_000,
     throttleMs: options.throttleMs ?? 0,
     timeout: options.lockTimeout,
     force: options.force,

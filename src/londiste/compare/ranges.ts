@@ -1,16 +1,19 @@
 /**
- * A table compared by primary-key ranges, both sides at once. Each range is one aggregate
- * computed by the server in one pass: count and the sum of a 64-bit hash of each row's text
- * (or with `md5` the md5 of the rows' texts in key order), grouped into buckets by a hash
- * of the key (about 100 rows a bucket). Equal ranges cost that one pass. In a range that
- * differs, only the buckets that differ are read again, as (key, row hash) pairs from both
- * sides, which names the rows that differ: two passes, whatever the number of differences
- * and however they are spread. Rows never travel whole: only keys and hashes.
+ * A table compared by primary-key ranges, both sides at once. Each range is first one
+ * aggregate computed by the server: count and the sum of a 64-bit hash of each row's text
+ * (or with `md5` the md5 of the rows' texts in key order); equal ranges cost that one pass,
+ * which the server may run in parallel. A range that differs (and with repair, which
+ * expects differences, every range straight away) is read once more as (key, row hash)
+ * lines from both sides at the same time, in key order, merged as they come
+ * (merge-rows.ts): one pass names the rows that differ, whatever their number and however
+ * they are spread. Rows never travel whole: only keys and hashes.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { quoteIdent } from '../../db/quote.js';
 import { quoteFqname, splitFqname } from '../table-names.js';
+import { copyLines } from './copy-lines.js';
+import { type Merged, mergeRows } from './merge-rows.js';
 import {
   type KeyValue,
   keyAsText,
@@ -18,6 +21,7 @@ import {
   keySetCondition,
   rangeCondition,
   type TableKey,
+  type Values,
 } from './table-key.js';
 
 export type Checksum = 'sum' | 'md5';
@@ -42,7 +46,7 @@ export interface RowDiff {
 }
 
 export interface ScanSide {
-  db: pg.ClientBase;
+  db: pg.Client;
   /** `schema.name` of the table on that side. */
   relation: string;
 }
@@ -60,15 +64,13 @@ export interface ScanOptions {
   checksum: Checksum;
   /** Rows per top-level range, about. */
   rangeRows: number;
-  /** Rows of differing buckets read (as keys and hashes) in one pass, at most about. */
-  fetchRows: number;
   /** Pause after each range, ms. */
   throttleMs: number;
   /**
-   * Go straight to the bucketed pass (repair, which expects differences): without it a
-   * range gets a plain aggregate first and the bucketed pass only when it differs.
+   * Go straight to the row-by-row pass (repair, which expects differences): without it a
+   * range gets a plain aggregate first and the row-by-row pass only when it differs.
    */
-  buckets: boolean;
+  rowByRow: boolean;
 }
 
 /** A top-level range i runs from bounds[i-1] (exclusive) to bounds[i] (inclusive). */
@@ -133,17 +135,17 @@ export class TableScan {
       const hi = i === n - 1 ? null : (plan.bounds[i] as KeyValue);
       let result = plan.done.get(i);
       let found: RowDiff[] = [];
-      if (result === undefined && !this.#o.buckets) {
+      if (result === undefined && !this.#o.rowByRow) {
         // One plain aggregate per side (the server may scan in parallel): most ranges are equal.
         const [src, dst] = await this.#both((side) => this.#aggregate(side, lo, hi));
         result = { src, dst };
         await this.#throttle();
       }
       if (result === undefined || !same(result)) {
-        const [src, dst] = await this.#both((side) => this.#buckets(side, lo, hi));
-        result ??= { src: this.#total(inOrder(src)), dst: this.#total(inOrder(dst)) };
+        const rows = (await this.#byBlocks(lo, hi, n, result)) ?? (await this.#rowByRow(lo, hi));
+        result ??= { src: rows.src, dst: rows.dst };
+        found = rows.diffs;
         await this.#throttle();
-        found = await this.#bucketDiffs(lo, hi, src, dst);
       }
       sums.src.push(result.src);
       sums.dst.push(result.dst);
@@ -158,35 +160,140 @@ export class TableScan {
     };
   }
 
-  /** The rows of lo < key <= hi in the buckets whose results differ. */
-  async #bucketDiffs(
+  /**
+   * Both sides' (key, row hash) lines of lo < key <= hi in key order, merged as they come.
+   * COPY takes no parameters: the range's values are literals here.
+   */
+  #rowByRow(lo: KeyValue | null, hi: KeyValue | null): Promise<Merged> {
+    const keys = this.#o.key.columns.map((c) => `t.${quoteIdent(c)}::text`).join(', ');
+    const hash =
+      this.#o.checksum === 'md5' ? `md5(${this.#row})` : `hashtextextended(${this.#row}, 0)`;
+    const sql = (side: ScanSide) =>
+      `copy (select ${keys}, ${hash} from only ${quoteFqname(side.relation)} t
+              where ${this.#where(lo, hi, 'inline')} order by ${keyColumns(this.#o.key, 't')}) to stdout`;
+    return mergeRows(
+      copyLines(this.#o.src.db, sql(this.#o.src)),
+      copyLines(this.#o.dst.db, sql(this.#o.dst)),
+      this.#o.checksum,
+    );
+  }
+
+  /**
+   * With an integer first key column: count and checksum per block of values of it
+   * (`k >> shift`, about 64 rows a block, the same blocks on both sides), then the rows of
+   * the blocks that differ, read by the key's index: a little more than the plain aggregate
+   * and no second pass over the range. Null (read the range row by row instead) for other
+   * keys, an empty range, or when the blocks that differ hold a third of the range or more.
+   */
+  async #byBlocks(
     lo: KeyValue | null,
     hi: KeyValue | null,
-    src: Map<number, Totals>,
-    dst: Map<number, Totals>,
-  ): Promise<RowDiff[]> {
-    const differ: { bucket: number; rows: number }[] = [];
-    for (const bucket of new Set([...src.keys(), ...dst.keys()])) {
-      const a = src.get(bucket);
-      const b = dst.get(bucket);
-      if (a?.cnt === b?.cnt && a?.chk === b?.chk) continue;
-      differ.push({ bucket, rows: Math.max(Number(a?.cnt ?? 0), Number(b?.cnt ?? 0)) });
-    }
-    const out: RowDiff[] = [];
-    // Groups of buckets small enough to hold in memory at once, one pass per group.
-    let group: number[] = [];
+    ranges: number,
+    known: RangeResult | undefined,
+  ): Promise<Merged | null> {
+    const shift = await this.#blockShift(lo, hi, ranges, known);
+    if (shift === null) return null;
+    const [src, dst] = await this.#both((side) => this.#blockTotals(side, lo, hi, shift));
+    await this.#throttle();
+    const differ: { block: bigint; rows: number }[] = [];
     let rows = 0;
-    for (const [i, d] of differ.entries()) {
-      group.push(d.bucket);
-      rows += d.rows;
-      if (rows >= this.#o.fetchRows || i === differ.length - 1) {
-        const only = group;
-        out.push(...(await this.#rowDiffs(lo, hi, (values) => this.#inBuckets(only, values))));
-        group = [];
-        rows = 0;
-      }
+    for (const block of new Set([...src.keys(), ...dst.keys()])) {
+      const a = src.get(block);
+      const b = dst.get(block);
+      rows += Math.max(Number(a?.cnt ?? 0), Number(b?.cnt ?? 0));
+      if (a?.cnt === b?.cnt && a?.chk === b?.chk) continue;
+      differ.push({
+        block: BigInt(block),
+        rows: Math.max(Number(a?.cnt ?? 0), Number(b?.cnt ?? 0)),
+      });
     }
-    return out;
+    if (differ.reduce((n, d) => n + d.rows, 0) * 3 >= rows && differ.length > 1) return null;
+    const diffs: RowDiff[] = [];
+    const width = 1n << BigInt(shift);
+    for (let at = 0; at < differ.length; ) {
+      const part: typeof differ = [];
+      for (let sum = 0; at < differ.length && (sum < blockFetchRows || part.length === 0); at++) {
+        part.push(differ[at] as (typeof differ)[number]);
+        sum += (differ[at] as (typeof differ)[number]).rows;
+      }
+      const from = part.map((d) => String(d.block * width));
+      const to = part.map((d) => String(d.block * width + width - 1n));
+      diffs.push(...(await this.#rowDiffs(lo, hi, { from, to })));
+    }
+    return { src: this.#blockTotal(src), dst: this.#blockTotal(dst), diffs };
+  }
+
+  /** The shift that makes blocks of about 64 rows, from the source's key values; null: none. */
+  async #blockShift(
+    lo: KeyValue | null,
+    hi: KeyValue | null,
+    ranges: number,
+    known: RangeResult | undefined,
+  ): Promise<number | null> {
+    const { key, src } = this.#o;
+    if (!integerTypes.has(key.types[0] as string)) return null;
+    const first = quoteIdent(key.columns[0] as string);
+    const values: unknown[] = [quoteFqname(src.relation)];
+    const where = rangeCondition(key, lo, hi, values);
+    const { rows } = await src.db.query<{ lo: string | null; hi: string | null; n: number }>(
+      `select min(${first})::text as lo, max(${first})::text as hi,
+              (select reltuples::float8 from pg_catalog.pg_class where oid = $1::regclass) as n
+         from only ${quoteFqname(src.relation)} where ${where}`,
+      values,
+    );
+    const r = rows[0];
+    if (r?.lo == null || r.hi == null) return null;
+    const count = known
+      ? Math.max(Number(known.src.cnt), Number(known.dst.cnt))
+      : r.n > 0
+        ? r.n / ranges
+        : this.#o.rangeRows;
+    const span = Number(BigInt(r.hi) - BigInt(r.lo)) + 1;
+    return Math.max(0, Math.min(62, Math.floor(Math.log2((span * 64) / Math.max(1, count)))));
+  }
+
+  /** Count and checksum per block on one side, by block number (as text). */
+  async #blockTotals(
+    side: ScanSide,
+    lo: KeyValue | null,
+    hi: KeyValue | null,
+    shift: number,
+  ): Promise<Map<string, Totals>> {
+    const values: unknown[] = [];
+    const where = this.#where(lo, hi, values);
+    const chk =
+      this.#o.checksum === 'md5'
+        ? `md5(string_agg(${this.#row}, E'\\n' order by ${keyColumns(this.#o.key)}))`
+        : `sum(hashtextextended(${this.#row}, 0))::text`;
+    const first = quoteIdent(this.#o.key.columns[0] as string);
+    // The planner takes the key's distinct count for the blocks' (a row a block): it would
+    // sort the range on disk to group it and see nothing to gain from parallel workers.
+    // Hashing the ~range/64 groups, in parallel where it can, is what fits.
+    const { rows: before } = await side.db.query<{ s: string; p: string }>(
+      "select current_setting('enable_sort') as s, current_setting('parallel_tuple_cost') as p",
+    );
+    const planner = (sort: string, tuple: string) =>
+      side.db.query(
+        "select set_config('enable_sort', $1, true), set_config('parallel_tuple_cost', $2, true)",
+        [sort, tuple],
+      );
+    await planner('off', '0');
+    const { rows } = await side.db.query<Totals & { b: string }>(
+      `select b::text, cnt, chk from (
+         select ${first}::int8 >> ${shift} as b, count(*)::text as cnt, ${chk} as chk
+           from only ${quoteFqname(side.relation)} where ${where} group by 1) blocks`,
+      values,
+    );
+    await planner(before[0]?.s ?? 'on', before[0]?.p ?? '0.1');
+    return new Map(rows.map((r) => [r.b, { cnt: r.cnt, chk: r.chk }]));
+  }
+
+  /** A side's totals of its blocks, in block order (md5 depends on it). */
+  #blockTotal(blocks: Map<string, Totals>): Totals {
+    const order = [...blocks.entries()].sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1));
+    if (order.length === 0)
+      return this.#o.checksum === 'md5' ? { cnt: '0', chk: '' } : { cnt: '0', chk: '0' };
+    return this.#total(order.map(([, t]) => t));
   }
 
   /** The rows among `keys` that differ (the moving rows of an earlier point, compared again). */
@@ -203,11 +310,7 @@ export class TableScan {
     return out;
   }
 
-  async #rowDiffs(
-    lo: KeyValue | null,
-    hi: KeyValue | null,
-    only: (values: unknown[]) => string,
-  ): Promise<RowDiff[]> {
+  async #rowDiffs(lo: KeyValue | null, hi: KeyValue | null, only: Only): Promise<RowDiff[]> {
     const [src, dst] = await this.#both((side) => this.#rowHashes(side, lo, hi, only));
     await this.#throttle();
     const out: RowDiff[] = [];
@@ -225,7 +328,7 @@ export class TableScan {
   }
 
   /** `where` for lo < key <= hi, the filter and the excluded keys. */
-  #where(lo: KeyValue | null, hi: KeyValue | null, values: unknown[]): string {
+  #where(lo: KeyValue | null, hi: KeyValue | null, values: Values): string {
     const parts = [rangeCondition(this.#o.key, lo, hi, values)];
     if (this.#o.filter !== null) parts.push(`(${this.#o.filter})`);
     if (this.#o.exclude.length > 0) {
@@ -248,51 +351,35 @@ export class TableScan {
     return rows[0] as Totals;
   }
 
-  /** The bucket of a row: a hash of its key, so both sides put a row in the same one. */
-  get #bucket(): string {
-    const buckets = Math.max(1, Math.min(65536, Math.ceil(this.#o.rangeRows / 100)));
-    return `abs(hashtextextended(row(${keyColumns(this.#o.key)})::text, 1) % ${buckets})::int`;
-  }
-
-  #inBuckets(buckets: readonly number[], values: unknown[]): string {
-    values.push(buckets);
-    return `${this.#bucket} = any($${values.length}::int[])`;
-  }
-
-  /** Count and checksum per bucket of lo < key <= hi on one side. */
-  async #buckets(
-    side: ScanSide,
-    lo: KeyValue | null,
-    hi: KeyValue | null,
-  ): Promise<Map<number, Totals>> {
-    const values: unknown[] = [];
-    const where = this.#where(lo, hi, values);
-    const chk =
-      this.#o.checksum === 'md5'
-        ? `md5(string_agg(${this.#row}, E'\\n' order by ${keyColumns(this.#o.key)}))`
-        : `sum(hashtextextended(${this.#row}, 0))::text`;
-    const { rows } = await side.db.query<Totals & { b: number }>(
-      `select ${this.#bucket} as b, count(*)::text as cnt, ${chk} as chk
-         from only ${quoteFqname(side.relation)} where ${where} group by 1`,
-      values,
-    );
-    return new Map(rows.map((r) => [r.b, { cnt: r.cnt, chk: r.chk }]));
-  }
-
+  /**
+   * (key, row hash) of the rows of lo < key <= hi that `only` picks: a condition, or blocks
+   * of first key column values (each block read by the key's index).
+   */
   async #rowHashes(
     side: ScanSide,
     lo: KeyValue | null,
     hi: KeyValue | null,
-    only: (values: unknown[]) => string,
+    only: Only,
   ): Promise<Map<string, { k: KeyValue; h: string }>> {
     const values: unknown[] = [];
-    const where = `${this.#where(lo, hi, values)} and ${only(values)}`;
+    let where = this.#where(lo, hi, values);
     const hash =
       this.#o.checksum === 'md5' ? `md5(${this.#row})` : `hashtextextended(${this.#row}, 0)::text`;
-    const { rows } = await side.db.query<{ k: KeyValue; h: string }>(
-      `select ${keyAsText(this.#o.key)} as k, ${hash} as h from only ${quoteFqname(side.relation)} where ${where}`,
-      values,
-    );
+    let sql: string;
+    if (typeof only === 'function') {
+      where += ` and ${only(values)}`;
+      sql = `select ${keyAsText(this.#o.key)} as k, ${hash} as h from only ${quoteFqname(side.relation)} where ${where}`;
+    } else {
+      values.push(only.from, only.to);
+      const first = quoteIdent(this.#o.key.columns[0] as string);
+      sql = `select x.k, x.h
+               from unnest($${values.length - 1}::int8[], $${values.length}::int8[]) as _londiste_block(lo, hi),
+                    lateral (select ${keyAsText(this.#o.key)} as k, ${hash} as h
+                               from only ${quoteFqname(side.relation)}
+                              where ${where} and ${first} >= _londiste_block.lo
+                                and ${first} <= _londiste_block.hi) x`;
+    }
+    const { rows } = await side.db.query<{ k: KeyValue; h: string }>(sql, values);
     return new Map(rows.map((r) => [JSON.stringify(r.k), r]));
   }
 
@@ -317,7 +404,7 @@ export class TableScan {
     return rows.map((r) => r.k);
   }
 
-  /** Totals of buckets (in any order) or of ranges (in key order). */
+  /** Totals of ranges (in key order). */
   #total(parts: Totals[]): Totals {
     let cnt = 0n;
     for (const p of parts) cnt += BigInt(p.cnt);
@@ -339,10 +426,13 @@ export class TableScan {
   }
 }
 
-/** Bucket results in bucket order (the server groups them in any order). */
-function inOrder(buckets: Map<number, Totals>): Totals[] {
-  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t);
-}
+/** Rows of differing blocks read in one pass, at most about. */
+const blockFetchRows = 100_000;
+
+const integerTypes = new Set(['smallint', 'integer', 'bigint']);
+
+/** Rows picked by a condition, or by blocks [from[i], to[i]] of the first key column. */
+type Only = ((values: unknown[]) => string) | { from: string[]; to: string[] };
 
 function same(r: RangeResult): boolean {
   return r.src.cnt === r.dst.cnt && r.src.chk === r.dst.chk;

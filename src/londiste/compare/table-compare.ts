@@ -24,7 +24,6 @@ export interface RangedOptions {
   filter: string | null;
   checksum: Checksum;
   rangeRows: number;
-  fetchRows: number;
   throttleMs: number;
   timeout: number;
   force: boolean;
@@ -112,8 +111,8 @@ async function settledPoint(
       extraConnstr: o.extraConnstr,
     });
     if (point.moving.kind === 'rows') {
-      // The bucketed pass groups a range into up to 65536 hash groups: room to keep them in
-      // memory (the default 4MB spills them to disk).
+      // The row-by-row pass reads a range in key order: when the server sorts rather than
+      // follows the key's index, room to sort a range in memory (the default 4MB spills).
       for (const db of [point.source, point.local]) await db.query(`set local work_mem = '64MB'`);
       return point;
     }
@@ -138,9 +137,8 @@ function scanAt(point: SyncPoint, o: RangedOptions, exclude: readonly KeyValue[]
     exclude,
     checksum: o.checksum,
     rangeRows: o.rangeRows,
-    fetchRows: o.fetchRows,
     throttleMs: o.throttleMs,
-    buckets: o.repair !== undefined,
+    rowByRow: o.repair !== undefined,
   });
 }
 

@@ -70,14 +70,29 @@ export interface Condition {
   values: unknown[];
 }
 
+/**
+ * Where a condition's values go: parameters (`$n`, the array collects their values), or
+ * `inline` as quoted literals, for statements that take no parameters (COPY).
+ */
+export type Values = unknown[] | 'inline';
+
+/** `$n` for `value` (pushed onto `values`), or its literal. */
+function valueRef(values: Values, value: string | null | readonly (string | null)[]): string {
+  if (values !== 'inline') {
+    values.push(value);
+    return `$${values.length}`;
+  }
+  if (typeof value === 'string' || value === null) return quoteLiteral(value);
+  return `array[${value.map(quoteLiteral).join(', ')}]::text[]`;
+}
+
 /** `(k1, k2) op ($n::t1, $n+1::t2)` over the first `bound.length` key columns. */
-function compareTo(key: TableKey, bound: KeyValue, op: string, values: unknown[]): string {
+function compareTo(key: TableKey, bound: KeyValue, op: string, values: Values): string {
   const cols: string[] = [];
   const params: string[] = [];
   bound.forEach((value, i) => {
-    values.push(value);
     cols.push(quoteIdent(key.columns[i] as string));
-    params.push(`$${values.length}::${key.types[i]}`);
+    params.push(`${valueRef(values, value)}::${key.types[i]}`);
   });
   return `(${cols.join(', ')}) ${op} (${params.join(', ')})`;
 }
@@ -90,7 +105,7 @@ export function rangeCondition(
   key: TableKey,
   lo: KeyValue | null,
   hi: KeyValue | null,
-  values: unknown[],
+  values: Values,
 ): string {
   const parts: string[] = [];
   if (lo !== null) parts.push(compareTo(key, lo, '>', values));
@@ -102,15 +117,18 @@ export function rangeCondition(
 export function keySetCondition(
   key: TableKey,
   keys: readonly KeyValue[],
-  values: unknown[],
+  values: Values,
   negate = false,
 ): string {
   if (keys.length === 0) return negate ? 'true' : 'false';
   const names = key.columns.map((_, i) => `k${i}`);
-  const arrays = key.columns.map((_, i) => {
-    values.push(keys.map((k) => k[i] ?? null));
-    return `$${values.length}::text[]`;
-  });
+  const arrays = key.columns.map(
+    (_, i) =>
+      `${valueRef(
+        values,
+        keys.map((k) => k[i] ?? null),
+      )}::text[]`,
+  );
   const casts = names.map((n, i) => `m.${n}::${key.types[i]}`).join(', ');
   const set = `select ${casts} from unnest(${arrays.join(', ')}) as m(${names.join(', ')})`;
   return `(${keyColumns(key)}) ${negate ? 'not in' : 'in'} (${set})`;
