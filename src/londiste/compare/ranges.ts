@@ -86,6 +86,8 @@ export interface ScanResult {
   dst: Totals;
   diffs: RowDiff[];
   ranges: number;
+  /** Ranges read again to name their rows: by blocks of key values, or row by row. */
+  narrowed: { blocks: number; rows: number };
 }
 
 export class TableScan {
@@ -129,6 +131,7 @@ export class TableScan {
   async scan(plan: ScanPlan): Promise<ScanResult> {
     const sums = { src: [] as Totals[], dst: [] as Totals[] };
     const diffs: RowDiff[] = [];
+    const narrowed = { blocks: 0, rows: 0 };
     const n = plan.bounds.length + 1;
     for (let i = 0; i < n; i++) {
       const lo = i === 0 ? null : (plan.bounds[i - 1] as KeyValue);
@@ -142,7 +145,11 @@ export class TableScan {
         await this.#throttle();
       }
       if (result === undefined || !same(result)) {
-        const rows = (await this.#byBlocks(lo, hi, n, result)) ?? (await this.#rowByRow(lo, hi));
+        let rows = await this.#byBlocks(lo, hi, n, result);
+        if (rows === null) {
+          narrowed.rows++;
+          rows = await this.#rowByRow(lo, hi);
+        } else narrowed.blocks++;
         result ??= { src: rows.src, dst: rows.dst };
         found = rows.diffs;
         await this.#throttle();
@@ -157,6 +164,7 @@ export class TableScan {
       dst: this.#total(sums.dst),
       diffs,
       ranges: n,
+      narrowed,
     };
   }
 

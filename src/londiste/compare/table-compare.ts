@@ -180,6 +180,12 @@ async function scanAll(session: AdminSession, o: RangedOptions, scan: TableScan)
       }
     },
   });
+  const { blocks, rows: byRow } = result.narrowed;
+  if (blocks + byRow > 0) {
+    session.out.info(
+      `${o.table}: ${blocks + byRow} of ${ranges} ranges read again: ${blocks} by blocks of key values, ${byRow} row by row`,
+    );
+  }
   return { src: result.src, dst: result.dst, diffs: result.diffs };
 }
 
