@@ -29,7 +29,14 @@ export function copyLines(db: pg.Client, sql: string): CopyLines {
     async next() {
       for (;;) {
         if (ended) return null;
-        const step = await chunks.next();
+        let step: IteratorResult<Buffer>;
+        try {
+          step = await chunks.next();
+        } catch (error) {
+          // The server ended the COPY with an error: nothing left to stop.
+          ended = true;
+          throw error;
+        }
         if (step.done === true) {
           ended = true;
           // COPY ends every row with a newline: a partial line means the stream was cut.

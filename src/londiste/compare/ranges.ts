@@ -188,7 +188,7 @@ export class TableScan {
 
   /**
    * With an integer first key column: count and checksum per block of values of it
-   * (`k >> shift`, about 64 rows a block, the same blocks on both sides), then the rows of
+   * (`k >> shift`, about 32 rows a block, the same blocks on both sides), then the rows of
    * the blocks that differ, read by the key's index: a little more than the plain aggregate
    * and no second pass over the range. Null (read the range row by row instead) for other
    * keys, an empty range, or when the blocks that differ hold a third of the range or more.
@@ -231,7 +231,7 @@ export class TableScan {
     return { src: this.#blockTotal(src), dst: this.#blockTotal(dst), diffs };
   }
 
-  /** The shift that makes blocks of about 64 rows, from the source's key values; null: none. */
+  /** The shift that makes blocks of about `blockRows` rows, from the source's key values; null: none. */
   async #blockShift(
     lo: KeyValue | null,
     hi: KeyValue | null,
@@ -257,7 +257,10 @@ export class TableScan {
         ? r.n / ranges
         : this.#o.rangeRows;
     const span = Number(BigInt(r.hi) - BigInt(r.lo)) + 1;
-    return Math.max(0, Math.min(62, Math.floor(Math.log2((span * 64) / Math.max(1, count)))));
+    return Math.max(
+      0,
+      Math.min(62, Math.floor(Math.log2((span * blockRows) / Math.max(1, count)))),
+    );
   }
 
   /** Count and checksum per block on one side, by block number (as text). */
@@ -276,7 +279,7 @@ export class TableScan {
     const first = quoteIdent(this.#o.key.columns[0] as string);
     // The planner takes the key's distinct count for the blocks' (a row a block): it would
     // sort the range on disk to group it and see nothing to gain from parallel workers.
-    // Hashing the ~range/64 groups, in parallel where it can, is what fits.
+    // Hashing the ~range/32 groups, in parallel where it can, is what fits.
     const { rows: before } = await side.db.query<{ s: string; p: string }>(
       "select current_setting('enable_sort') as s, current_setting('parallel_tuple_cost') as p",
     );
@@ -298,10 +301,13 @@ export class TableScan {
 
   /** A side's totals of its blocks, in block order (md5 depends on it). */
   #blockTotal(blocks: Map<string, Totals>): Totals {
-    const order = [...blocks.entries()].sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1));
-    if (order.length === 0)
+    if (blocks.size === 0) {
       return this.#o.checksum === 'md5' ? { cnt: '0', chk: '' } : { cnt: '0', chk: '0' };
-    return this.#total(order.map(([, t]) => t));
+    }
+    if (this.#o.checksum !== 'md5') return this.#total([...blocks.values()]);
+    const order = [...blocks.entries()].map(([b, t]) => ({ b: BigInt(b), t }));
+    order.sort((x, y) => (x.b < y.b ? -1 : x.b > y.b ? 1 : 0));
+    return this.#total(order.map((o) => o.t));
   }
 
   /** The rows among `keys` that differ (the moving rows of an earlier point, compared again). */
@@ -436,6 +442,12 @@ export class TableScan {
 
 /** Rows of differing blocks read in one pass, at most about. */
 const blockFetchRows = 100_000;
+
+/**
+ * Rows a block, about: smaller blocks mean fewer rows read again around each difference,
+ * more groups in the block pass.
+ */
+const blockRows = 32;
 
 const integerTypes = new Set(['smallint', 'integer', 'bigint']);
 
