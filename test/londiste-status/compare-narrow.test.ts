@@ -10,7 +10,7 @@
  * As in compare-repair.test.ts, a plain cascaded worker moves the leaf's position and the
  * test writes the rows on both sides.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,5 +171,21 @@ describe('narrowing a range that differs', { timeout: 300_000 }, () => {
     );
     expect(ranged.stderr).toMatch(/public\.ends: 3 of \d+ ranges read again/);
     await repairedAndEqual('ends', 'id');
+  });
+
+  it('a row that fails on one side mid-stream: one line, both streams stopped, no fix file', async () => {
+    // Only the leaf has a row whose --repair-where fails, late in key order.
+    await replicaQuery(leaf, `insert into txt values ('k99999', 0, 'oops', null)`);
+    const file = path.join(dir, 'fix.public.txt.sql');
+    rmSync(file, { force: true });
+    const failed = await run('repair', 'txt', '--repair-where', "v like 'v%' or v::int > 0");
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trimEnd().split('\n').at(-1)).toBe(
+      `londiste: error: repair on queue ${queue}: invalid input syntax for type integer: "oops" [SQLSTATE 22P02]`,
+    );
+    expect(existsSync(file)).toBe(false);
+    // Both sessions were left usable: the next run finds the row.
+    const again = await run('repair', 'txt');
+    expect(again.stderr).toContain('public.txt: missed: 0 inserts, 0 updates, 1 deletes');
   });
 });
