@@ -3,10 +3,11 @@
  * aggregate computed by the server: count and the sum of a 64-bit hash of each row's text
  * (or with `md5` the md5 of the rows' texts in key order); equal ranges cost that one pass,
  * which the server may run in parallel. A range that differs (and with repair, which
- * expects differences, every range straight away) is read once more as (key, row hash)
- * lines from both sides at the same time, in key order, merged as they come
- * (merge-rows.ts): one pass names the rows that differ, whatever their number and however
- * they are spread. Rows never travel whole: only keys and hashes.
+ * expects differences, every range straight away) is read once more: with an integer first
+ * key column by blocks of its values, then the differing blocks through the key's index
+ * (#byBlocks); otherwise as (key, row hash) lines from both sides at the same time, in key
+ * order, merged as they come (merge-rows.ts). Either way one more pass names the rows that
+ * differ, however many and however spread. Rows never travel whole: only keys and hashes.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -277,9 +278,9 @@ export class TableScan {
         ? `md5(string_agg(${this.#row}, E'\\n' order by ${keyColumns(this.#o.key)}))`
         : `sum(hashtextextended(${this.#row}, 0))::text`;
     const first = quoteIdent(this.#o.key.columns[0] as string);
-    // The planner takes the key's distinct count for the blocks' (a row a block): it would
-    // sort the range on disk to group it and see nothing to gain from parallel workers.
-    // Hashing the ~range/32 groups, in parallel where it can, is what fits.
+    // The planner expects as many blocks as key values (a row each): it would sort the range,
+    // on disk, to group it, and see nothing to gain from parallel workers. Hashing the
+    // ~range/32 groups, in parallel where the server can, is what fits.
     const { rows: before } = await side.db.query<{ s: string; p: string }>(
       "select current_setting('enable_sort') as s, current_setting('parallel_tuple_cost') as p",
     );
