@@ -20,6 +20,7 @@ import {
   manifestName,
   rotateSets,
 } from './backup-sets.js';
+import { archiveBackupWal, backupHistoryName } from './backup-wal.js';
 import { releaseBackupLock, takeBackupLock } from './control-files.js';
 import { fsyncDir, writeDurable } from './durable.js';
 import { WalmgrError } from './errors.js';
@@ -177,17 +178,21 @@ async function copyUnderBackupMode(
         }
       }
       const print = progressPrinter('backup', (line) => log.info(line), options.progressSeconds);
-      const files = copyEntries(masterData, incoming, entries, print);
-      syncTree(incoming, entries);
+      const files = await copyEntries(masterData, incoming, entries, print);
+      // The flush runs while the server ends the backup mode; the manifest waits for both.
+      const synced = syncTree(incoming, entries);
+      // Awaited below; this only keeps a failure meanwhile from being reported as unhandled.
+      synced.catch(() => {});
       const stop = await client.query<{
         lsn: string;
         labelfile: string;
         spcmapfile: string | null;
         wal: string;
       }>(
+        // No wait for the archiver here: archiveBackupWal below puts the WAL in place.
         version >= 150000
-          ? 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_backup_stop(true)'
-          : 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_stop_backup(false, true)',
+          ? 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_backup_stop(false)'
+          : 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_stop_backup(false, false)',
       );
       stopped = true;
       const row = stop.rows[0] as {
@@ -196,10 +201,33 @@ async function copyUnderBackupMode(
         spcmapfile: string | null;
         wal: string;
       };
+      await synced;
       writeDurable(path.join(incoming, 'backup_label'), row.labelfile);
       if (row.spcmapfile) writeDurable(path.join(incoming, 'tablespace_map'), row.spcmapfile);
-      const startWal = /START WAL LOCATION: .* \(file ([0-9A-F]{24})\)/.exec(row.labelfile)?.[1];
+      const startMatch = /START WAL LOCATION: ([0-9A-F]+\/[0-9A-F]+) \(file ([0-9A-F]{24})\)/.exec(
+        row.labelfile,
+      );
+      const startWal = startMatch?.[2] ?? (started.rows[0]?.wal as string);
       const timeline = /START TIMELINE: (\d+)/.exec(row.labelfile)?.[1];
+      const walSegmentBytes = Number(
+        (
+          await client.query<{ v: string }>(
+            "select setting::bigint * case unit when 'B' then 1 when 'MB' then 1048576 else 8192 end as v from pg_settings where name = 'wal_segment_size'",
+          )
+        ).rows[0]?.v,
+      );
+      await archiveBackupWal(
+        settings,
+        masterData,
+        {
+          startWal,
+          stopWal: row.wal,
+          historyFile: backupHistoryName(startWal, startMatch?.[1] ?? startLsn, walSegmentBytes),
+          walSegmentBytes,
+        },
+        ownerFrom(masterData),
+        log,
+      );
       const manifest: BackupManifest = {
         format: 1,
         label,
@@ -207,16 +235,10 @@ async function copyUnderBackupMode(
         serverVersionNum: version,
         startLsn,
         stopLsn: row.lsn,
-        startWal: startWal ?? (started.rows[0]?.wal as string),
+        startWal,
         stopWal: row.wal,
         timeline: Number(timeline ?? 1),
-        walSegmentBytes: Number(
-          (
-            await client.query<{ v: string }>(
-              "select setting::bigint * case unit when 'B' then 1 when 'MB' then 1048576 else 8192 end as v from pg_settings where name = 'wal_segment_size'",
-            )
-          ).rows[0]?.v,
-        ),
+        walSegmentBytes,
         startTime,
         stopTime: new Date().toISOString(),
         tablespaces,
