@@ -62,16 +62,38 @@ export function archiveWal(target: ArchiveTarget, source: string, name: string):
   // The checksum is made durable before the file appears under its name: a crash in
   // between leaves a checksum without a file, which the server's retry rewrites; never a
   // file without its checksum.
-  const { temporary, sha256 } = copyToTemporary(sourcePath, finalName, target.compression);
   try {
-    writeDurable(checksumFileOf(dir, name), checksumLine(sha256, name));
-    renameSync(temporary, finalName);
+    const { temporary, sha256 } = copyToTemporary(sourcePath, finalName, target.compression);
+    try {
+      writeDurable(checksumFileOf(dir, name), checksumLine(sha256, name));
+      renameSync(temporary, finalName);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+    fsyncDir(dir);
+    return { name, status: 'archived', bytes, sha256 };
   } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
+    throw storeFailed(error, name, dir);
   }
-  fsyncDir(dir);
-  return { name, status: 'archived', bytes, sha256 };
+}
+
+/** A file system error while storing, as one line naming the segment and the archive. */
+function storeFailed(error: unknown, name: string, dir: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined) return error;
+  const why =
+    code === 'ENOSPC'
+      ? 'ENOSPC, the archive file system is full'
+      : code === 'EACCES' || code === 'EPERM'
+        ? `${code}, the archive is not writable by this user`
+        : code;
+  return new WalmgrError(
+    'ARCHIVE_FAILED',
+    `xarchive: could not store ${name} in ${dir} (${why}): ${(error as Error).message}; nothing was stored under its name, the server will retry`,
+    { name, dir, errno: code },
+    { cause: error },
+  );
 }
 
 function confirmSame(

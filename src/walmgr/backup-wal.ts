@@ -48,7 +48,11 @@ export function segmentRange(first: string, last: string, segmentBytes: number):
 }
 
 /** `START.OFFSET.backup`: the backup history file the stop writes for a start at `startLsn`. */
-export function backupHistoryName(startWal: string, startLsn: string, segmentBytes: number): string {
+export function backupHistoryName(
+  startWal: string,
+  startLsn: string,
+  segmentBytes: number,
+): string {
   const low = BigInt(`0x${startLsn.split('/')[1] ?? '0'}`);
   const offset = Number(low % BigInt(segmentBytes));
   return `${startWal}.${offset.toString(16).toUpperCase().padStart(8, '0')}.backup`;

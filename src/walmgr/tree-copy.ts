@@ -13,9 +13,7 @@ import {
   openSync,
   readdirSync,
   readlinkSync,
-  readSync,
   symlinkSync,
-  writeSync,
 } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
