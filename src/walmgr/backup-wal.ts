@@ -12,9 +12,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { archiveWal } from './archive.js';
-import { checksumFileOf, findArchived } from './archive-files.js';
+import { findArchived } from './archive-files.js';
 import type { WalmgrLog } from './log.js';
-import { chownFile, type Owner } from './ownership.js';
 import type { WalmgrSettings } from './settings.js';
 
 export interface BackupWal {
@@ -66,7 +65,6 @@ export async function archiveBackupWal(
   settings: WalmgrSettings,
   masterData: string,
   wal: BackupWal,
-  owner: Owner | null,
   log: WalmgrLog,
 ): Promise<void> {
   const walDir = path.join(masterData, 'pg_wal');
@@ -93,15 +91,7 @@ export async function archiveBackupWal(
         if (existsSync(path.join(status, `${name}.done`))) continue;
         throw error;
       }
-      if (result.status === 'archived') {
-        for (const file of [
-          checksumFileOf(settings.completedWals, name),
-          findArchived(settings.completedWals, name)?.file,
-        ]) {
-          if (file !== undefined) chownFile(file, owner);
-        }
-        log.debug(`backup: archived ${name}`);
-      }
+      if (result.status === 'archived') log.debug(`backup: archived ${name}`);
     }
     pending = left;
     if (pending.length === 0) return;

@@ -76,8 +76,14 @@ export async function stopMaster(
   return changeServer(settings, log, notReally, async () => wanted);
 }
 
+/** What changing the server needs of the settings (`--synch-standby` has no INI). */
+export type ServerAccess = { masterDb: string | undefined } & Pick<
+  WalmgrSettings,
+  'masterRestartCmd'
+>;
+
 async function changeServer(
-  settings: WalmgrSettings,
+  settings: ServerAccess,
   log: WalmgrLog,
   notReally: boolean,
   decide: (client: pg.Client) => Promise<Record<string, string>>,
@@ -179,7 +185,7 @@ function checkRunnableBy(owner: Owner | null, log: WalmgrLog): void {
  * would wait for it); `''` turns synchronous replication off, `*` needs one connected standby.
  */
 export async function synchStandby(
-  settings: WalmgrSettings,
+  settings: ServerAccess,
   log: WalmgrLog,
   names: string,
   notReally = false,
