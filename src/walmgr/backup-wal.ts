@@ -9,12 +9,13 @@
  * A file the server already archived (`.done`) into another place than `completed_wals` is
  * waited for as before: the backup is complete once the archiver is past it.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { archiveWal } from './archive.js';
 import { findArchived } from './archive-files.js';
 import type { WalmgrLog } from './log.js';
-import type { WalmgrSettings } from './settings.js';
+import { runOnSlave } from './remote.js';
+import type { RemoteSlave, WalmgrSettings } from './settings.js';
 
 export interface BackupWal {
   /** First WAL file the backup needs (its `START WAL LOCATION`). */
@@ -59,7 +60,8 @@ export function backupHistoryName(
 
 /**
  * Archive every file of `wal` not yet in `completed_wals`, once the server has finished it
- * (`.ready`); returns when each one is archived here or by the server's archiver.
+ * (`.ready`); returns when each one is archived here or by the server's archiver. A remote
+ * archive gets every `.ready` file through the slave's `xarchive -`, which confirms one it has.
  */
 export async function archiveBackupWal(
   settings: WalmgrSettings,
@@ -72,26 +74,30 @@ export async function archiveBackupWal(
   const names = segmentRange(wal.startWal, wal.stopWal, wal.walSegmentBytes);
   if (wal.historyFile !== null) names.push(wal.historyFile);
   const target = { completedWals: settings.completedWals, compression: settings.compression };
+  const remote = settings.remote;
   let pending = names;
   let nextWarning = Date.now() + 60_000;
   while (pending.length > 0) {
     const left: string[] = [];
     for (const name of pending) {
-      if (findArchived(settings.completedWals, name) !== null) continue;
+      if (remote === undefined && findArchived(settings.completedWals, name) !== null) continue;
       if (existsSync(path.join(status, `${name}.done`))) continue;
       if (!existsSync(path.join(status, `${name}.ready`))) {
         left.push(name);
         continue;
       }
-      let result: ReturnType<typeof archiveWal>;
+      let result: ReturnType<typeof archiveWal>['status'];
       try {
-        result = archiveWal(target, path.join(walDir, name), name);
+        result =
+          remote === undefined
+            ? archiveWal(target, path.join(walDir, name), name).status
+            : sendToSlave(remote, path.join(walDir, name), name);
       } catch (error) {
         // The archiver got there between our looks and the server removed its copy.
         if (existsSync(path.join(status, `${name}.done`))) continue;
         throw error;
       }
-      if (result.status === 'archived') log.debug(`backup: archived ${name}`);
+      if (result === 'archived') log.debug(`backup: archived ${name}`);
     }
     pending = left;
     if (pending.length === 0) return;
@@ -103,4 +109,15 @@ export async function archiveBackupWal(
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The slave's xarchive stores `file` as `name` (or finds it there with the same bytes). */
+function sendToSlave(remote: RemoteSlave, file: string, name: string): 'archived' {
+  const input = openSync(file, 'r');
+  try {
+    runOnSlave(remote, ['xarchive', '-', name], input);
+  } finally {
+    closeSync(input);
+  }
+  return 'archived';
 }

@@ -225,12 +225,10 @@ export async function copyUnderBackupMode(
         spcmapfile: string | null;
         wal: string;
       }>(
-        // No wait for the archiver here: archiveBackupWal below puts the WAL in place. A
-        // remote archive is the archiver's to fill (xarchive sends each file there): wait.
+        // No wait for the archiver here: archiveBackupWal below puts the WAL in place.
         version >= 150000
-          ? 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_backup_stop($1)'
-          : 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_stop_backup(false, $1)',
-        [remote !== undefined],
+          ? 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_backup_stop(false)'
+          : 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_stop_backup(false, false)',
       );
       stopped = true;
       const row = stop.rows[0] as {
@@ -253,14 +251,12 @@ export async function copyUnderBackupMode(
         ).rows[0]?.v,
       );
       const historyFile = backupHistoryName(startWal, startMatch?.[1] ?? startLsn, walSegmentBytes);
-      if (remote === undefined) {
-        await archiveBackupWal(
-          settings,
-          masterData,
-          { startWal, stopWal: row.wal, historyFile, walSegmentBytes },
-          log,
-        );
-      }
+      await archiveBackupWal(
+        settings,
+        masterData,
+        { startWal, stopWal: row.wal, historyFile, walSegmentBytes },
+        log,
+      );
       const manifest: BackupManifest = {
         format: 1,
         label,
