@@ -368,6 +368,16 @@ function targetOf(flags: Flags): RecoveryTarget {
   };
 }
 
+/** What a master whose archive is on a remote slave runs here (the rest runs there). */
+const remoteCommands = new Set([
+  'setup',
+  'stop',
+  'backup',
+  'listbackups',
+  'synch-standby',
+  'periodic',
+]);
+
 /** `-n` of a command that only acts: say what it would do, exit 0. */
 function wouldDo(log: WalmgrLog, what: string): number {
   log.info(`would ${what}`);
@@ -470,6 +480,13 @@ export async function runWalmgr(argv: string[], name = 'walmgr'): Promise<number
       quiet: flags.quiet === true,
       verbose: flags.verbose === true,
     });
+    if (settings.remote !== undefined && !remoteCommands.has(command)) {
+      throw new WalmgrError(
+        'WRONG_ROLE',
+        `${command} works on the archive, which is on ${settings.remote.host}: run it there with ${settings.remote.config}`,
+        { command, host: settings.remote.host },
+      );
+    }
     code = await entry.run({ settings, log, flags, args });
     return code;
   }).exitOverride();

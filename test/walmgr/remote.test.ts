@@ -203,6 +203,11 @@ describe.skipIf(missing !== null)('a remote slave over ssh and rsync', () => {
     expect(failed.stderr).toMatch(
       /walmgr listbackups on walmgr-slave failed \(exit 255\): .*refused/,
     );
+    const elsewhere = await run.walmgr([masterIni, 'sync']);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain(
+      `sync works on the archive, which is on walmgr-slave: run it there with ${slaveIni}`,
+    );
     const noConfig = run.ini('no-config', { walmgr_data: `walmgr-slave:${slaveData}` });
     const refused = await run.walmgr([noConfig, 'listbackups']);
     expect(refused.stderr).toContain("slave_config must name the slave's INI file there");
