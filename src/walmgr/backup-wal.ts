@@ -6,8 +6,8 @@
  * first WAL to its stop WAL and the backup history file itself, with `xarchive`'s code (copy
  * and checksum fsynced, directory fsynced). The server's archiver hands the same files to its
  * archive_command later, which finds the same bytes and confirms (xarchive is idempotent).
- * A file the server already archived (`.done`) into another place than `completed_wals` is
- * waited for as before: the backup is complete once the archiver is past it.
+ * A file the server's archiver already took (`.done`, or archived and recycled) is left to
+ * it: that archive_command succeeded.
  */
 import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -82,6 +82,9 @@ export async function archiveBackupWal(
     for (const name of pending) {
       if (remote === undefined && findArchived(settings.completedWals, name) !== null) continue;
       if (existsSync(path.join(status, `${name}.done`))) continue;
+      // Gone from pg_wal without a status: archived and recycled (with archive_mode on the
+      // server removes no segment before its archive_command succeeded).
+      if (!existsSync(path.join(walDir, name))) continue;
       if (!existsSync(path.join(status, `${name}.ready`))) {
         left.push(name);
         continue;
