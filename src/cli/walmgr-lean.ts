@@ -4,9 +4,11 @@
  * the archive code and the INI reader: no commander, no pg, no pino (bin/walmgr.js comes
  * here before loading the full CLI).
  */
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { archiveWal } from '../walmgr/archive.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
 import { runPeriodic } from '../walmgr/periodic.js';
+import { runOnSlave } from '../walmgr/remote.js';
 import { restoreWal } from '../walmgr/restore-wal.js';
 import { loadWalmgrSettings, type WalmgrSettings } from '../walmgr/settings.js';
 
@@ -17,8 +19,10 @@ const knownFlags = new Set(['-n', '--not-really', '-q', '--quiet', '-v', '--verb
  * a plain xarchive or xrestore call (the full CLI then parses them and explains).
  */
 export function runLean(args: string[]): number | null {
-  const flags = new Set(args.filter((arg) => arg.startsWith('-')));
-  const words = args.filter((arg) => !arg.startsWith('-'));
+  // A lone `-` is xarchive's "stdin", not a flag.
+  const isFlag = (arg: string) => arg.startsWith('-') && arg !== '-';
+  const flags = new Set(args.filter(isFlag));
+  const words = args.filter((arg) => !isFlag(arg));
   if ([...flags].some((flag) => !knownFlags.has(flag))) return null;
   const command = words[1];
   const fits =
@@ -57,18 +61,35 @@ function xarchive(
   name: string,
   notReally: boolean,
 ): number {
-  const result = archiveWal(
-    { completedWals: settings.completedWals, compression: settings.compression, notReally },
-    source,
-    name,
-  );
-  const what =
-    result.status === 'archived'
-      ? `archived ${name}`
-      : result.status === 'already-archived'
-        ? `${name} was already archived with the same content`
-        : `would archive ${source} as ${name}`;
-  log.info(`${what} into ${settings.completedWals}`);
+  if (settings.remote !== undefined) {
+    // The slave's walmgr stores it (fsyncs, checksum, same-bytes check): it reads stdin.
+    const where = `${settings.remote.host}:${settings.completedWals}`;
+    if (notReally) log.info(`would send ${source} as ${name} to ${where}`);
+    else {
+      const input = openSync(source, 'r');
+      try {
+        runOnSlave(settings.remote, ['xarchive', '-', name], input);
+      } finally {
+        closeSync(input);
+      }
+      log.info(`sent ${name} to ${where}`);
+    }
+  } else {
+    // `-`: the segment comes on stdin, from a master whose archive is here.
+    const result = archiveWal(
+      { completedWals: settings.completedWals, compression: settings.compression, notReally },
+      source === '-' ? 'stdin' : source,
+      name,
+      source === '-' ? readFileSync(0) : undefined,
+    );
+    const what =
+      result.status === 'archived'
+        ? `archived ${name}`
+        : result.status === 'already-archived'
+          ? `${name} was already archived with the same content`
+          : `would archive ${source} as ${name}`;
+    log.info(`${what} into ${settings.completedWals}`);
+  }
   try {
     runPeriodic(settings, (line) => log.info(line), notReally);
   } catch (error) {

@@ -3,29 +3,37 @@
  * This file parses and prints; the work is in src/walmgr. xarchive has a lean entry of its own
  * (walmgr-xarchive.ts) that the bin tries first.
  */
+
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { packageVersion } from '../version.js';
 import { archiveAheadDaemon } from '../walmgr/archive-ahead.js';
 import { takeBackup } from '../walmgr/backup.js';
+import {
+  finishRemoteBackup,
+  startRemoteBackup,
+  takeRemoteBackup,
+} from '../walmgr/backup-remote.js';
 import { listSets, rotateSets } from '../walmgr/backup-sets.js';
 import { cleanup } from '../walmgr/cleanup.js';
 import { releaseBackupLock, takeBackupLock } from '../walmgr/control-files.js';
 import { createSlave } from '../walmgr/createslave.js';
 import { drill } from '../walmgr/drill.js';
 import { WalmgrError } from '../walmgr/errors.js';
-import { initConfig, writeInitConfig } from '../walmgr/init-config.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
 import { openMaster } from '../walmgr/master-session.js';
 import { defaultSegmentBytes, syncPartial, writePartial } from '../walmgr/partial-sync.js';
 import { runPeriodic } from '../walmgr/periodic.js';
 import { purgeWals } from '../walmgr/purge.js';
 import type { RecoveryTarget } from '../walmgr/recovery-settings.js';
+import { runOnSlave } from '../walmgr/remote.js';
 import { restoreBackup } from '../walmgr/restore.js';
 import { setupMaster, stopMaster, synchStandby } from '../walmgr/server-settings.js';
 import { loadWalmgrSettings, type WalmgrSettings } from '../walmgr/settings.js';
 import { boot, pause, resume } from '../walmgr/standby.js';
 import { describeRound, stopSyncDaemon, syncDaemon } from '../walmgr/sync-daemon.js';
 import { reportFailure } from './output.js';
+import { initProgram, synchStandbyProgram } from './walmgr-init.js';
 
 interface Flags {
   notReally?: boolean;
@@ -75,10 +83,12 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     usage: 'backup',
     help: 'master: non-exclusive base backup into full_backup, rotate old ones, purge old WAL',
     run: async ({ settings, log, flags }) => {
-      await takeBackup(settings, log, {
+      const options = {
         ...(flags.notReally ? { notReally: true } : {}),
         ...(flags.label ? { label: flags.label } : {}),
-      });
+      };
+      if (settings.remote !== undefined) await takeRemoteBackup(settings, log, options);
+      else await takeBackup(settings, log, options);
       return 0;
     },
   },
@@ -86,6 +96,10 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     usage: 'listbackups',
     help: 'list complete backup sets: name, start time, label, first WAL',
     run: ({ settings }) => {
+      if (settings.remote !== undefined) {
+        process.stdout.write(runOnSlave(settings.remote, ['listbackups']));
+        return 0;
+      }
       const sets = listSets(settings.fullBackup);
       process.stdout.write(
         `${['set', 'start time', 'label', 'first WAL', 'stop WAL'].join('\t')}\n`,
@@ -214,7 +228,8 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   syncdaemon: {
     usage: 'syncdaemon',
     help: 'master: sync every loop_delay seconds until stopped (pidfile: stop ends it)',
-    run: async ({ settings, log }) => {
+    run: async ({ settings, log, flags }) => {
+      if (flags.notReally) return wouldDo(log, `run sync every ${settings.loopDelay} s`);
       await syncDaemon(settings, log);
       return 0;
     },
@@ -222,7 +237,8 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   'archive-ahead': {
     usage: 'archive-ahead',
     help: '(ours) master: archive .ready segments as they come, so archive_command only confirms (archive_ahead = yes)',
-    run: async ({ settings, log }) => {
+    run: async ({ settings, log, flags }) => {
+      if (flags.notReally) return wouldDo(log, 'archive .ready segments as they come');
       await archiveAheadDaemon(settings, log);
       return 0;
     },
@@ -291,7 +307,8 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   xlock: {
     usage: 'xlock [PID]',
     help: 'take the backup lock (BACKUPLOCK) for PID',
-    run: ({ settings, args }) => {
+    run: ({ settings, log, flags, args }) => {
+      if (flags.notReally) return wouldDo(log, 'take the backup lock');
       takeBackupLock(settings.completedWals, Number(args[0] ?? process.ppid));
       return 0;
     },
@@ -299,8 +316,27 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
   xrelease: {
     usage: 'xrelease',
     help: 'release the backup lock',
-    run: ({ settings }) => {
+    run: ({ settings, log, flags }) => {
+      if (flags.notReally) return wouldDo(log, 'release the backup lock');
       releaseBackupLock(settings.completedWals);
+      return 0;
+    },
+  },
+  xbackupstart: {
+    usage: 'xbackupstart PID',
+    help: "slave (ours): a remote master's backup begins: lock for PID, empty incoming set",
+    run: ({ settings, log, flags, args }) => {
+      if (flags.notReally) return wouldDo(log, 'take the backup lock and empty the incoming set');
+      process.stdout.write(`${startRemoteBackup(settings, args[0] ?? '', log)}\n`);
+      return 0;
+    },
+  },
+  xbackupfinish: {
+    usage: 'xbackupfinish',
+    help: "slave (ours): finish a remote master's backup (its stop result on stdin)",
+    run: async ({ settings, log, flags }) => {
+      if (flags.notReally) return wouldDo(log, 'finish the incoming set');
+      await finishRemoteBackup(settings, readFileSync(0, 'utf8'), log);
       return 0;
     },
   },
@@ -330,6 +366,22 @@ function targetOf(flags: Flags): RecoveryTarget {
     ...(flags.recoveryTargetExclusive ? { inclusive: false } : {}),
     ...(flags.recoveryTargetAction ? { action: flags.recoveryTargetAction } : {}),
   };
+}
+
+/** What a master whose archive is on a remote slave runs here (the rest runs there). */
+const remoteCommands = new Set([
+  'setup',
+  'stop',
+  'backup',
+  'listbackups',
+  'synch-standby',
+  'periodic',
+]);
+
+/** `-n` of a command that only acts: say what it would do, exit 0. */
+function wouldDo(log: WalmgrLog, what: string): number {
+  log.info(`would ${what}`);
+  return 0;
 }
 
 /** xarchive and xrestore run in walmgr-lean.ts; reaching here means their arguments were wrong. */
@@ -391,58 +443,6 @@ export function walmgrProgram(
 }
 
 /** Run with `args` (without node and script); resolves with the exit code. */
-interface InitFlags {
-  initMaster?: boolean;
-  initSlave?: boolean;
-  slave?: string;
-  pgdata?: string;
-  configDir?: string;
-  primaryConninfo?: string;
-  walmgrData?: string;
-  sshKeygen?: boolean;
-  sshAddKey?: string;
-  addPassword?: string;
-  notReally?: boolean;
-}
-
-/** `walmgr --init-master ...` / `--init-slave ...`: upstream's INI generation, without an INI. */
-function initProgram(name: string): Command {
-  return new Command(name)
-    .option('--init-master', 'write <config-dir>/wal-master.ini')
-    .option('--init-slave', 'write <config-dir>/wal-slave.ini')
-    .option('--slave <host>', 'init-master: the slave host (recorded as slave)')
-    .option('--pgdata <dir>', 'the data directory (default $PGDATA)')
-    .option('--config-dir <dir>', 'where the INI goes (default ~/conf)')
-    .option('--primary-conninfo <connstr>', 'init-slave: primary_conninfo for streaming')
-    .option('--walmgr-data <dir>', 'walmgr_data (default ~/walshipping) (ours)')
-    .option('--ssh-keygen', 'not supported (remote slaves)')
-    .option('--ssh-add-key <file>', 'not supported (remote slaves)')
-    .option('--add-password <file>', 'not supported (remote slaves)')
-    .option('-n, --not-really', 'print the INI, write nothing')
-    .action((flags: InitFlags) => {
-      const unsupported = [
-        flags.sshKeygen ? '--ssh-keygen' : '',
-        flags.sshAddKey ? '--ssh-add-key' : '',
-        flags.addPassword ? '--add-password' : '',
-      ].filter((flag) => flag !== '');
-      const result = initConfig({
-        role: flags.initMaster ? 'master' : 'slave',
-        ...(flags.pgdata !== undefined ? { pgdata: flags.pgdata } : {}),
-        ...(flags.configDir !== undefined ? { configDir: flags.configDir } : {}),
-        ...(flags.slave !== undefined ? { slave: flags.slave } : {}),
-        ...(flags.primaryConninfo !== undefined ? { primaryConninfo: flags.primaryConninfo } : {}),
-        ...(flags.walmgrData !== undefined ? { walmgrData: flags.walmgrData } : {}),
-        unsupported,
-      });
-      if (flags.notReally) {
-        process.stdout.write(result.text);
-        return;
-      }
-      writeInitConfig(result);
-      process.stderr.write(`wrote ${result.file}\n`);
-    });
-}
-
 export async function runWalmgr(argv: string[], name = 'walmgr'): Promise<number> {
   if (argv.includes('--init-master') || argv.includes('--init-slave')) {
     try {
@@ -450,6 +450,14 @@ export async function runWalmgr(argv: string[], name = 'walmgr'): Promise<number
         throw new WalmgrError('USAGE', 'give one of --init-master and --init-slave', {});
       }
       await initProgram(name).exitOverride().parseAsync(argv, { from: 'user' });
+      return 0;
+    } catch (error) {
+      return reportFailure(name, error);
+    }
+  }
+  if (argv.some((arg) => arg === '--synch-standby' || arg.startsWith('--synch-standby='))) {
+    try {
+      await synchStandbyProgram(name).exitOverride().parseAsync(argv, { from: 'user' });
       return 0;
     } catch (error) {
       return reportFailure(name, error);
@@ -472,6 +480,13 @@ export async function runWalmgr(argv: string[], name = 'walmgr'): Promise<number
       quiet: flags.quiet === true,
       verbose: flags.verbose === true,
     });
+    if (settings.remote !== undefined && !remoteCommands.has(command)) {
+      throw new WalmgrError(
+        'WRONG_ROLE',
+        `${command} works on the archive, which is on ${settings.remote.host}: run it there with ${settings.remote.config}`,
+        { command, host: settings.remote.host },
+      );
+    }
     code = await entry.run({ settings, log, flags, args });
     return code;
   }).exitOverride();

@@ -7,6 +7,7 @@
  * This module is on the per-segment start-up path: it imports Node built-ins and the INI
  * reader only (see xarchive-entry.ts).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -17,8 +18,15 @@ import {
   findArchived,
   recordedChecksum,
 } from './archive-files.js';
-import { copyToTemporary, fsyncDir, sha256File, writeDurable } from './durable.js';
+import {
+  bytesToTemporary,
+  copyToTemporary,
+  fsyncDir,
+  sha256File,
+  writeDurable,
+} from './durable.js';
 import { WalmgrError } from './errors.js';
+import { chownFile, ownerFrom } from './ownership.js';
 import type { Compression } from './settings.js';
 import { isWalFileName } from './wal-names.js';
 
@@ -36,8 +44,17 @@ export interface ArchiveResult {
   sha256: string;
 }
 
-/** Archive `source` (relative to the current directory: the server's data directory) as `name`. */
-export function archiveWal(target: ArchiveTarget, source: string, name: string): ArchiveResult {
+/**
+ * Archive `source` (relative to the current directory: the server's data directory) as `name`;
+ * with `data`, those bytes (a remote master's segment read from stdin, `source` names it).
+ * Run as root, what is stored goes to the archive directory's owner.
+ */
+export function archiveWal(
+  target: ArchiveTarget,
+  source: string,
+  name: string,
+  data?: Buffer,
+): ArchiveResult {
   if (!isWalFileName(name) || path.basename(name) !== name) {
     throw new WalmgrError(
       'ARCHIVE_FAILED',
@@ -45,33 +62,61 @@ export function archiveWal(target: ArchiveTarget, source: string, name: string):
       { name },
     );
   }
-  const sourcePath = path.resolve(source);
-  if (!existsSync(sourcePath)) {
+  const sourcePath = data === undefined ? path.resolve(source) : source;
+  if (data === undefined && !existsSync(sourcePath)) {
     throw new WalmgrError('ARCHIVE_FAILED', `xarchive: source file ${sourcePath} does not exist`, {
       source: sourcePath,
       name,
     });
   }
   const dir = target.completedWals;
-  const bytes = statSync(sourcePath).size;
+  const bytes = data?.length ?? statSync(sourcePath).size;
   const existing = findArchived(dir, name);
-  if (existing !== null) return confirmSame(existing, sourcePath, name, bytes);
+  if (existing !== null) return confirmSame(existing, sourcePath, name, bytes, data);
   if (target.notReally) return { name, status: 'not-really', bytes, sha256: '' };
   mkdirSync(dir, { recursive: true });
   const finalName = path.join(dir, target.compression === 'gzip' ? `${name}.gz` : name);
   // The checksum is made durable before the file appears under its name: a crash in
   // between leaves a checksum without a file, which the server's retry rewrites; never a
   // file without its checksum.
-  const { temporary, sha256 } = copyToTemporary(sourcePath, finalName, target.compression);
   try {
-    writeDurable(checksumFileOf(dir, name), checksumLine(sha256, name));
-    renameSync(temporary, finalName);
+    const { temporary, sha256 } =
+      data === undefined
+        ? copyToTemporary(sourcePath, finalName, target.compression)
+        : bytesToTemporary(data, finalName, target.compression);
+    try {
+      writeDurable(checksumFileOf(dir, name), checksumLine(sha256, name));
+      renameSync(temporary, finalName);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+    fsyncDir(dir);
+    const owner = ownerFrom(dir);
+    chownFile(finalName, owner);
+    chownFile(checksumFileOf(dir, name), owner);
+    return { name, status: 'archived', bytes, sha256 };
   } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
+    throw storeFailed(error, name, dir);
   }
-  fsyncDir(dir);
-  return { name, status: 'archived', bytes, sha256 };
+}
+
+/** A file system error while storing, as one line naming the segment and the archive. */
+function storeFailed(error: unknown, name: string, dir: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined) return error;
+  const why =
+    code === 'ENOSPC'
+      ? 'ENOSPC, the archive file system is full'
+      : code === 'EACCES' || code === 'EPERM'
+        ? `${code}, the archive is not writable by this user`
+        : code;
+  return new WalmgrError(
+    'ARCHIVE_FAILED',
+    `xarchive: could not store ${name} in ${dir} (${why}): ${(error as Error).message}; nothing was stored under its name, the server will retry`,
+    { name, dir, errno: code },
+    { cause: error },
+  );
 }
 
 function confirmSame(
@@ -79,8 +124,10 @@ function confirmSame(
   sourcePath: string,
   name: string,
   bytes: number,
+  data: Buffer | undefined,
 ): ArchiveResult {
-  const incoming = sha256File(sourcePath);
+  const incoming =
+    data === undefined ? sha256File(sourcePath) : createHash('sha256').update(data).digest('hex');
   const stored = recordedChecksum(existing) ?? contentChecksum(existing);
   if (stored !== incoming) {
     throw new WalmgrError(

@@ -20,6 +20,7 @@ import {
   manifestName,
   rotateSets,
 } from './backup-sets.js';
+import { archiveBackupWal, backupHistoryName } from './backup-wal.js';
 import { releaseBackupLock, takeBackupLock } from './control-files.js';
 import { fsyncDir, writeDurable } from './durable.js';
 import { WalmgrError } from './errors.js';
@@ -27,8 +28,16 @@ import type { WalmgrLog } from './log.js';
 import { openMaster, serverVersionNum } from './master-session.js';
 import { chownTree, makeDirs, type Owner, ownerFrom } from './ownership.js';
 import { purgeWals } from './purge.js';
-import type { WalmgrSettings } from './settings.js';
-import { copyEntries, listTree, progressPrinter, syncTree, type TreeEntry } from './tree-copy.js';
+import { rsyncEntries } from './remote.js';
+import type { RemoteSlave, WalmgrSettings } from './settings.js';
+import {
+  type CopiedFile,
+  copyEntries,
+  listTree,
+  progressPrinter,
+  syncTree,
+  type TreeEntry,
+} from './tree-copy.js';
 
 /** Top-level entries of a data directory a backup leaves out or keeps empty (PostgreSQL docs). */
 const skipped = new Set([
@@ -86,10 +95,11 @@ export function startIncoming(
   settings: WalmgrSettings,
   owner: Owner | null,
   log: WalmgrLog,
+  pid = process.pid,
 ): string {
   makeDirs(settings.completedWals, owner);
   makeDirs(path.dirname(settings.fullBackup), owner);
-  takeBackupLock(settings.completedWals, process.pid, (holder) =>
+  takeBackupLock(settings.completedWals, pid, (holder) =>
     log.warning(`removing a stale backup lock of pid ${holder}, which is gone`),
   );
   const incoming = incomingDir(settings.fullBackup);
@@ -120,33 +130,55 @@ export async function takeBackup(
   }
   const incoming = startIncoming(settings, owner, log);
   try {
-    const manifest = await copyUnderBackupMode(settings, masterData, incoming, log, options);
-    chownTree(incoming, owner);
-    const expire = (dir: string) => runArchiveCommand(settings, dir, log);
-    for (const dir of rotateSets(settings.fullBackup, settings.keepBackups, expire)) {
-      log.info(`deleted old backup ${dir}`);
-    }
-    renameSync(incoming, settings.fullBackup);
-    fsyncDir(path.dirname(settings.fullBackup));
-    log.info(
-      `backup ${settings.fullBackup} complete: ${manifest.files.length} files, WAL ${manifest.startWal} to ${manifest.stopWal}`,
-    );
-    const purged = purgeWals(settings, log);
-    if (purged.length > 0) log.info(`purged ${purged.length} archived WAL files no backup needs`);
-    const newest = listSets(settings.fullBackup)[0];
-    return newest ?? null;
+    const { manifest } = await copyUnderBackupMode(settings, masterData, incoming, log, options);
+    return completeSet(settings, incoming, manifest, owner, log);
   } finally {
     releaseBackupLock(settings.completedWals, process.pid);
   }
 }
 
-async function copyUnderBackupMode(
+/**
+ * A set whose manifest is written becomes `full_backup`: handed to `owner`, older sets
+ * rotated (`keep_backups`), archived WAL no kept set needs purged.
+ */
+export function completeSet(
+  settings: WalmgrSettings,
+  incoming: string,
+  manifest: BackupManifest,
+  owner: Owner | null,
+  log: WalmgrLog,
+): BackupSet | null {
+  chownTree(incoming, owner);
+  const expire = (dir: string) => runArchiveCommand(settings, dir, log);
+  for (const dir of rotateSets(settings.fullBackup, settings.keepBackups, expire)) {
+    log.info(`deleted old backup ${dir}`);
+  }
+  renameSync(incoming, settings.fullBackup);
+  fsyncDir(path.dirname(settings.fullBackup));
+  log.info(
+    `backup ${settings.fullBackup} complete: ${manifest.files.length} files, WAL ${manifest.startWal} to ${manifest.stopWal}`,
+  );
+  const purged = purgeWals(settings, log);
+  if (purged.length > 0) log.info(`purged ${purged.length} archived WAL files no backup needs`);
+  return listSets(settings.fullBackup)[0] ?? null;
+}
+
+/** What the backup mode gave: the manifest (no files when remote) and the stop's files. */
+export interface BackupResult {
+  manifest: BackupManifest;
+  labelfile: string;
+  spcmapfile: string | null;
+}
+
+/** The copy between the start and the stop of the backup mode (rsync to a remote slave). */
+export async function copyUnderBackupMode(
   settings: WalmgrSettings,
   masterData: string,
   incoming: string,
   log: WalmgrLog,
   options: BackupOptions,
-): Promise<BackupManifest> {
+  remote?: RemoteSlave,
+): Promise<BackupResult> {
   const client = await openMaster(settings.masterDb);
   try {
     const version = await serverVersionNum(client);
@@ -177,17 +209,26 @@ async function copyUnderBackupMode(
         }
       }
       const print = progressPrinter('backup', (line) => log.info(line), options.progressSeconds);
-      const files = copyEntries(masterData, incoming, entries, print);
-      syncTree(incoming, entries);
+      let files: CopiedFile[] = [];
+      let synced = Promise.resolve();
+      if (remote !== undefined) rsyncEntries(remote, masterData, entries, incoming);
+      else {
+        files = await copyEntries(masterData, incoming, entries, print);
+        // The flush runs while the server ends the backup mode; the manifest waits for both.
+        synced = syncTree(incoming, entries);
+      }
+      // Awaited below; this only keeps a failure meanwhile from being reported as unhandled.
+      synced.catch(() => {});
       const stop = await client.query<{
         lsn: string;
         labelfile: string;
         spcmapfile: string | null;
         wal: string;
       }>(
+        // No wait for the archiver here: archiveBackupWal below puts the WAL in place.
         version >= 150000
-          ? 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_backup_stop(true)'
-          : 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_stop_backup(false, true)',
+          ? 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_backup_stop(false)'
+          : 'select lsn::text, labelfile, spcmapfile, pg_walfile_name(lsn) as wal from pg_stop_backup(false, false)',
       );
       stopped = true;
       const row = stop.rows[0] as {
@@ -196,10 +237,26 @@ async function copyUnderBackupMode(
         spcmapfile: string | null;
         wal: string;
       };
-      writeDurable(path.join(incoming, 'backup_label'), row.labelfile);
-      if (row.spcmapfile) writeDurable(path.join(incoming, 'tablespace_map'), row.spcmapfile);
-      const startWal = /START WAL LOCATION: .* \(file ([0-9A-F]{24})\)/.exec(row.labelfile)?.[1];
+      await synced;
+      const startMatch = /START WAL LOCATION: ([0-9A-F]+\/[0-9A-F]+) \(file ([0-9A-F]{24})\)/.exec(
+        row.labelfile,
+      );
+      const startWal = startMatch?.[2] ?? (started.rows[0]?.wal as string);
       const timeline = /START TIMELINE: (\d+)/.exec(row.labelfile)?.[1];
+      const walSegmentBytes = Number(
+        (
+          await client.query<{ v: string }>(
+            "select setting::bigint * case unit when 'B' then 1 when 'MB' then 1048576 else 8192 end as v from pg_settings where name = 'wal_segment_size'",
+          )
+        ).rows[0]?.v,
+      );
+      const historyFile = backupHistoryName(startWal, startMatch?.[1] ?? startLsn, walSegmentBytes);
+      await archiveBackupWal(
+        settings,
+        masterData,
+        { startWal, stopWal: row.wal, historyFile, walSegmentBytes },
+        log,
+      );
       const manifest: BackupManifest = {
         format: 1,
         label,
@@ -207,25 +264,18 @@ async function copyUnderBackupMode(
         serverVersionNum: version,
         startLsn,
         stopLsn: row.lsn,
-        startWal: startWal ?? (started.rows[0]?.wal as string),
+        startWal,
         stopWal: row.wal,
         timeline: Number(timeline ?? 1),
-        walSegmentBytes: Number(
-          (
-            await client.query<{ v: string }>(
-              "select setting::bigint * case unit when 'B' then 1 when 'MB' then 1048576 else 8192 end as v from pg_settings where name = 'wal_segment_size'",
-            )
-          ).rows[0]?.v,
-        ),
+        walSegmentBytes,
         startTime,
         stopTime: new Date().toISOString(),
         tablespaces,
         files,
       };
-      // Written last: a set without it is not listed, whatever else is there.
-      writeDurable(path.join(incoming, manifestName), `${JSON.stringify(manifest, null, 1)}\n`);
-      fsyncDir(incoming);
-      return manifest;
+      const result = { manifest, labelfile: row.labelfile, spcmapfile: row.spcmapfile };
+      if (remote === undefined) writeSet(incoming, result);
+      return result;
     } finally {
       if (!stopped) {
         // End the backup mode in this session; the copy is discarded by the caller.
@@ -241,6 +291,17 @@ async function copyUnderBackupMode(
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The stop's `backup_label` and `tablespace_map`, then the manifest, into a copied set. The
+ * manifest is written last: a set without it is not listed, whatever else is there.
+ */
+export function writeSet(incoming: string, result: BackupResult): void {
+  writeDurable(path.join(incoming, 'backup_label'), result.labelfile);
+  if (result.spcmapfile) writeDurable(path.join(incoming, 'tablespace_map'), result.spcmapfile);
+  writeDurable(path.join(incoming, manifestName), `${JSON.stringify(result.manifest, null, 1)}\n`);
+  fsyncDir(incoming);
 }
 
 /** Refuse a server without archiving (the stop would wait forever) or another data directory. */

@@ -83,6 +83,31 @@ export function copyToTemporary(
   return { temporary, sha256: hash.digest('hex') };
 }
 
+/** {@link copyToTemporary} of bytes in memory. */
+export function bytesToTemporary(
+  data: Buffer,
+  final: string,
+  compression: Compression,
+): { temporary: string; sha256: string } {
+  const temporary = temporaryName(final);
+  try {
+    const output = openSync(temporary, 'w', 0o600);
+    try {
+      writeAll(
+        output,
+        compression === 'gzip' ? gzipSync(data, { level: zlibConstants.Z_BEST_SPEED }) : data,
+      );
+      fsyncSync(output);
+    } finally {
+      closeSync(output);
+    }
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  return { temporary, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
 /** Write `text` to `final` through a temporary name and fsync (the caller fsyncs the directory). */
 export function writeDurable(final: string, text: string | Buffer): void {
   const temporary = temporaryName(final);

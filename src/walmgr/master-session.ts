@@ -2,7 +2,8 @@
 import type pg from 'pg';
 import { openClient } from '../db/connect.js';
 
-export function openMaster(masterDb: string): Promise<pg.Client> {
+/** `masterDb` undefined: the libpq environment alone (`--synch-standby` without an INI). */
+export function openMaster(masterDb: string | undefined): Promise<pg.Client> {
   return openClient(masterDb, { applicationName: 'walmgr', purpose: 'master_db' });
 }
 

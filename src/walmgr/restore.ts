@@ -102,8 +102,8 @@ export async function restoreBackup(
     makeDirs(destination, owner);
     const entries = listTree(set.dir, (relative) => (relative === manifestName ? 'no' : 'yes'));
     const print = progressPrinter('restore', (line) => log.info(line), options.progressSeconds);
-    const copied = copyEntries(set.dir, destination, entries, print);
-    syncTree(destination, entries);
+    const copied = await copyEntries(set.dir, destination, entries, print);
+    await syncTree(destination, entries);
     checkAgainstManifest(set, copied);
   } catch (error) {
     // Nothing half-restored stays: the copy goes, the old data directory comes back.

@@ -27,7 +27,9 @@ export interface ServerChangeResult {
 
 /** The archive_command `setup` writes. */
 export function archiveCommandFor(settings: WalmgrSettings, nodeBin?: string): string {
-  if (settings.archiveAhead) return aheadArchiveCommand(settings, nodeBin);
+  // archive-ahead archives into a local directory: a remote archive gets plain xarchive.
+  if (settings.archiveAhead && settings.remote === undefined)
+    return aheadArchiveCommand(settings, nodeBin);
   return `${walmgrCommand(settings.file, nodeBin)} xarchive %p %f`;
 }
 
@@ -38,11 +40,16 @@ export async function setupMaster(
 ): Promise<ServerChangeResult> {
   const masterData = needMaster(settings, 'setup');
   const owner = ownerFrom(masterData);
-  for (const dir of [settings.completedWals, settings.partialWals, settings.configBackup]) {
-    log.info(`${notReally ? 'would create' : 'creating'} ${dir}`);
-    if (!notReally) makeDirs(dir, owner);
+  if (settings.remote !== undefined) {
+    // Those paths are the slave's: its walmgr makes what it writes into.
+    log.info(`the archive is on ${settings.remote.host}: no local directories to make`);
+  } else {
+    for (const dir of [settings.completedWals, settings.partialWals, settings.configBackup]) {
+      log.info(`${notReally ? 'would create' : 'creating'} ${dir}`);
+      if (!notReally) makeDirs(dir, owner);
+    }
+    if (!notReally) makeDirs(path.dirname(settings.fullBackup), owner);
   }
-  if (!notReally) makeDirs(path.dirname(settings.fullBackup), owner);
   // The server appends to the logfile from xarchive: it must be able to open it.
   if (!notReally && settings.logfile !== undefined && owner !== null) {
     makeDirs(path.dirname(settings.logfile), owner);
@@ -76,8 +83,14 @@ export async function stopMaster(
   return changeServer(settings, log, notReally, async () => wanted);
 }
 
+/** What changing the server needs of the settings (`--synch-standby` has no INI). */
+export type ServerAccess = { masterDb: string | undefined } & Pick<
+  WalmgrSettings,
+  'masterRestartCmd'
+>;
+
 async function changeServer(
-  settings: WalmgrSettings,
+  settings: ServerAccess,
   log: WalmgrLog,
   notReally: boolean,
   decide: (client: pg.Client) => Promise<Record<string, string>>,
@@ -179,7 +192,7 @@ function checkRunnableBy(owner: Owner | null, log: WalmgrLog): void {
  * would wait for it); `''` turns synchronous replication off, `*` needs one connected standby.
  */
 export async function synchStandby(
-  settings: WalmgrSettings,
+  settings: ServerAccess,
   log: WalmgrLog,
   names: string,
   notReally = false,

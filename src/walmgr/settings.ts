@@ -2,8 +2,8 @@
  * walmgr's settings: upstream's INI (`[walmgr]` or `[walmgr3]`, spec §7.2) read as upstream
  * reads it. A file with `master_data` is a master config, otherwise a slave config. The
  * archive paths may be written `host:path` as upstream's master files do; a host that is this
- * machine (`localhost`, `127.0.0.1`, the host name) is dropped, any other is refused until
- * remote slaves are supported.
+ * machine (`localhost`, `127.0.0.1`, the host name) is dropped, another one makes the slave
+ * remote: the paths are then the slave's, reached over ssh and rsync (remote.ts).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -48,7 +48,21 @@ export const walmgrKeys = [
   'archive_compression',
   'archive_ahead',
   'node_bin',
+  'ssh_command',
+  'slave_walmgr',
 ] as const;
+
+/** A slave on another host: the archive paths are paths there. */
+export interface RemoteSlave {
+  /** `[user@]host` as the archive paths name it. */
+  host: string;
+  /** The slave's INI, on the slave (`slave_config`). */
+  config: string;
+  /** How to start walmgr there (`slave_walmgr`, ours; default `walmgr`). */
+  walmgr: string;
+  /** ssh and its options (`ssh_command`, ours), split on blanks. */
+  ssh: string[];
+}
 
 export type Compression = 'none' | 'gzip';
 
@@ -90,6 +104,8 @@ export interface WalmgrSettings {
   loopDelay: number;
   /** `syncdaemon`'s pid file; `stop` ends the daemon it names. */
   pidfile: string | undefined;
+  /** Set when the archive paths name another host. */
+  remote: RemoteSlave | undefined;
 }
 
 /** Read `file`; unknown keys are reported through `warn`, one line each. */
@@ -122,7 +138,12 @@ function settingsFrom(cf: Config): WalmgrSettings {
     const value = optional(key);
     return value === undefined ? undefined : localPath(cf, key, value);
   };
-  const archivePath = (key: string) => localPath(cf, key, cf.getFile(key));
+  const hosts = new Set<string>();
+  const archivePath = (key: string) => {
+    const { host, file } = archiveLocation(cf, key, cf.getFile(key));
+    if (host !== undefined) hosts.add(host);
+    return file;
+  };
   const compression = (optional('archive_compression') ?? 'none').toLowerCase();
   if (compression !== 'none' && compression !== 'gzip') {
     throw cf.error(
@@ -161,6 +182,37 @@ function settingsFrom(cf: Config): WalmgrSettings {
     archiveAhead: cf.getBool('archive_ahead', false),
     loopDelay: cf.getSeconds('loop_delay', 10),
     pidfile: optionalPath('pidfile'),
+    remote: remoteSlave(cf, hosts, optional),
+  };
+}
+
+function remoteSlave(
+  cf: Config,
+  hosts: Set<string>,
+  optional: (key: string) => string | undefined,
+): RemoteSlave | undefined {
+  if (hosts.size === 0) return undefined;
+  const host = [...hosts][0] as string;
+  if (hosts.size > 1) {
+    throw cf.error(
+      'completed_wals',
+      `the archive paths name more than one host (${[...hosts].join(', ')}): one slave host only`,
+    );
+  }
+  const config = optional('slave_config');
+  if (config === undefined) {
+    throw cf.error(
+      'slave_config',
+      `the archive is on ${host}: slave_config must name the slave's INI file there`,
+    );
+  }
+  return {
+    host,
+    config,
+    walmgr: optional('slave_walmgr') ?? 'walmgr',
+    ssh: (optional('ssh_command') ?? 'ssh -o BatchMode=yes -o StrictHostKeyChecking=no')
+      .split(/\s+/)
+      .filter((word) => word !== ''),
   };
 }
 
@@ -174,17 +226,30 @@ const localHosts = new Set(['localhost', '127.0.0.1', '::1', os.hostname()]);
 
 /** `host:path` → path when host is this machine; a bare path as is; made absolute. */
 function localPath(cf: Config, key: string, value: string): string {
-  const match = /^([A-Za-z0-9._-]+):(.*)$/.exec(value);
-  if (!match) return path.resolve(path.dirname(cf.file), value);
-  if (!localHosts.has(match[1] as string)) throw remoteRefused(cf, key, value);
-  return path.resolve(path.dirname(cf.file), match[2] as string);
+  const { host, file } = archiveLocation(cf, key, value);
+  if (host !== undefined) {
+    throw new WalmgrError(
+      'BAD_SETTINGS',
+      `${cf.error(key, '').message}${key} = "${value}" names another host: only the archive paths may be remote`,
+      { file: cf.file, key },
+    );
+  }
+  return file;
 }
 
-function remoteRefused(cf: Config, key: string, value: string): WalmgrError {
-  const where = cf.error(key, '').message;
-  return new WalmgrError(
-    'BAD_SETTINGS',
-    `${where}${key} = "${value}" names another host: this walmgr keeps the archive on local paths only (mount the slave's directory, or run walmgr on the slave)`,
-    { file: cf.file, key },
-  );
+/** `host:path`: the host when it is another machine, and the path (absolute). */
+function archiveLocation(
+  cf: Config,
+  key: string,
+  value: string,
+): { host: string | undefined; file: string } {
+  const match = /^((?:[A-Za-z0-9._-]+@)?[A-Za-z0-9._-]+):(.*)$/.exec(value);
+  if (!match) return { host: undefined, file: path.resolve(path.dirname(cf.file), value) };
+  const host = match[1] as string;
+  const file = match[2] as string;
+  if (localHosts.has(host))
+    return { host: undefined, file: path.resolve(path.dirname(cf.file), file) };
+  if (!path.isAbsolute(file))
+    throw cf.error(key, `${key} = "${value}": a remote path must be absolute`);
+  return { host, file };
 }

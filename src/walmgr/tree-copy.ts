@@ -3,7 +3,7 @@
  * progress callback. Used by the base backup (live data directory: files may grow, shrink or
  * vanish while we read, which WAL replay repairs) and by restore (a finished backup set).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -13,10 +13,9 @@ import {
   openSync,
   readdirSync,
   readlinkSync,
-  readSync,
   symlinkSync,
-  writeSync,
 } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface CopiedFile {
@@ -83,75 +82,118 @@ export function listTree(
   return out;
 }
 
+/** Files copied at once: reads, writes and hashing overlap (libuv's pool does the I/O). */
+const parallelFiles = 3;
+
 /**
  * Copy `entries` from `from` to `to`. A file that vanished meanwhile is skipped; symlinks are
- * recreated as links; `onProgress` is called after every chunk. Nothing is flushed here: the
- * caller makes the whole tree durable once with {@link syncTree}.
+ * recreated as links; `onProgress` is called after every chunk. Directories and links are made
+ * first, then the files are copied a few at a time, each read once: its SHA-256 is taken from
+ * the chunk just read while the previous chunk is being written. Nothing is flushed here: the
+ * caller makes the whole tree durable once with {@link syncTree}. The result is in entry order.
  */
-export function copyEntries(
+export async function copyEntries(
   from: string,
   to: string,
   entries: TreeEntry[],
   onProgress: (progress: CopyProgress) => void = () => {},
-): CopiedFile[] {
-  const copied: CopiedFile[] = [];
+): Promise<CopiedFile[]> {
   const total = entries.reduce((sum, entry) => sum + entry.size, 0);
   const progress: CopyProgress = { bytesDone: 0, bytesTotal: total, filesDone: 0 };
-  const buffer = Buffer.allocUnsafe(chunkSize);
   mkdirSync(to, { recursive: true, mode: 0o700 });
+  const files: TreeEntry[] = [];
   for (const entry of entries) {
     const target = path.join(to, entry.path);
-    if (entry.kind === 'dir') {
-      mkdirSync(target, { recursive: true, mode: 0o700 });
-      continue;
-    }
-    if (entry.kind === 'symlink') {
+    if (entry.kind === 'dir') mkdirSync(target, { recursive: true, mode: 0o700 });
+    else if (entry.kind === 'symlink') {
       symlinkSync(readlinkSync(path.join(from, entry.source ?? entry.path)), target);
-      continue;
-    }
-    let input: number;
-    try {
-      input = openSync(path.join(from, entry.source ?? entry.path), 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
-    }
-    const hash = createHash('sha256');
-    let size = 0;
-    try {
-      const output = openSync(target, 'w', 0o600);
-      try {
-        for (;;) {
-          const read = readSync(input, buffer, 0, chunkSize, null);
-          if (read === 0) break;
-          const chunk = buffer.subarray(0, read);
-          hash.update(chunk);
-          let written = 0;
-          while (written < read) written += writeSync(output, chunk, written);
-          size += read;
-          progress.bytesDone += read;
-          onProgress(progress);
-        }
-      } finally {
-        closeSync(output);
-      }
-    } finally {
-      closeSync(input);
-    }
-    progress.filesDone++;
-    copied.push({ path: entry.path, size, sha256: hash.digest('hex') });
+    } else files.push(entry);
   }
-  return copied;
+  const copied: (CopiedFile | null)[] = new Array(files.length).fill(null);
+  let next = 0;
+  const worker = async () => {
+    const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+    while (next < files.length) {
+      const index = next++;
+      const entry = files[index] as TreeEntry;
+      const result = await copyOne(
+        path.join(from, entry.source ?? entry.path),
+        path.join(to, entry.path),
+        buffers,
+        (bytes) => {
+          progress.bytesDone += bytes;
+          onProgress(progress);
+        },
+      );
+      if (result === null) continue;
+      progress.filesDone++;
+      copied[index] = { path: entry.path, ...result };
+    }
+  };
+  await Promise.all(Array.from({ length: parallelFiles }, worker));
+  return copied.filter((file): file is CopiedFile => file !== null);
+}
+
+/** One file, double-buffered; null when the source vanished before we opened it. */
+async function copyOne(
+  source: string,
+  target: string,
+  buffers: Buffer[],
+  onChunk: (bytes: number) => void,
+): Promise<{ size: number; sha256: string } | null> {
+  let input: FileHandle;
+  try {
+    input = await open(source, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    const output = await open(target, 'w', 0o600);
+    try {
+      let writing: Promise<unknown> = Promise.resolve();
+      for (let turn = 0; ; turn ^= 1) {
+        const buffer = buffers[turn] as Buffer;
+        const { bytesRead } = await input.read(buffer, 0, chunkSize, null);
+        if (bytesRead === 0) break;
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        await writing;
+        writing = writeAll(output, chunk);
+        size += bytesRead;
+        onChunk(bytesRead);
+      }
+      await writing;
+    } finally {
+      await output.close();
+    }
+  } finally {
+    await input.close();
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+async function writeAll(output: FileHandle, chunk: Buffer): Promise<void> {
+  let written = 0;
+  while (written < chunk.length) {
+    written += (await output.write(chunk, written, chunk.length - written, null)).bytesWritten;
+  }
 }
 
 /**
  * Make a copied tree durable: one `syncfs` of its file system (`sync -f`, coreutils), which
  * costs one call instead of one fsync per file; where that is missing, every file and
- * directory is fsynced.
+ * directory is fsynced. Asynchronous, so that a backup can end its backup mode meanwhile.
  */
-export function syncTree(root: string, entries: TreeEntry[]): void {
-  const run = spawnSync('sync', ['-f', root], { stdio: 'ignore' });
-  if (run.status === 0) return;
+export async function syncTree(root: string, entries: TreeEntry[]): Promise<void> {
+  const status = await new Promise<number | null>((resolve) => {
+    const child = spawn('sync', ['-f', root], { stdio: 'ignore' });
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => resolve(code));
+  });
+  if (status === 0) return;
   for (const entry of entries) {
     if (entry.kind === 'symlink') continue;
     let fd: number;

@@ -253,7 +253,13 @@ describe('settings', () => {
     const refused = await run.walmgr([remote, 'listbackups']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(
-      'completed_wals = "otherhost:/var/lib/wal" names another host',
+      "the archive is on otherhost: slave_config must name the slave's INI file there",
+    );
+    const data = run.ini('remote-data', { slave_data: 'otherhost:/var/lib/data' });
+    const notArchive = await run.walmgr([data, 'listbackups']);
+    expect(notArchive.code).toBe(1);
+    expect(notArchive.stderr).toContain(
+      'slave_data = "otherhost:/var/lib/data" names another host: only the archive paths may be remote',
     );
   });
 

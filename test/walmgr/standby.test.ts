@@ -19,6 +19,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, findFreePort } from '../../src/pg/index.js';
 import { restart, useRestartableClusters } from '../harness/clusters.js';
+import { runBin } from '../harness/run-bin.js';
 import { until } from '../harness/until.js';
 import { switchAndWaitArchived, useWalmgrRun, walmgrBin } from './walmgr-run.js';
 
@@ -153,10 +154,25 @@ describe('walmgr createslave and synch-standby', () => {
         );
         const off = await run.walmgr([ini, 'synch-standby', '']);
         expect(off.code).toBe(0);
-        expect(
+        const names = async () =>
           (await client.query("select current_setting('synchronous_standby_names') as v")).rows[0]
-            .v,
-        ).toBe('');
+            .v;
+        expect(await names()).toBe('');
+        // Upstream's form without an INI: the libpq environment names the master.
+        const env = { PGHOST: '127.0.0.1', PGPORT: String(master.port), PGUSER: 'postgres' };
+        const bare = (args: string[]) =>
+          runBin('walmgr', args, { cwd: run.dir, env: { ...env, PGDATABASE: 'postgres' } });
+        const dryBare = await bare(['-n', '--synch-standby=slave1']);
+        expect(dryBare.stderr).toContain("would set synchronous_standby_names = 'slave1'");
+        expect(await names()).toBe('');
+        const onBare = await bare(['--synch-standby=slave1']);
+        expect(onBare.code).toBe(0);
+        await until('synchronous_standby_names from --synch-standby', names, (v) => v === 'slave1');
+        const refusedBare = await bare(['--synch-standby', 'nosuch']);
+        expect(refusedBare.code).toBe(1);
+        expect(refusedBare.stderr).toContain('none of the standbys "nosuch" is streaming');
+        expect((await bare(['--synch-standby='])).code).toBe(0);
+        await until('synchronous_standby_names off again', names, (v) => v === '');
       } finally {
         await reader.end();
       }
