@@ -61,6 +61,12 @@ export interface CopyTableOptions {
   format?: 'auto' | 'text';
   /** Rows per second at most (ours: `--copy-rate`); undefined = no limit. */
   rowsPerSecond?: number;
+  /**
+   * ANALYZE the table before the commit (default true). False leaves it to the caller
+   * ({@link analyzeTable} after the commit): the table's state moves on without waiting
+   * for its statistics, which nothing in the copy's transaction needs.
+   */
+  analyze?: boolean;
   log: Logger;
   signal?: AbortSignal;
   onProgress?(progress: CopyProgress): void;
@@ -216,7 +222,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     if (!options.deferDdl) {
       for (const statement of ddl.create) await dest.query(statement);
     }
-    await dest.query(`analyze ${quoteFqname(destTable)}`);
+    if (options.analyze !== false) await analyzeTable(dest, destTable);
     stopIfAborted();
     await options.beforeCommit(dest, {
       snapshot: snapshot.snapshot,
@@ -252,6 +258,11 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     signal?.removeEventListener('abort', onAbort);
     await Promise.all(cancels);
   }
+}
+
+/** ANALYZE of the copied table (its planner statistics). */
+export async function analyzeTable(dest: pg.ClientBase, destTable: string): Promise<void> {
+  await dest.query(`analyze ${quoteFqname(destTable)}`);
 }
 
 async function one<R extends pg.QueryResultRow>(client: pg.ClientBase, text: string): Promise<R> {
