@@ -20,7 +20,7 @@ writeFileSync(
   [
     "import { appendFileSync } from 'node:fs';",
     'export async function load(url, context, next) {',
-    "  if (url.startsWith('file:')) appendFileSync(process.env.LAZY_LOAD_LOG, `${url}\\n`);",
+    "  if (url.startsWith('file:')) appendFileSync(process.env.LAZY_LOAD_LOG, url + '\\n');",
     '  return next(url, context);',
     '}',
   ].join('\n'),
