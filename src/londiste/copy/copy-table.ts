@@ -117,19 +117,31 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
   let sourceOpen = false;
   let destOpen = false;
   try {
-    await dest.query('begin');
-    destOpen = true;
-    await replicaRole(dest);
-    const destRelation = await lockDestination(dest, destTable, options);
-    await source.query('begin transaction isolation level repeatable read');
-    sourceOpen = true;
-    // The first statement fixes the transaction's snapshot: the COPY reads exactly the rows
-    // this snapshot shows, and replay skips the events of the transactions it counts as done.
-    const snapshot = await one<{ snapshot: string }>(
-      source,
-      'select pg_catalog.txid_current_snapshot()::text as snapshot',
-    );
-    const sourceRelation = await describeRelation(source, table, 'source');
+    // Both servers prepare at once (each side is a few round trips); a failure on one side
+    // waits for the other, so the rollbacks below know which transaction is open.
+    const [destSide, sourceSide] = await Promise.allSettled([
+      (async () => {
+        await dest.query('begin');
+        destOpen = true;
+        await replicaRole(dest);
+        return lockDestination(dest, destTable, options);
+      })(),
+      (async () => {
+        await source.query('begin transaction isolation level repeatable read');
+        sourceOpen = true;
+        // The first statement fixes the transaction's snapshot: the COPY reads exactly the rows
+        // this snapshot shows, and replay skips the events of the transactions it counts as done.
+        const snapshot = await one<{ snapshot: string }>(
+          source,
+          'select pg_catalog.txid_current_snapshot()::text as snapshot',
+        );
+        return { snapshot, relation: await describeRelation(source, table, 'source') };
+      })(),
+    ]);
+    if (destSide.status === 'rejected') throw destSide.reason;
+    if (sourceSide.status === 'rejected') throw sourceSide.reason;
+    const destRelation = destSide.value;
+    const { snapshot, relation: sourceRelation } = sourceSide.value;
     const columns = commonColumns(table, sourceRelation, destRelation, log);
     const condition = await options.handler.copyCondition(dest);
     const expectedRows = await expectRows(source, table, sourceRelation, condition);
