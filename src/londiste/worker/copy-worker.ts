@@ -68,6 +68,8 @@ export class CopyWorker extends CascadedWorker {
    * the tick forced on the root): awaited before the copy ends.
    */
   readonly #background: Promise<void>[] = [];
+  /** The catch-up's sessions, opened while the data moves (openSessions never rejects). */
+  #sessionsAhead: Promise<void> | null = null;
 
   constructor(options: CopyWorkerOptions) {
     const consumer = copyConsumerName(options.workerName, options.table);
@@ -116,9 +118,14 @@ export class CopyWorker extends CascadedWorker {
     const forward = () => controller.abort();
     options.signal.addEventListener('abort', forward);
     if (options.signal.aborted) controller.abort();
+    let looped = false;
     try {
       const replay = await this.#prepare(controller.signal);
-      if (replay) await super.run({ signal: controller.signal });
+      await this.#sessionsAhead;
+      if (replay) {
+        looped = true;
+        await super.run({ signal: controller.signal });
+      }
       if (this.replay.fatal !== null) throw this.replay.fatal;
       if (this.replay.finished || this.#doneEarly) {
         await this.#unregister();
@@ -129,6 +136,9 @@ export class CopyWorker extends CascadedWorker {
       }
     } finally {
       options.signal.removeEventListener('abort', forward);
+      await this.#sessionsAhead;
+      // The loop closes its sessions when it ends; without a loop, those opened ahead.
+      if (!looped) await this.close();
       await Promise.all(this.#background);
       await this.#ticker.close();
     }
@@ -323,6 +333,8 @@ export class CopyWorker extends CascadedWorker {
         source.localNode,
       );
       this.log.info({ tick, source: source.name }, `${this.table}: registered on ${source.name}`);
+      // The catch-up's sessions connect while the data moves: its first batch need not wait.
+      this.#sessionsAhead = this.openSessions();
       await this.replay.tables.loadModules();
       const handler = this.replay.tables.cache.handlerFor(info);
       await this.#copyData(from, local, info, handler, plan, signal);
