@@ -245,6 +245,7 @@ export class CopyWorker extends CascadedWorker {
             `${this.table}: analyzed`,
           ),
         (error: unknown) => {
+          // Cancelled by a stop: the statistics come with the next ANALYZE or autovacuum.
           if (!signal.aborted) {
             this.log.warn({ err: error }, `${this.table}: ANALYZE after the copy failed`);
           }
