@@ -26,8 +26,8 @@ export interface LondisteNodes {
   admin(node: NodeName, ...args: string[]): Promise<string>;
   /** Runs `londiste NODE.ini ARGS...` and resolves with its exit status and output. */
   run(node: NodeName, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** Starts the leaf's worker (`londiste leaf.ini worker`) as a child process. */
-  startWorker(): WorkerProcess;
+  /** Starts the leaf's worker (`londiste leaf.ini worker ARGS...`) as a child process. */
+  startWorker(...args: string[]): WorkerProcess;
   /** The table's state on the node (`merge_state` of londiste.get_table_list), null when absent. */
   tableState(node: NodeName, table: string): Promise<string | null>;
   /**
@@ -177,14 +177,14 @@ async function makeNodes(
     throw error;
   }
 
-  const startWorker = (): WorkerProcess => {
+  const startWorker = (...args: string[]): WorkerProcess => {
     const logFile = path.join(dir, 'leaf-worker.out');
     const out = openSync(logFile, 'a');
     // SKYTOOLS_BENCH_WORKER_NODE_ARGS: node switches for the worker (e.g. --cpu-prof), to profile it.
     const nodeArgs = (process.env.SKYTOOLS_BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child: ChildProcess = spawn(
       process.execPath,
-      [...nodeArgs, londisteBin, ini.leaf, 'worker'],
+      [...nodeArgs, londisteBin, ini.leaf, 'worker', ...args],
       {
         cwd: dir,
         stdio: ['ignore', out, out],

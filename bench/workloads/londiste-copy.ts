@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { WorkloadResult } from '../lib/compare.js';
-import { compareReplication } from '../lib/compare-replication.js';
+import { compareReplication, round } from '../lib/compare-replication.js';
 import type { BenchContext } from '../lib/context.js';
 import {
   type LondisteNodes,
@@ -11,7 +11,7 @@ import {
 import { createSubscription, dropSubscription, waitReady } from '../lib/native.js';
 import { checkSame, openSides, type Sides } from '../lib/replication-sides.js';
 import { emptyRows, fillRows, heartbeat } from '../lib/row-load.js';
-import { timed } from '../lib/stats.js';
+import { summarize, timed } from '../lib/stats.js';
 
 // Initial copy of a filled table while the source takes 20 heartbeat transactions a second
 // (into a second replicated table, as a live root has): Londiste's add-table on the leaf
@@ -79,7 +79,38 @@ export async function copyWorkload(ctx: BenchContext): Promise<WorkloadResult> {
       londiste,
       log: ctx.log,
     });
-    return { ...result, rows: count, heartbeat_per_s: 20 };
+    // The same samples with the copies as tasks of the worker (copy_mode = worker, ours),
+    // against this run's native median.
+    let workerMode: Record<string, number | string> = {};
+    if (
+      typeof nodes !== 'string' &&
+      worker !== undefined &&
+      result.londiste_missing === undefined
+    ) {
+      await worker.stop();
+      worker = nodes.startWorker('--set', 'copy_mode=worker');
+      const running = worker;
+      const samples: number[] = [];
+      try {
+        for (let i = 0; i < ctx.repeat; i++) {
+          samples.push(await londisteSample(nodes, running, sides, count, withHeartbeat));
+          ctx.log(
+            `  copy_mode = worker, sample ${i + 1}/${ctx.repeat}: ${Math.round(samples.at(-1) ?? 0).toLocaleString('en-US')} rows/s`,
+          );
+        }
+        const median = summarize(samples).median;
+        workerMode = {
+          worker_mode: round(median),
+          worker_mode_ratio:
+            typeof result.baseline === 'number'
+              ? Math.round((median / result.baseline) * 1000) / 1000
+              : 'no baseline',
+        };
+      } catch (error) {
+        workerMode = { worker_mode_missing: `failed: ${(error as Error).message}` };
+      }
+    }
+    return { ...result, ...workerMode, copy_mode: 'process', rows: count, heartbeat_per_s: 20 };
   } finally {
     await worker?.stop();
     await sides.close();

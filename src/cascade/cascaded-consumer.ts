@@ -303,20 +303,7 @@ export class CascadedConsumer {
         providerLocation === undefined ? (node.provider_node as string) : 'the given provider',
         location,
       );
-      const providerNode = (await getNodeInfo(provider, queue)).node_name as string;
-      await provider.query('select pgq.register_consumer($1, $2)', [queue, consumer]);
-      const { rows } = await provider.query<{ last_tick: string }>(
-        'select last_tick::text from pgq.get_consumer_info($1, $2)',
-        [queue, consumer],
-      );
-      const tick = rows[0]?.last_tick as string;
-      await callRet(
-        local,
-        'select * from pgq_node.register_consumer($1, $2, $3, $4)',
-        [queue, consumer, providerNode, tick],
-        { queue, consumer, node: node.node_name ?? undefined },
-      );
-      return tick;
+      return await registerConsumerOn(local, provider, queue, consumer, node.node_name);
     } finally {
       await this.close();
     }
@@ -369,4 +356,32 @@ async function consumerState(local: pg.Client, queue: string, consumer: string) 
     }
     throw error;
   }
+}
+
+/**
+ * Register `consumer` on the provider at its current tick and record that position in the
+ * local node, on sessions the caller has open (a copy checks the table on the same ones);
+ * resolves with the tick.
+ */
+export async function registerConsumerOn(
+  local: pg.ClientBase,
+  provider: pg.ClientBase,
+  queue: string,
+  consumer: string,
+  localNode?: string | null,
+): Promise<string> {
+  const providerNode = (await getNodeInfo(provider, queue)).node_name as string;
+  await provider.query('select pgq.register_consumer($1, $2)', [queue, consumer]);
+  const { rows } = await provider.query<{ last_tick: string }>(
+    'select last_tick::text from pgq.get_consumer_info($1, $2)',
+    [queue, consumer],
+  );
+  const tick = rows[0]?.last_tick as string;
+  await callRet(
+    local,
+    'select * from pgq_node.register_consumer($1, $2, $3, $4)',
+    [queue, consumer, providerNode, tick],
+    { queue, consumer, node: localNode ?? undefined },
+  );
+  return tick;
 }

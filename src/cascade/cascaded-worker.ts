@@ -536,6 +536,23 @@ export class CascadedWorker {
     await recordError(this.#local, this.queue, state.worker_name, null, this.log);
   }
 
+  /**
+   * Open the sessions the first loop uses (the local node's with its hook; in copy-helper
+   * mode also the provider's its position names), so that loop does not wait for connects:
+   * a Londiste copy opens them while its data moves. Call it before run(), not during; a
+   * failure closes what it opened and is left to the loop, which connects again.
+   */
+  async openSessions(): Promise<void> {
+    try {
+      const local = await this.#subscriber();
+      const state = await this.#helper?.state(local);
+      if (state) await this.#providerSession(state.provider_node, state.provider_location);
+    } catch (error) {
+      this.log.debug({ err: error }, 'sessions not opened ahead; the loop connects');
+      await this.close();
+    }
+  }
+
   /** Close both sessions; the worker can run again later. */
   async close(): Promise<void> {
     this.#closing = true;

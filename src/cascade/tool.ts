@@ -103,8 +103,13 @@ export interface CascadeTool<S extends AdminSettings, F extends AdminFlags = Adm
   ): S;
   /** Long-running commands besides `worker`. */
   jobCommands?: JobCommand<S>[];
-  /** The worker `worker` runs; the plain CascadedWorker when absent. */
+  /** The worker `worker` runs; the plain CascadedWorker when absent (and no loadWorker). */
   createWorker?: WorkerFactory<S>;
+  /**
+   * The worker's factory loaded when `worker` runs (instead of createWorker), so the tool's
+   * other commands start without loading the worker's modules.
+   */
+  loadWorker?(): Promise<WorkerFactory<S>>;
   /** What the tool adds to create-* and takeover; a function gets the run's settings. */
   adminHooks?: AdminHooks | ((settings: S) => AdminHooks);
 }

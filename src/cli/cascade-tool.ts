@@ -13,14 +13,13 @@ import type { AdminFlags } from '../cascade/admin/commands.js';
 import { AdminSession } from '../cascade/admin/session.js';
 import type { AdminSettings } from '../cascade/admin/settings.js';
 import { type CascadeTool, type ToolCommand, toolText } from '../cascade/tool.js';
-import { runWorkerJob } from '../cascade/worker-job.js';
 import { describeUnknownKey } from '../config/index.js';
 import { DatabaseFailure } from '../db/database-error.js';
 import { SkytoolsError } from '../errors.js';
 import { type ControlFlags, controlSignal, sendControl } from '../script/control.js';
-import { acquirePidfile, type Pidfile } from '../script/index.js';
 import type { JobFlags } from '../script/job-process.js';
 import { parseOverrides, withOverrides } from '../script/overrides.js';
+import { acquirePidfile, type Pidfile } from '../script/pidfile.js';
 import { reportFailure } from '../script/report-failure.js';
 import { toolVersion } from '../version.js';
 
@@ -202,13 +201,15 @@ export async function runCascadeTool<S extends AdminSettings, F extends AdminFla
       );
       return 1;
     }
+    // The job's modules (logging, the loop, the worker) load only for the worker.
+    const { runWorkerJob } = await import('../cascade/worker-job.js');
     return runWorkerJob({
       program: name,
       settings,
       flags,
       load,
       daemon: daemon(['worker']),
-      createWorker: tool.createWorker,
+      createWorker: tool.createWorker ?? (await tool.loadWorker?.()),
     });
   }
   const jobCommand = tool.jobCommands?.find((c) => c.name === commandName);

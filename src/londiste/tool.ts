@@ -10,7 +10,7 @@ import { londisteAdminHooks } from './admin/hooks.js';
 import { sampleIni } from './admin/sample-ini.js';
 import { copyJobCommand } from './copy/job.js';
 import { type LondisteSettings, loadLondisteSettings, londisteShape } from './settings.js';
-import { createLondisteWorker, workerHelp, workerOptions } from './worker/factory.js';
+import { workerHelp, workerOptions } from './worker/worker-help.js';
 
 export const londisteTool: CascadeTool<LondisteSettings, LondisteFlags> = {
   name: 'londiste',
@@ -28,6 +28,7 @@ export const londisteTool: CascadeTool<LondisteSettings, LondisteFlags> = {
     'Help for one command: %TOOL% --help COMMAND. Manual: docs/londiste.md.',
   ],
   loadSettings: loadLondisteSettings,
-  createWorker: createLondisteWorker,
+  // Loaded by `worker` only: the other commands start without the replay's modules.
+  loadWorker: async () => (await import('./worker/factory.js')).createLondisteWorker,
   adminHooks: londisteAdminHooks,
 };

@@ -1,20 +1,17 @@
 /**
  * The cascade admin commands (`setadm`, and every tool built on the cascade, Londiste's
  * cascade commands included): their arguments, help and what each runs. One table, so
- * argument checks, `--help COMMAND` and the pidfile rule cannot drift apart.
+ * argument checks, `--help COMMAND` and the pidfile rule cannot drift apart. The commands
+ * that change the cascade's shape import their code when they run: a tool starting for
+ * another command does not load it.
  */
 import { SkytoolsError } from '../../errors.js';
 import type { CommandContext, ToolCommand, ToolOption } from '../tool.js';
-import { changeProvider } from './change-provider.js';
-import { createRoot, createSubscriber } from './create-node.js';
-import { dropNode } from './drop-node.js';
 import { members, nodeInfo, nodeStatus } from './info.js';
 import { setPaused } from './pause.js';
-import { resurrect } from './resurrect.js';
 import type { AdminSettings } from './settings.js';
 import { status } from './status.js';
 import { tagDead } from './tag-dead.js';
-import { takeover } from './takeover.js';
 import { waitForProvider, waitForRoot } from './wait.js';
 
 /** The switches the admin commands read. */
@@ -113,6 +110,7 @@ function subscriberCommand(type: 'branch' | 'leaf'): AdminCommand {
         ctx.flags.provider ?? ctx.settings.initialProvider,
         'Provider location must be given either in command line (--provider) or config',
       );
+      const { createSubscriber } = await import('./create-node.js');
       await createSubscriber(ctx.session, {
         ...node,
         type,
@@ -148,6 +146,7 @@ export const adminCommands: AdminCommand[] = [
       dryRunHelp,
     ].join('\n'),
     async run(ctx: Context, args: string[]) {
+      const { createRoot } = await import('./create-node.js');
       await createRoot(ctx.session, nodeArgs(ctx, args));
     },
   },
@@ -240,6 +239,7 @@ export const adminCommands: AdminCommand[] = [
     ].join('\n'),
     async run(ctx: Context) {
       const provider = need(ctx.flags.provider, 'change-provider needs --provider=NODE');
+      const { changeProvider } = await import('./change-provider.js');
       await changeProvider(ctx.session, {
         node: ctx.flags.node,
         consumer: ctx.flags.consumer,
@@ -270,6 +270,7 @@ export const adminCommands: AdminCommand[] = [
       dryRunHelp,
     ].join('\n'),
     async run(ctx: Context, args: string[]) {
+      const { dropNode } = await import('./drop-node.js');
       await dropNode(ctx.session, args[0] as string);
     },
   },
@@ -312,6 +313,7 @@ export const adminCommands: AdminCommand[] = [
       dryRunHelp,
     ].join('\n'),
     async run(ctx: Context, args: string[]) {
+      const { takeover } = await import('./takeover.js');
       await takeover(ctx.session, {
         oldNode: args[0] as string,
         all: ctx.flags.all,
@@ -334,6 +336,7 @@ export const adminCommands: AdminCommand[] = [
       dryRunHelp,
     ].join('\n'),
     async run(ctx: Context) {
+      const { resurrect } = await import('./resurrect.js');
       await resurrect(ctx.session, { dumpFile: ctx.flags.dumpFile });
     },
   },

@@ -135,7 +135,7 @@ async function addTables(ctx: Context, words: string[]): Promise<void> {
   const plans: Plan[] = [];
   for (const table of wanted) {
     const dest = flags.destTable === undefined ? table : fqDest(flags.destTable);
-    const handler = handlerChoice(flags, table, dest, settings.handlerConfig);
+    const handler = await handlerChoice(flags, table, dest, settings.handlerConfig);
     const plan: Plan = {
       table,
       dest,

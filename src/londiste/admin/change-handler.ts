@@ -41,7 +41,12 @@ export const changeHandlerCommand = {
     if (row === undefined) {
       throw new SkytoolsError('MISSING_OBJECT', `no such local table: ${table}`, { table });
     }
-    const handler = handlerChoice(flags, table, row.destTable ?? table, ctx.settings.handlerConfig);
+    const handler = await handlerChoice(
+      flags,
+      table,
+      row.destTable ?? table,
+      ctx.settings.handlerConfig,
+    );
     await session.change(
       info.node_name as string,
       local,

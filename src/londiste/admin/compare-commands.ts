@@ -6,7 +6,7 @@ import type { AdminFlags } from '../../cascade/admin/commands.js';
 import type { CommandContext, ToolCommand, ToolOption } from '../../cascade/tool.js';
 import { SkytoolsError } from '../../errors.js';
 import type { LondisteSettings } from '../settings.js';
-import { type CompareOptions, compare } from './compare.js';
+import type { CompareOptions } from './compare.js';
 import { loadConfiguredHandlers } from './handler-modules.js';
 
 export interface CompareFlags extends AdminFlags {
@@ -104,6 +104,8 @@ export const compareCommands: Command[] = [
     readOnly: true,
     async run(ctx, args) {
       await loadConfiguredHandlers(ctx.settings);
+      // compare's code (and the handlers') loads only for these commands.
+      const { compare } = await import('./compare.js');
       return compare(ctx.session, options(ctx, args));
     },
   },
@@ -131,6 +133,8 @@ export const compareCommands: Command[] = [
         throw new SkytoolsError('BAD_OPTION', '--count-only is for compare, not repair');
       }
       const base = options(ctx, args);
+      // compare's code (and the handlers') loads only for these commands.
+      const { compare } = await import('./compare.js');
       return compare(ctx.session, {
         ...base,
         compareSql: undefined,

@@ -7,11 +7,15 @@ import type pg from 'pg';
 import type { AdminSession } from '../../cascade/admin/session.js';
 import { getNodeInfo, type NodeInfo } from '../../cascade/node-calls.js';
 import { SkytoolsError } from '../../errors.js';
-import { createTableHandler, parseHandlerSpec } from '../handlers/registry.js';
+import type { createTableHandler as CreateTableHandler } from '../handlers/registry.js';
+import { parseHandlerSpec } from '../handlers/spec.js';
 import type { TableInfo } from '../table-state.js';
 import { readTables } from './node-tables.js';
 
-function holdsData(row: TableInfo | undefined): boolean {
+function holdsData(
+  row: TableInfo | undefined,
+  createTableHandler: typeof CreateTableHandler,
+): boolean {
   if (row === undefined || !row.local || (row.mergeState !== 'ok' && row.mergeState !== '?')) {
     return false;
   }
@@ -35,13 +39,20 @@ export async function findCopyNode(
   info: NodeInfo,
   tables: readonly string[],
 ): Promise<CopySource> {
+  const { createTableHandler } = await import('../handlers/registry.js');
   let name = info.provider_node;
   const seen = new Set<string>();
   while (name !== null && !seen.has(name)) {
     seen.add(name);
     const db = await session.node(name);
     const list = await readTables(db, session.queue);
-    const missing = tables.filter((t) => !holdsData(list.find((row) => row.tableName === t)));
+    const missing = tables.filter(
+      (t) =>
+        !holdsData(
+          list.find((row) => row.tableName === t),
+          createTableHandler,
+        ),
+    );
     if (missing.length === 0) {
       session.out.info(`Found copy node: ${name}`);
       return { name, db, tables: list };

@@ -3,7 +3,6 @@
  * `handler_modules`), one line each with its summary, or the full help of the named ones.
  */
 import type { CommandContext } from '../../cascade/tool.js';
-import { findHandler, listHandlers } from '../handlers/registry.js';
 import type { LondisteSettings } from '../settings.js';
 import type { LondisteFlags } from './flags.js';
 import { loadConfiguredHandlers } from './handler-modules.js';
@@ -17,6 +16,7 @@ export const showHandlersCommand = {
   async run(ctx: CommandContext<LondisteSettings, LondisteFlags>, names: string[]) {
     const { out } = ctx.session;
     await loadConfiguredHandlers(ctx.settings);
+    const { findHandler, listHandlers } = await import('../handlers/registry.js');
     if (names.length === 0) {
       for (const handler of listHandlers()) {
         out.print(`${handler.name} - ${handler.description.split('\n')[0]}`);

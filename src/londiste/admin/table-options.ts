@@ -6,11 +6,7 @@
  */
 import { SkytoolsError } from '../../errors.js';
 import { urldecode, urlencode } from '../../pgq/urlencode.js';
-import {
-  createTableHandler,
-  formatHandlerValue,
-  handlerSpecFromOptions,
-} from '../handlers/registry.js';
+import { formatHandlerValue, handlerSpecFromOptions } from '../handlers/spec.js';
 import type { LondisteFlags } from './flags.js';
 import { maxParallelCopy, noMerge } from './flags.js';
 
@@ -24,16 +20,18 @@ export interface HandlerChoice {
 }
 
 /** `--handler` and `--handler-arg`, checked by the handler's factory. */
-export function handlerChoice(
+export async function handlerChoice(
   flags: LondisteFlags,
   table: string,
   dest: string,
   config: Readonly<Record<string, string>> = {},
-): HandlerChoice {
+): Promise<HandlerChoice> {
   if (flags.handler === undefined && flags.handlerArg.length === 0) {
     return { attr: undefined, needsTable: true, addTriggerArgs: (args) => args };
   }
   const spec = handlerSpecFromOptions(flags.handler, flags.handlerArg);
+  // The handlers' code loads only for a command that names one.
+  const { createTableHandler } = await import('../handlers/registry.js');
   const handler = createTableHandler(spec, { tableName: table, destTable: dest, config });
   return {
     attr: formatHandlerValue(spec),

@@ -61,6 +61,12 @@ export interface CopyTableOptions {
   format?: 'auto' | 'text';
   /** Rows per second at most (ours: `--copy-rate`); undefined = no limit. */
   rowsPerSecond?: number;
+  /**
+   * ANALYZE the table before the commit (default true). False leaves it to the caller
+   * ({@link analyzeTable} after the commit): the table's state moves on without waiting
+   * for its statistics, which nothing in the copy's transaction needs.
+   */
+  analyze?: boolean;
   log: Logger;
   signal?: AbortSignal;
   onProgress?(progress: CopyProgress): void;
@@ -111,19 +117,31 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
   let sourceOpen = false;
   let destOpen = false;
   try {
-    await dest.query('begin');
-    destOpen = true;
-    await replicaRole(dest);
-    const destRelation = await lockDestination(dest, destTable, options);
-    await source.query('begin transaction isolation level repeatable read');
-    sourceOpen = true;
-    // The first statement fixes the transaction's snapshot: the COPY reads exactly the rows
-    // this snapshot shows, and replay skips the events of the transactions it counts as done.
-    const snapshot = await one<{ snapshot: string }>(
-      source,
-      'select pg_catalog.txid_current_snapshot()::text as snapshot',
-    );
-    const sourceRelation = await describeRelation(source, table, 'source');
+    // Both servers prepare at once (each side is a few round trips); a failure on one side
+    // waits for the other, so the rollbacks below know which transaction is open.
+    const [destSide, sourceSide] = await Promise.allSettled([
+      (async () => {
+        await dest.query('begin');
+        destOpen = true;
+        await replicaRole(dest);
+        return lockDestination(dest, destTable, options);
+      })(),
+      (async () => {
+        await source.query('begin transaction isolation level repeatable read');
+        sourceOpen = true;
+        // The first statement fixes the transaction's snapshot: the COPY reads exactly the rows
+        // this snapshot shows, and replay skips the events of the transactions it counts as done.
+        const snapshot = await one<{ snapshot: string }>(
+          source,
+          'select pg_catalog.txid_current_snapshot()::text as snapshot',
+        );
+        return { snapshot, relation: await describeRelation(source, table, 'source') };
+      })(),
+    ]);
+    if (destSide.status === 'rejected') throw destSide.reason;
+    if (sourceSide.status === 'rejected') throw sourceSide.reason;
+    const destRelation = destSide.value;
+    const { snapshot, relation: sourceRelation } = sourceSide.value;
     const columns = commonColumns(table, sourceRelation, destRelation, log);
     const condition = await options.handler.copyCondition(dest);
     const expectedRows = await expectRows(source, table, sourceRelation, condition);
@@ -216,7 +234,7 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     if (!options.deferDdl) {
       for (const statement of ddl.create) await dest.query(statement);
     }
-    await dest.query(`analyze ${quoteFqname(destTable)}`);
+    if (options.analyze !== false) await analyzeTable(dest, destTable);
     stopIfAborted();
     await options.beforeCommit(dest, {
       snapshot: snapshot.snapshot,
@@ -252,6 +270,11 @@ export async function copyTable(options: CopyTableOptions): Promise<CopyTableRes
     signal?.removeEventListener('abort', onAbort);
     await Promise.all(cancels);
   }
+}
+
+/** ANALYZE of the copied table (its planner statistics). */
+export async function analyzeTable(dest: pg.ClientBase, destTable: string): Promise<void> {
+  await dest.query(`analyze ${quoteFqname(destTable)}`);
 }
 
 async function one<R extends pg.QueryResultRow>(client: pg.ClientBase, text: string): Promise<R> {

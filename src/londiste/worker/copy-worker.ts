@@ -11,7 +11,7 @@
  * position and the state move together in each batch's transaction.
  */
 import type pg from 'pg';
-import { CascadedConsumer } from '../../cascade/cascaded-consumer.js';
+import { registerConsumerOn } from '../../cascade/cascaded-consumer.js';
 import { CascadedWorker, type CascadedWorkerOptions } from '../../cascade/cascaded-worker.js';
 import { CascadeError, getConsumerState, getNodeInfo } from '../../cascade/node-calls.js';
 import { connectNode } from '../../cascade/node-connection.js';
@@ -19,7 +19,8 @@ import { openClient } from '../../db/connect.js';
 import { SkytoolsError } from '../../errors.js';
 import { silentLogger } from '../../pgq/logger.js';
 import { sleep } from '../../pgq/wakeup.js';
-import { copyTable } from '../copy/copy-table.js';
+import { cancelRunning } from '../copy/cancel.js';
+import { analyzeTable, copyTable } from '../copy/copy-table.js';
 import type { TableHandler } from '../handler.js';
 import { parseMergeState, type TableInfo } from '../table-state.js';
 import { CopyReplay } from './copy-replay.js';
@@ -62,6 +63,13 @@ export class CopyWorker extends CascadedWorker {
   readonly #ticker: RootTicker;
   readonly #stopper: { controller: AbortController };
   #doneEarly = false;
+  /**
+   * Work the copy left running while its catch-up starts (the ANALYZE of the copied table,
+   * the tick forced on the root): awaited before the copy ends.
+   */
+  readonly #background: Promise<void>[] = [];
+  /** The catch-up's sessions, opened while the data moves (openSessions never rejects). */
+  #sessionsAhead: Promise<void> | null = null;
 
   constructor(options: CopyWorkerOptions) {
     const consumer = copyConsumerName(options.workerName, options.table);
@@ -110,9 +118,14 @@ export class CopyWorker extends CascadedWorker {
     const forward = () => controller.abort();
     options.signal.addEventListener('abort', forward);
     if (options.signal.aborted) controller.abort();
+    let looped = false;
     try {
       const replay = await this.#prepare(controller.signal);
-      if (replay) await super.run({ signal: controller.signal });
+      await this.#sessionsAhead;
+      if (replay) {
+        looped = true;
+        await super.run({ signal: controller.signal });
+      }
       if (this.replay.fatal !== null) throw this.replay.fatal;
       if (this.replay.finished || this.#doneEarly) {
         await this.#unregister();
@@ -123,6 +136,10 @@ export class CopyWorker extends CascadedWorker {
       }
     } finally {
       options.signal.removeEventListener('abort', forward);
+      await this.#sessionsAhead;
+      // The loop closes its sessions when it ends; without a loop, those opened ahead.
+      if (!looped) await this.close();
+      await Promise.all(this.#background);
       await this.#ticker.close();
     }
   }
@@ -164,6 +181,7 @@ export class CopyWorker extends CascadedWorker {
   async #prepare(signal: AbortSignal): Promise<boolean> {
     const local = await this.#localSession();
     local.on('error', () => {});
+    let keepOpen = false;
     try {
       const info = (await loadLocalTables(local, this.queue)).get(this.table);
       if (info === undefined) {
@@ -185,8 +203,14 @@ export class CopyWorker extends CascadedWorker {
             `${this.table} is not marked for copy (state NULL): the worker starts its copy`,
           );
           return false;
-        case 'in-copy':
-          return (await this.#copy(local, info, signal)) && !signal.aborted;
+        case 'in-copy': {
+          const copied = await this.#copy(local, info, signal);
+          if (copied) {
+            this.#analyzeAfter(local, destOf(info), signal);
+            keepOpen = true;
+          }
+          return copied && !signal.aborted;
+        }
         default:
           if (await this.#registered(local)) return true;
           // Without its position the copy cannot know what it has applied: copy again.
@@ -198,8 +222,40 @@ export class CopyWorker extends CascadedWorker {
           return false;
       }
     } finally {
-      await local.end().catch(() => {});
+      if (!keepOpen) await local.end().catch(() => {});
     }
+  }
+
+  /**
+   * The copied table's ANALYZE on the copy's local session once the data has committed,
+   * while the catch-up replays (on sessions of its own): the table's state does not wait
+   * for its statistics. A stop cancels it; then the session closes.
+   */
+  #analyzeAfter(local: pg.Client, destTable: string, signal: AbortSignal): void {
+    const cancel = () => {
+      void cancelRunning(local);
+    };
+    signal.addEventListener('abort', cancel);
+    const started = performance.now();
+    const analyzed = analyzeTable(local, destTable)
+      .then(
+        () =>
+          this.log.info(
+            { seconds: Number(((performance.now() - started) / 1000).toFixed(3)) },
+            `${this.table}: analyzed`,
+          ),
+        (error: unknown) => {
+          // Cancelled by a stop: the statistics come with the next ANALYZE or autovacuum.
+          if (!signal.aborted) {
+            this.log.warn({ err: error }, `${this.table}: ANALYZE after the copy failed`);
+          }
+        },
+      )
+      .finally(async () => {
+        signal.removeEventListener('abort', cancel);
+        await local.end().catch(() => {});
+      });
+    this.#background.push(analyzed);
   }
 
   /** The copy source: the table's copy_node, else the node's provider. */
@@ -214,7 +270,11 @@ export class CopyWorker extends CascadedWorker {
           { queue: this.queue, table: this.table },
         );
       }
-      return { name: node.provider_node as string, location: node.provider_location as string };
+      return {
+        name: node.provider_node as string,
+        location: node.provider_location as string,
+        localNode: node.node_name,
+      };
     }
     const { rows } = await local.query(
       'select node_location from pgq_node.get_queue_locations($1) where node_name = $2',
@@ -228,7 +288,7 @@ export class CopyWorker extends CascadedWorker {
         { queue: this.queue, table: this.table, node: copyNode },
       );
     }
-    return { name: copyNode, location };
+    return { name: copyNode, location, localNode: node.node_name };
   }
 
   /** False when no copy was made (stopped, or the table left in-copy meanwhile). */
@@ -265,22 +325,25 @@ export class CopyWorker extends CascadedWorker {
       }
       // A position left by a killed copy is dropped: the new copy's snapshot starts afresh.
       if (await this.#registered(local)) await this.unregister();
-      const consumerOptions = {
-        connection: this.#options.connection,
-        queue: this.queue,
-        consumer: this.#consumer,
-        extraConnstr: this.#options.extraConnstr,
-        applicationName: `londiste copy ${this.table} (register)`,
-      };
-      const tick = await CascadedConsumer.register(consumerOptions, { provider: source.location });
+      // On the sessions at hand: two connections less before the data moves.
+      const tick = await registerConsumerOn(
+        local,
+        from,
+        this.queue,
+        this.#consumer,
+        source.localNode,
+      );
       this.log.info({ tick, source: source.name }, `${this.table}: registered on ${source.name}`);
+      // The catch-up's sessions connect while the data moves: its first batch need not wait.
+      this.#sessionsAhead = this.openSessions();
       await this.replay.tables.loadModules();
       const handler = this.replay.tables.cache.handlerFor(info);
       await this.#copyData(from, local, info, handler, plan, signal);
     } finally {
       await from.end().catch(() => {});
     }
-    await this.#ticker.force();
+    // The catch-up need not wait for the root's connection: the tick is there by its first poll.
+    this.#background.push(this.#ticker.force());
     return true;
   }
 
@@ -302,6 +365,8 @@ export class CopyWorker extends CascadedWorker {
       handler,
       ...plan,
       rowsPerSecond: this.#options.rowsPerSecond,
+      // After the commit (#analyzeAfter): the catch-up starts without waiting for it.
+      analyze: false,
       log: this.log,
       signal,
       beforeCommit: async (db, copied) => {

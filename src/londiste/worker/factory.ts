@@ -7,7 +7,6 @@
 import path from 'node:path';
 import type pg from 'pg';
 import { CascadedWorker, type CascadedWorkerOptions } from '../../cascade/cascaded-worker.js';
-import type { ToolOption } from '../../cascade/tool.js';
 import type { WorkerFactory } from '../../cascade/worker-job.js';
 import { openClient } from '../../db/connect.js';
 import { childLogger, type Logger, silentLogger } from '../../pgq/logger.js';
@@ -180,19 +179,3 @@ export class LondisteWorker extends CascadedWorker {
 
 export const createLondisteWorker: WorkerFactory<LondisteSettings> = (options, settings) =>
   new LondisteWorker({ ...options, settings });
-
-export const workerHelp = `worker: replay the tables of this node (spec: docs/londiste.md).
-  Applies the events of the tables that are ok here, each by its handler, in one transaction
-  per batch with the node's position; starts a copy process (%TOOL% CONFIG copy TABLE -d) for
-  each table that needs its data, up to parallel_copies at once, and hands the table over
-  from the copy to the worker when the copy has caught up. EXECUTE scripts and sequence
-  values come through the queue. On the root it publishes the sequences' values.
-  -d runs it in the background (needs pidfile); -s stops it after the batch in hand.`;
-
-/** Switches of the worker and its copy processes. */
-export const workerOptions: ToolOption[] = [
-  {
-    flags: '--copy-rate <rows>',
-    description: 'worker, copy: copy at most this many rows per second (ours)',
-  },
-];

@@ -13,6 +13,8 @@ import type { Logger } from '../../pgq/logger.js';
 
 export class RootTicker {
   #root: pg.Client | null = null;
+  /** The connection being made: a second force meanwhile waits for it (one session only). */
+  #connecting: Promise<pg.Client> | null = null;
   #last = 0;
 
   constructor(
@@ -40,6 +42,13 @@ export class RootTicker {
 
   async #connect(): Promise<pg.ClientBase> {
     if (this.#root !== null) return this.#root;
+    this.#connecting ??= this.#walkToRoot().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  async #walkToRoot(): Promise<pg.Client> {
     let client = await openClient(this.connection, { applicationName: 'londiste force tick' });
     client.on('error', () => {});
     const seen = new Set<string>();
@@ -69,6 +78,7 @@ export class RootTicker {
   }
 
   async close(): Promise<void> {
+    await this.#connecting?.catch(() => {});
     const root = this.#root;
     this.#root = null;
     await root?.end().catch(() => {});

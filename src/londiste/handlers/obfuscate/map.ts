@@ -11,8 +11,8 @@
  * table), so a bad file stops add-table instead of replay.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { SkytoolsError } from '../../../errors.js';
 import { fqname } from '../../table-names.js';
 import { checkRule, type RuleMap } from './rules.js';
@@ -22,6 +22,8 @@ export function loadTableRules(file: string, table: string): RuleMap {
   const full = path.resolve(file);
   let doc: unknown;
   try {
+    // Loaded here, not at start: only an obfuscate table's handler reads a map.
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     doc = parse(readFileSync(full, 'utf8'));
   } catch (error) {
     throw new SkytoolsError(

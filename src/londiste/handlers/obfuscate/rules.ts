@@ -7,8 +7,13 @@
  * uuid or big-endian signed integers), so every node with the same key turns the same value
  * into the same result, and nobody without it can hash guesses to match.
  */
-import { blake2s } from '@noble/hashes/blake2.js';
+import { createRequire } from 'node:module';
 import { SkytoolsError } from '../../../errors.js';
+
+// Loaded by the first Obfuscator, synchronously (require of an ES module, Node 20.19+):
+// every process that knows the handlers, the worker included, starts without it.
+const require = createRequire(import.meta.url);
+let blake2s: typeof import('@noble/hashes/blake2.js')['blake2s'] | undefined;
 
 export const scalarRules = ['keep', 'skip', 'bool', 'hash', 'hash32', 'hash64'] as const;
 export type ScalarRule = (typeof scalarRules)[number];
@@ -30,10 +35,15 @@ export class Obfuscator {
 
   constructor(key: string) {
     this.#key = encoder.encode(key);
+    blake2s ??= (require('@noble/hashes/blake2.js') as typeof import('@noble/hashes/blake2.js'))
+      .blake2s;
   }
 
   #digest(text: string, length: number): Uint8Array {
-    return blake2s(encoder.encode(text), { dkLen: length, key: this.#key });
+    return (blake2s as NonNullable<typeof blake2s>)(encoder.encode(text), {
+      dkLen: length,
+      key: this.#key,
+    });
   }
 
   hash(text: string): string {
