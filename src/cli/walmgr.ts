@@ -22,7 +22,13 @@ import { drill } from '../walmgr/drill.js';
 import { WalmgrError } from '../walmgr/errors.js';
 import { createLog, type WalmgrLog } from '../walmgr/log.js';
 import { openMaster } from '../walmgr/master-session.js';
-import { defaultSegmentBytes, syncPartial, writePartial } from '../walmgr/partial-sync.js';
+import {
+  defaultSegmentBytes,
+  partialsOf,
+  prunePartials,
+  syncPartial,
+  writePartial,
+} from '../walmgr/partial-sync.js';
 import { runPeriodic } from '../walmgr/periodic.js';
 import { purgeWals } from '../walmgr/purge.js';
 import type { RecoveryTarget } from '../walmgr/recovery-settings.js';
@@ -217,7 +223,7 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
     run: async ({ settings, log, flags }) => {
       const client = await openMaster(settings.masterDb);
       try {
-        const round = await syncPartial(settings, client, flags.notReally);
+        const round = await syncPartial(settings, client, flags.notReally, partialsOf(settings));
         log.info(`${flags.notReally ? 'would have ' : ''}${describeRound(round)}`);
       } finally {
         await client.end();
@@ -282,6 +288,9 @@ const commands: Record<string, { usage: string; help: string; run: Handler }> = 
       }
       writePartial(settings.partialWals, file, numbers[0] as number, data, numbers[2]);
       log.info(`wrote ${bytes} bytes at ${offset} of ${settings.partialWals}/${file}`);
+      // A master's remote sync leaves the pruning to this side, which sees the archive.
+      const removed = prunePartials(settings, file);
+      if (removed.length > 0) log.info(`removed ${removed.length} partial files the archive has`);
       return 0;
     },
   },
@@ -376,6 +385,8 @@ const remoteCommands = new Set([
   'listbackups',
   'synch-standby',
   'periodic',
+  'sync',
+  'syncdaemon',
 ]);
 
 /** `-n` of a command that only acts: say what it would do, exit 0. */

@@ -22,10 +22,12 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { findArchived } from './archive-files.js';
 import { fsyncDir, writeDurable } from './durable.js';
 import { WalmgrError } from './errors.js';
 import { chownFile, makeDirs, type Owner, ownerFrom } from './ownership.js';
-import type { WalmgrSettings } from './settings.js';
+import { runOnSlave } from './remote.js';
+import type { RemoteSlave, WalmgrSettings } from './settings.js';
 import { segmentPattern } from './wal-names.js';
 
 export const defaultSegmentBytes = 16 * 1024 * 1024;
@@ -90,11 +92,96 @@ interface SyncState {
   offset: number;
 }
 
+/**
+ * Where a round's bytes go. Local: `partial_wals` here, the position in its state file. Remote
+ * (a slave reached over ssh): each range piped into the slave's `xpartialsync`, which prunes
+ * what its archive holds; the position lives in the process (a daemon's rounds), so a one-shot
+ * `sync` ships every segment not yet archived from its start.
+ */
+export interface PartialTarget {
+  /** Where the last round stopped, or null. */
+  last(): SyncState | null;
+  /** Whether NAME's partial file is there already (a range of no bytes need not make it). */
+  has(name: string): boolean;
+  ship(name: string, from: number, data: Buffer, segmentBytes: number): void;
+  /** After a round: remember where it stopped, drop what the archive has; the names dropped. */
+  finish(at: SyncState, archived: string): string[];
+}
+
+export function localPartials(settings: WalmgrSettings): PartialTarget {
+  const partial = settings.partialWals;
+  const statePath = path.join(partial, stateName);
+  const owner = ownerFrom(partial, path.dirname(partial));
+  return {
+    last: () =>
+      existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as SyncState) : null,
+    has: (name) => existsSync(path.join(partial, name)),
+    ship: (name, from, data, segmentBytes) =>
+      writePartial(partial, name, from, data, segmentBytes, owner),
+    finish: (at, archived) => {
+      writeDurable(statePath, `${JSON.stringify(at)}\n`);
+      chownFile(statePath, owner);
+      const removed: string[] = [];
+      if (existsSync(partial)) {
+        for (const name of readdirSync(partial)) {
+          if (segmentPattern.test(name) && name <= archived && name !== at.file) {
+            rmSync(path.join(partial, name), { force: true });
+            removed.push(name);
+          }
+        }
+      }
+      return removed;
+    },
+  };
+}
+
+export function remotePartials(remote: RemoteSlave): PartialTarget {
+  let position: SyncState | null = null;
+  return {
+    last: () => position,
+    has: (name) => position?.file === name,
+    ship: (name, from, data, segmentBytes) => {
+      runOnSlave(
+        remote,
+        ['xpartialsync', name, String(from), String(data.length), String(segmentBytes)],
+        data,
+      );
+    },
+    finish: (at) => {
+      position = at;
+      return [];
+    },
+  };
+}
+
+/** The target of `settings`: the slave over ssh when the archive is remote, else here. */
+export function partialsOf(settings: WalmgrSettings): PartialTarget {
+  return settings.remote !== undefined ? remotePartials(settings.remote) : localPartials(settings);
+}
+
+/**
+ * The slave's side of a remote sync: partial files whose whole segment is in the archive go
+ * (xrestore prefers the archived one anyway), except `keep`, the one being written.
+ */
+export function prunePartials(settings: WalmgrSettings, keep: string): string[] {
+  const partial = settings.partialWals;
+  if (!existsSync(partial)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(partial)) {
+    if (!segmentPattern.test(name) || name === keep) continue;
+    if (findArchived(settings.completedWals, name) === null) continue;
+    rmSync(path.join(partial, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** One round of `sync` on the master, through `client` (a session on it). */
 export async function syncPartial(
   settings: WalmgrSettings,
   client: pg.Client,
   notReally = false,
+  target: PartialTarget = localPartials(settings),
 ): Promise<SyncRound> {
   const masterData = settings.masterData;
   if (masterData === undefined) {
@@ -126,46 +213,23 @@ export async function syncPartial(
     recovery: boolean;
   };
   const segmentBytes = Number(row.seg);
-  const partial = settings.partialWals;
-  const statePath = path.join(partial, stateName);
-  const state = existsSync(statePath)
-    ? (JSON.parse(readFileSync(statePath, 'utf8')) as SyncState)
-    : null;
+  const state = target.last();
   const archived = row.archived ?? '';
   const walDir = path.join(masterData, 'pg_wal');
   const waiting = readdirSync(walDir)
     .filter((name) => segmentPattern.test(name) && name > archived && name <= row.file)
     .sort();
   const round: SyncRound = { shipped: [], removed: [], current: row.file };
-  const owner = ownerFrom(partial, path.dirname(partial));
   for (const name of waiting) {
     if (state !== null && name < state.file) continue;
     const from = state !== null && name === state.file ? state.offset : 0;
     const to = name === row.file ? row.offset : segmentBytes;
-    if (to <= from && existsSync(path.join(partial, name))) continue;
+    if (to <= from && target.has(name)) continue;
     round.shipped.push({ name, from, to });
     if (notReally) continue;
-    writePartial(
-      partial,
-      name,
-      from,
-      readRange(path.join(walDir, name), from, to),
-      segmentBytes,
-      owner,
-    );
+    target.ship(name, from, readRange(path.join(walDir, name), from, to), segmentBytes);
   }
-  if (!notReally) {
-    writeDurable(statePath, `${JSON.stringify({ file: row.file, offset: row.offset })}\n`);
-    chownFile(statePath, owner);
-    if (existsSync(partial)) {
-      for (const name of readdirSync(partial)) {
-        if (segmentPattern.test(name) && name <= archived && name !== row.file) {
-          rmSync(path.join(partial, name), { force: true });
-          round.removed.push(name);
-        }
-      }
-    }
-  }
+  if (!notReally) round.removed = target.finish({ file: row.file, offset: row.offset }, archived);
   return round;
 }
 

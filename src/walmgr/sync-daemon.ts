@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { WalmgrError } from './errors.js';
 import type { WalmgrLog } from './log.js';
 import { openMaster } from './master-session.js';
-import { type SyncRound, syncPartial } from './partial-sync.js';
+import { partialsOf, type SyncRound, syncPartial } from './partial-sync.js';
 import type { WalmgrSettings } from './settings.js';
 
 export function describeRound(round: SyncRound): string {
@@ -28,12 +28,14 @@ export async function syncDaemon(settings: WalmgrSettings, log: WalmgrLog): Prom
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   let client: pg.Client | null = null;
+  // One target for every round: a remote one keeps the position in memory.
+  const target = partialsOf(settings);
   log.info(`syncdaemon: shipping the partial WAL every ${settings.loopDelay} s`);
   try {
     while (running) {
       try {
         client ??= await openMaster(settings.masterDb);
-        const round = await syncPartial(settings, client);
+        const round = await syncPartial(settings, client, false, target);
         if (round.shipped.length > 0) log.info(describeRound(round));
       } catch (error) {
         log.warning(`sync failed: ${(error as Error).message}`);

@@ -145,6 +145,21 @@ describe.skipIf(missing !== null)('a remote slave over ssh and rsync', () => {
     expect(readFileSync(`${archived}.sha256`, 'utf8')).toBe(`${sha256(archived)}  ${wal}\n`);
   });
 
+  test('sync pipes the flushed, not yet archived WAL into the slave partial_wals', async () => {
+    await client.query('insert into t select generate_series(1001, 1100)');
+    const { rows } = await client.query<{ file: string; offset: number }>(
+      'select file_name as file, file_offset as offset from pg_walfile_name_offset(pg_current_wal_flush_lsn())',
+    );
+    const at = rows[0] as { file: string; offset: number };
+    const synced = await run.walmgr([masterIni, 'sync']);
+    expect(synced.code).toBe(0);
+    expect(synced.stderr).toMatch(new RegExp(`shipped .*${at.file} 0-\\d+`));
+    const partial = readFileSync(path.join(slaveData, 'logs.partial', at.file));
+    const segment = readFileSync(path.join(master.paths.dataDir, 'pg_wal', at.file));
+    expect(partial.length).toBe(segment.length);
+    expect(partial.subarray(0, at.offset).equals(segment.subarray(0, at.offset))).toBe(true);
+  });
+
   test('backup rsyncs to the slave, which finishes the set; the master lists it (stress: the slave restores it, the rows are there)', async () => {
     const backup = await run.walmgr([masterIni, 'backup', '--label', 'over ssh']);
     expect(backup.stderr).toContain(`backup walmgr-slave:${slaveData}/data.master complete`);
@@ -203,10 +218,10 @@ describe.skipIf(missing !== null)('a remote slave over ssh and rsync', () => {
     expect(failed.stderr).toMatch(
       /walmgr listbackups on walmgr-slave failed \(exit 255\): .*refused/,
     );
-    const elsewhere = await run.walmgr([masterIni, 'sync']);
+    const elsewhere = await run.walmgr([masterIni, 'xpurgewals']);
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.stderr).toContain(
-      `sync works on the archive, which is on walmgr-slave: run it there with ${slaveIni}`,
+      `xpurgewals works on the archive, which is on walmgr-slave: run it there with ${slaveIni}`,
     );
     const noConfig = run.ini('no-config', { walmgr_data: `walmgr-slave:${slaveData}` });
     const refused = await run.walmgr([noConfig, 'listbackups']);
