@@ -194,7 +194,18 @@ export async function addReplicaTable(
   options: { ddl?: string; attrs?: string } = {},
 ) {
   await node.db.query(options.ddl ?? tableDdl(table));
-  await expectRet(node.db, 'select * from londiste.global_add_table($1, $2)', [queue, table]);
+  // A running worker may be replaying the root's add-table event for the same table: the lock
+  // (which its insert into table_info waits for, and which waits for its batch) orders the
+  // two, so one of them finds the other's row ("Table already added") instead of colliding.
+  await node.db.query('begin');
+  try {
+    await node.db.query('lock table londiste.table_info in share row exclusive mode');
+    await expectRet(node.db, 'select * from londiste.global_add_table($1, $2)', [queue, table]);
+    await node.db.query('commit');
+  } catch (error) {
+    await node.db.query('rollback');
+    throw error;
+  }
   await expectRet(
     node.db,
     'select * from londiste.local_add_table($1, $2, $3, $4)',
