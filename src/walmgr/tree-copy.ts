@@ -112,7 +112,7 @@ export async function copyEntries(
   const copied: (CopiedFile | null)[] = new Array(files.length).fill(null);
   let next = 0;
   const worker = async () => {
-    const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+    const buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(chunkSize));
     while (next < files.length) {
       const index = next++;
       const entry = files[index] as TreeEntry;
@@ -134,7 +134,11 @@ export async function copyEntries(
   return copied.filter((file): file is CopiedFile => file !== null);
 }
 
-/** One file, double-buffered; null when the source vanished before we opened it. */
+/**
+ * One file through three buffers: while chunk i is hashed, chunk i+1 is being read and chunk
+ * i-1 written (libuv's pool does both), so the hash (on this thread) overlaps all the I/O.
+ * Null when the source vanished before we opened it.
+ */
 async function copyOne(
   source: string,
   target: string,
@@ -154,10 +158,13 @@ async function copyOne(
     const output = await open(target, 'w', 0o600);
     try {
       let writing: Promise<unknown> = Promise.resolve();
-      for (let turn = 0; ; turn ^= 1) {
-        const buffer = buffers[turn] as Buffer;
-        const { bytesRead } = await input.read(buffer, 0, chunkSize, null);
+      const readInto = (buffer: Buffer) => input.read(buffer, 0, chunkSize, null);
+      let reading = readInto(buffers[0] as Buffer);
+      for (let turn = 0; ; turn = (turn + 1) % buffers.length) {
+        const { bytesRead, buffer } = await reading;
         if (bytesRead === 0) break;
+        // The next buffer held chunk i-2, whose write ended before chunk i-1's began.
+        reading = readInto(buffers[(turn + 1) % buffers.length] as Buffer);
         const chunk = buffer.subarray(0, bytesRead);
         hash.update(chunk);
         await writing;
