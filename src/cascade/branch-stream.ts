@@ -8,11 +8,13 @@
  * Cascade events in the stream are picked out on the way (a type field starting `pgq.`)
  * and applied after the COPY, in the same transaction and in their order.
  */
+
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { parseCopyField } from '../pgq/copy-text.js';
 import type { EventRow } from '../pgq/event.js';
 import { batchEventSqlSql } from './cascade-sql.js';
 import { CascadeError } from './node-calls.js';
@@ -87,7 +89,7 @@ class CascadeScanner extends Transform {
       const stop = text.indexOf('\n', at);
       const fields = text.slice(start, stop).split('\t');
       if (fields[3]?.startsWith('pgq.')) {
-        const [id, time, retry, type, data, e1, e2, e3, e4] = fields.map(unescapeCopy);
+        const [id, time, retry, type, data, e1, e2, e3, e4] = fields.map(parseCopyField);
         this.found.push([
           id ?? null,
           time ?? null,
@@ -104,27 +106,4 @@ class CascadeScanner extends Transform {
       at = text.indexOf('\tpgq.', stop);
     }
   }
-}
-
-const escapes: Record<string, string> = {
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-  '\\': '\\',
-};
-
-/** One field of COPY text output back to its value; `\N` is NULL. */
-export function unescapeCopy(field: string): string | null {
-  if (field === '\\N') return null;
-  if (!field.includes('\\')) return field;
-  return field.replace(/\\([0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)/g, (_, code: string) => {
-    if (/^[0-7]/.test(code)) return String.fromCharCode(Number.parseInt(code, 8));
-    if (code.startsWith('x') && code.length > 1) {
-      return String.fromCharCode(Number.parseInt(code.slice(1), 16));
-    }
-    return escapes[code] ?? code;
-  });
 }

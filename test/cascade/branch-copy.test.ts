@@ -5,8 +5,8 @@
  * unescaping are applied with their real values.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { unescapeCopy } from '../../src/cascade/branch-stream.js';
 import { CascadedWorker } from '../../src/cascade/index.js';
+import { parseCopyField } from '../../src/pgq/copy-text.js';
 import { useTestDatabase } from '../harness/database.js';
 import {
   batches,
@@ -93,9 +93,9 @@ describe('branch copy', () => {
   });
 
   it('unescapes COPY text fields as PostgreSQL writes them', () => {
-    expect(unescapeCopy('\\N')).toBeNull();
-    expect(unescapeCopy('plain')).toBe('plain');
-    expect(unescapeCopy('a\\tb\\nc\\rd\\\\e\\bf\\fg\\vh')).toBe('a\tb\nc\rd\\e\bf\fg\vh');
-    expect(unescapeCopy('\\101\\x42')).toBe('AB');
+    expect(parseCopyField('\\N')).toBeNull();
+    expect(parseCopyField('plain')).toBe('plain');
+    expect(parseCopyField('a\\tb\\nc\\rd\\\\e\\bf\\fg\\vh')).toBe('a\tb\nc\rd\\e\bf\fg\vh');
+    expect(parseCopyField('\\101\\x42')).toBe('AB');
   });
 });

@@ -71,18 +71,3 @@ export function copyLines(db: pg.Client, sql: string): CopyLines {
     },
   };
 }
-
-const escapes: Record<string, string> = {
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-};
-
-/** A field of COPY's text format as its text (the backslash escapes undone). */
-export function copyField(raw: string): string {
-  if (!raw.includes('\\')) return raw;
-  return raw.replace(/\\(.)/gs, (_, c: string) => escapes[c] ?? c);
-}

@@ -10,7 +10,8 @@
  * grow, and the result is the same.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { type CopyLines, copyField } from './copy-lines.js';
+import { parseCopyField } from '../../pgq/copy-text.js';
+import type { CopyLines } from './copy-lines.js';
 import type { Checksum, RowDiff, Totals } from './ranges.js';
 
 export interface Merged {
@@ -94,8 +95,9 @@ function split(line: string): [string, string] {
   return [line.slice(0, tab), line.slice(tab + 1)];
 }
 
+/** A key's fields: primary-key columns, so never NULL (`\N`). */
 function keyOf(raw: string): string[] {
-  return raw.split('\t').map(copyField);
+  return raw.split('\t').map((field) => parseCopyField(field) ?? '');
 }
 
 /**
