@@ -2,7 +2,7 @@
  * Files that must be on disk before we say so: written under a temporary name, fsynced,
  * renamed, and the directory fsynced (a rename is only durable once its directory is).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync, constants as zlibConstants } from 'node:zlib';
@@ -51,12 +51,9 @@ export function copyToTemporary(
   final: string,
   compression: Compression,
 ): { temporary: string; sha256: string } {
-  const temporary = temporaryName(final);
-  const hash = createHash('sha256');
   const input = openSync(source, 'r');
   try {
-    const output = openSync(temporary, 'w', 0o600);
-    try {
+    return toTemporary(final, (output, hash) => {
       const buffer = Buffer.allocUnsafe(chunkSize);
       const chunks: Buffer[] = [];
       for (;;) {
@@ -67,20 +64,11 @@ export function copyToTemporary(
         if (compression === 'gzip') chunks.push(Buffer.from(chunk));
         else writeAll(output, chunk);
       }
-      if (compression === 'gzip') {
-        writeAll(output, gzipSync(Buffer.concat(chunks), { level: zlibConstants.Z_BEST_SPEED }));
-      }
-      fsyncSync(output);
-    } finally {
-      closeSync(output);
-    }
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
+      if (compression === 'gzip') writeAll(output, gzip(Buffer.concat(chunks)));
+    });
   } finally {
     closeSync(input);
   }
-  return { temporary, sha256: hash.digest('hex') };
 }
 
 /** {@link copyToTemporary} of bytes in memory. */
@@ -89,14 +77,23 @@ export function bytesToTemporary(
   final: string,
   compression: Compression,
 ): { temporary: string; sha256: string } {
+  return toTemporary(final, (output, hash) => {
+    hash.update(data);
+    writeAll(output, compression === 'gzip' ? gzip(data) : data);
+  });
+}
+
+/** A temporary file next to `final` that `fill` writes (and hashes), fsynced; removed on failure. */
+function toTemporary(
+  final: string,
+  fill: (output: number, hash: Hash) => void,
+): { temporary: string; sha256: string } {
   const temporary = temporaryName(final);
+  const hash = createHash('sha256');
   try {
     const output = openSync(temporary, 'w', 0o600);
     try {
-      writeAll(
-        output,
-        compression === 'gzip' ? gzipSync(data, { level: zlibConstants.Z_BEST_SPEED }) : data,
-      );
+      fill(output, hash);
       fsyncSync(output);
     } finally {
       closeSync(output);
@@ -105,7 +102,11 @@ export function bytesToTemporary(
     rmSync(temporary, { force: true });
     throw error;
   }
-  return { temporary, sha256: createHash('sha256').update(data).digest('hex') };
+  return { temporary, sha256: hash.digest('hex') };
+}
+
+function gzip(data: Buffer): Buffer {
+  return gzipSync(data, { level: zlibConstants.Z_BEST_SPEED });
 }
 
 /** Write `text` to `final` through a temporary name and fsync (the caller fsyncs the directory). */
