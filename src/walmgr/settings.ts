@@ -53,6 +53,16 @@ export const walmgrKeys = [
 ] as const;
 
 /** A slave on another host: the archive paths are paths there. */
+/**
+ * No prompt (archive_command has no terminal), a new host's key taken once and a changed one
+ * refused, and a dead peer or cut network ends the command within about a minute (the server
+ * then retries archive_command) instead of hanging it.
+ */
+const defaultSsh = [
+  'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
+  '-o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4',
+].join(' ');
+
 export interface RemoteSlave {
   /** `[user@]host` as the archive paths name it. */
   host: string;
@@ -210,9 +220,7 @@ function remoteSlave(
     host,
     config,
     walmgr: optional('slave_walmgr') ?? 'walmgr',
-    ssh: (optional('ssh_command') ?? 'ssh -o BatchMode=yes -o StrictHostKeyChecking=no')
-      .split(/\s+/)
-      .filter((word) => word !== ''),
+    ssh: (optional('ssh_command') ?? defaultSsh).split(/\s+/).filter((word) => word !== ''),
   };
 }
 
