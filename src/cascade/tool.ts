@@ -70,6 +70,8 @@ export interface JobCommand<S> {
   args: string[];
   summary: string;
   help: string;
+  /** Load what `run` needs, ahead of it (a spare process of the command: script/spare.ts). */
+  preload?(): Promise<void>;
   run(start: JobStart<S>, args: string[]): Promise<number>;
 }
 

@@ -21,6 +21,7 @@ import type { JobFlags } from '../script/job-process.js';
 import { parseOverrides, withOverrides } from '../script/overrides.js';
 import { acquirePidfile, type Pidfile } from '../script/pidfile.js';
 import { reportFailure } from '../script/report-failure.js';
+import { awaitSpareArgs, isSpare } from '../script/spare-child.js';
 import { toolVersion } from '../version.js';
 
 interface Flags extends AdminFlags, JobFlags, ControlFlags {
@@ -128,9 +129,19 @@ function checkArgs(command: { name: string; args: string[] }, args: string[]): v
  */
 export async function runCascadeTool<S extends AdminSettings, F extends AdminFlags>(
   tool: CascadeTool<S, F>,
-  args: string[],
+  given: string[],
   name = tool.name,
 ): Promise<number> {
+  let args = given;
+  if (isSpare()) {
+    // Started ahead of need: the job command's modules now, its arguments when work comes.
+    const job = tool.jobCommands?.find((c) => given.includes(c.name));
+    const rest = await awaitSpareArgs(async () => {
+      await job?.preload?.();
+    });
+    if (rest === null) return 0;
+    args = [...given, ...rest];
+  }
   const program = toolProgram(tool, name);
   let overrides: Record<string, string>;
   try {

@@ -19,6 +19,11 @@ export interface LondisteSettings extends AdminSettings {
    * tables; `worker` as tasks of the worker's own process, which start sooner.
    */
   copyMode: 'worker' | 'process';
+  /**
+   * With copy_mode = process and a pidfile: keep one copy process started ahead, its
+   * modules loaded, waiting for the next table (`copy_prestart`, ours, default on).
+   */
+  copyPrestart: boolean;
   /** Fetch only events of local tables and the cascade's own (`local_only`). */
   localOnly: boolean;
   /** With local_only, drop EXECUTE events too (`local_only_drop_execute`). */
@@ -48,6 +53,7 @@ export const londisteKeys = [
   'pgq_queue_name',
   'parallel_copies',
   'copy_mode',
+  'copy_prestart',
   'threaded_copy_tables',
   'threaded_copy_pool_size',
   'local_only',
@@ -105,6 +111,7 @@ export function loadLondisteSettings(
     ...base,
     parallelCopies: cf.getInt('parallel_copies', 1),
     copyMode: copyMode(cf),
+    copyPrestart: cf.getBool('copy_prestart', true),
     localOnly: cf.getBool('local_only', false),
     localOnlyDropExecute: cf.getBool('local_only_drop_execute', false),
     lockTimeout: cf.getSeconds('lock_timeout', 10),

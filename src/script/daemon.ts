@@ -11,7 +11,8 @@ import { openLogfile } from './logger.js';
 
 const childMarker = 'SKYTOOLS_DAEMON_CHILD';
 
-type ChildMessage = { ready: true } | { error: string };
+// Other messages on the channel (a spare's: spare.ts) are not the daemon's word.
+type ChildMessage = { ready: true } | { error: string } | { spare: string };
 
 export interface DaemonOptions {
   /** The script to run (an absolute path) and its arguments, without `-d`. */
@@ -23,26 +24,42 @@ export interface DaemonOptions {
 
 /** Start the detached child and wait for its word; resolves with the child's pid. */
 export function spawnDaemon(options: DaemonOptions): Promise<number> {
+  return daemonReady(startDaemonChild(options), options.script);
+}
+
+/**
+ * The detached child, its stdout and stderr into the logfile and an IPC channel for its
+ * word; `env` added to the parent's (a spare's marker: spare.ts).
+ */
+export function startDaemonChild(
+  options: DaemonOptions,
+  env: Record<string, string> = {},
+): ChildProcess {
   const out = options.logfile ? openLogfile(options.logfile) : 'ignore';
-  let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [options.script, ...options.args], {
+    return spawn(process.execPath, [options.script, ...options.args], {
       detached: true,
       stdio: ['ignore', out, out, 'ipc'],
-      env: { ...process.env, [childMarker]: '1' },
+      env: { ...process.env, ...env, [childMarker]: '1' },
     });
   } finally {
     if (typeof out === 'number') closeSync(out);
   }
+}
+
+/**
+ * Resolves with the child's pid once it has written its pidfile (then it runs on its own:
+ * disconnected, unreferenced); rejects with its startup error or its early exit.
+ */
+export function daemonReady(child: ChildProcess, script: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const fail = (why: string) =>
-      reject(new SkytoolsError('DAEMON_START_FAILED', why, { script: options.script }));
-    child.once('error', (error) => fail(`cannot start the daemon: ${error.message}`));
-    child.once('exit', (code, signal) =>
-      fail(`the daemon exited during startup (${signal ?? `exit code ${code}`})`),
-    );
-    child.once('message', (message: ChildMessage) => {
-      child.removeAllListeners('exit');
+    const fail = (why: string) => reject(new SkytoolsError('DAEMON_START_FAILED', why, { script }));
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`the daemon exited during startup (${signal ?? `exit code ${code}`})`);
+    const onMessage = (message: ChildMessage) => {
+      if (!('ready' in message) && !('error' in message)) return;
+      child.removeListener('message', onMessage);
+      child.removeListener('exit', onExit);
       if ('error' in message) {
         child.once('exit', () => fail(message.error));
         return;
@@ -50,7 +67,10 @@ export function spawnDaemon(options: DaemonOptions): Promise<number> {
       child.disconnect();
       child.unref();
       resolve(child.pid as number);
-    });
+    };
+    child.once('error', (error) => fail(`cannot start the daemon: ${error.message}`));
+    child.once('exit', onExit);
+    child.on('message', onMessage);
   });
 }
 

@@ -19,6 +19,9 @@ export const copyJobCommand: JobCommand<LondisteSettings> = {
   Progress (rows, bytes, rate, ETA) goes to the log.
   --copy-rate=N (ours): copy at most N rows per second.`,
   // The copy's modules load when it runs: --help and the other commands do without them.
+  preload: async () => {
+    await import('./run-copy-job.js');
+  },
   run: async (start, [table]) =>
     (await import('./run-copy-job.js')).runCopyJob(start, table as string),
 };

@@ -2,6 +2,8 @@
  * One COPY from the source session into the destination session, as bytes: the source's
  * `COPY ... TO STDOUT` chunks are written to the destination's `COPY ... FROM STDIN` as they
  * come, so rows never become JavaScript values and memory holds only the streams' buffers.
+ * Rows that pass unchanged are relayed as protocol messages, socket to socket (relay.ts);
+ * rows a handler rewrites go through pg-copy-streams' node streams and the transform.
  * Backpressure runs both ways: a full destination pauses the source stream, which stops
  * reading its socket, which stops the source server; a slow source leaves the destination
  * idle. A rate limit pauses the source the same way.
@@ -14,6 +16,7 @@
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { cancelRunning } from './cancel.js';
+import { relayCopy } from './relay.js';
 import { binaryRowCounter, textRowCounter } from './row-counter.js';
 
 export interface StreamCopyOptions {
@@ -50,6 +53,32 @@ export interface Streamed {
 }
 
 export function streamCopy(options: StreamCopyOptions): Promise<Streamed> {
+  if (options.transform === undefined) return relayed(options);
+  return piped(options);
+}
+
+/** Bytes as they are: the protocol's messages relayed from socket to socket (relay.ts). */
+async function relayed(options: StreamCopyOptions): Promise<Streamed> {
+  const started = performance.now();
+  const limit = options.rowsPerSecond;
+  const done = await relayCopy({
+    source: options.source,
+    dest: options.dest,
+    copyOut: options.copyOut,
+    copyIn: options.copyIn,
+    signal: options.signal,
+    abortError: options.abortError,
+    onChunk: options.onChunk,
+    delayAfter:
+      limit === undefined || limit <= 0
+        ? undefined
+        : (rows) => started + (rows / limit) * 1000 - performance.now(),
+  });
+  return { rows: done.destRows, bytes: done.bytes, sourceRows: () => done.sourceRows };
+}
+
+/** Rows rewritten on their way: both COPYs as node streams, the chunks through `transform`. */
+function piped(options: StreamCopyOptions): Promise<Streamed> {
   const { source, dest, signal } = options;
   const counter = options.binary ? binaryRowCounter() : textRowCounter();
   const out = source.query(copyTo(options.copyOut));

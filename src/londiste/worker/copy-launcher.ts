@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger } from '../../pgq/logger.js';
 import { spawnDaemon } from '../../script/daemon.js';
 import { processAlive, readPidfile } from '../../script/pidfile.js';
+import { type Spare, spawnSpare } from '../../script/spare.js';
 import type { CopyStarter } from './copy-tasks.js';
 
 /** How to run this tool again: the bin and the arguments that name its config. */
@@ -65,6 +66,7 @@ export function copyRateArg(args: readonly string[]): number | undefined {
 export class CopyLauncher implements CopyStarter {
   readonly #children = new Map<string, ChildProcess>();
   readonly #starting = new Map<string, Promise<void>>();
+  #spare: Spare | undefined;
 
   constructor(
     private readonly command: ToolCommandLine,
@@ -73,6 +75,8 @@ export class CopyLauncher implements CopyStarter {
     /** Where a daemon copy's stdout and stderr go (crashes included). */
     private readonly logfile: string | undefined,
     private readonly log: Logger,
+    /** Keep a spare copy process (`copy_prestart`; daemon copies only). */
+    private readonly prestart = false,
   ) {}
 
   /** Whether a copy process of `table` is alive (or being started). */
@@ -90,8 +94,8 @@ export class CopyLauncher implements CopyStarter {
   ensure(table: string): void {
     if (this.running(table)) return;
     const args = [...this.command.args, 'copy', table];
-    this.log.info({ table }, `launching copy process for ${table}`);
     if (this.pidfile === undefined) {
+      this.log.info({ table }, `launching copy process for ${table}`);
       const env = { ...process.env };
       delete env.SKYTOOLS_DAEMON_CHILD;
       const child = spawn(process.execPath, [this.command.script, ...args], {
@@ -103,12 +107,18 @@ export class CopyLauncher implements CopyStarter {
       return;
     }
     // Started as -d starts a daemon (one process, not a launcher and its child): resolved
-    // once the copy holds its pidfile.
-    const started = spawnDaemon({
-      script: this.command.script,
-      args: [...args, '-d'],
-      logfile: this.logfile,
-    })
+    // once the copy holds its pidfile. A waiting spare has its modules loaded already.
+    const spare = this.#spare?.waiting ? this.#spare : undefined;
+    this.#spare = undefined;
+    this.log.info(
+      { table, spare: spare?.pid },
+      `launching copy process for ${table}${spare ? ` (the spare, pid ${spare.pid})` : ''}`,
+    );
+    const started = (
+      spare !== undefined
+        ? spare.start([table, '-d'])
+        : spawnDaemon({ script: this.command.script, args: [...args, '-d'], logfile: this.logfile })
+    )
       .catch((error: unknown) => {
         this.log.warn({ err: error, table }, `copy process for ${table} did not start`);
       })
@@ -117,8 +127,32 @@ export class CopyLauncher implements CopyStarter {
     this.#starting.set(table, started);
   }
 
+  /**
+   * No copy under way: have a spare copy process waiting for the next table, unless one
+   * waits or starts already. Only then, so its start never competes with a copy's.
+   */
+  idle(): void {
+    if (!this.prestart || this.pidfile === undefined || this.#starting.size > 0) return;
+    if (this.#spare !== undefined) {
+      // A spare that died (killed, or its start failed) is replaced.
+      if (this.#spare.waiting || (this.#spare.pid !== undefined && processAlive(this.#spare.pid))) {
+        return;
+      }
+    }
+    this.#spare = spawnSpare(
+      { script: this.command.script, args: [...this.command.args, 'copy'], logfile: this.logfile },
+      (pid) => this.log.debug({ spare: pid }, `spare copy process ${pid} waits for a table`),
+    );
+  }
+
   /** Wait for launches in progress (a stopping worker leaves no half-started copy). */
   async settle(): Promise<void> {
     await Promise.all(this.#starting.values());
+  }
+
+  /** The worker stops: its spare goes; the copies run on by themselves. */
+  async stop(): Promise<void> {
+    this.#spare?.discard();
+    this.#spare = undefined;
   }
 }

@@ -19,6 +19,8 @@ import type { CopyWorker } from './copy-worker.js';
 export interface CopyStarter {
   /** Start the table's copy unless one runs. */
   ensure(table: string): void;
+  /** No copy is under way (called between batches). */
+  idle?(): void;
   /** Stop the copies this starter owns (in-process ones); processes go on by themselves. */
   stop?(): Promise<void>;
 }

@@ -43,7 +43,8 @@ export interface LondisteWorkerOptions extends CascadedWorkerOptions {
     | 'file'
     | 'copyMode'
     | 'jobName'
-  >;
+  > &
+    Partial<Pick<LondisteSettings, 'copyPrestart'>>;
   /**
    * How to start this tool's `copy TABLE` (the bin and the arguments naming the config);
    * null = no copy processes (tables wait in NULL). Default: this process's command line
@@ -90,7 +91,13 @@ function copyStarter(options: LondisteWorkerOptions, log: Logger): CopyStarter |
     );
     return null;
   }
-  return new CopyLauncher(command, settings.pidfile, settings.logfile, log);
+  return new CopyLauncher(
+    command,
+    settings.pidfile,
+    settings.logfile,
+    log,
+    settings.copyPrestart ?? false,
+  );
 }
 
 export class LondisteWorker extends CascadedWorker {
@@ -142,6 +149,7 @@ export class LondisteWorker extends CascadedWorker {
     const busy = await super.runOnce();
     // Idle with a copy under way: the copy may wait for a tick the ticker makes only later.
     if (!busy && this.replay.copying) await this.#ticker.force();
+    if (!this.replay.copying) this.#copies?.idle?.();
     await this.#sideDuties();
     return busy;
   }
