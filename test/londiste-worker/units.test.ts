@@ -66,6 +66,12 @@ describe('copy_mode and --copy-rate of in-worker copies', () => {
     expect(settings({ copy_mode: 'Worker' }).copyMode).toBe('worker');
   });
 
+  it('keeps a spare copy process unless copy_prestart is off; refuses a value not boolean', () => {
+    expect(settings().copyPrestart).toBe(true);
+    expect(settings({ copy_prestart: '0' }).copyPrestart).toBe(false);
+    expect(() => settings({ copy_prestart: 'maybe' })).toThrow(/copy_prestart/);
+  });
+
   it('refuses another copy_mode in one line naming the key', () => {
     expect(() => settings({ copy_mode: 'thread' })).toThrow(
       /copy_mode must be worker or process, got "thread"/,
