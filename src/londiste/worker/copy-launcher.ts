@@ -63,10 +63,14 @@ export function copyRateArg(args: readonly string[]): number | undefined {
   return undefined;
 }
 
+/** A spare copy process is not started sooner than this after the last one. */
+const spareRespawnMs = 3000;
+
 export class CopyLauncher implements CopyStarter {
   readonly #children = new Map<string, ChildProcess>();
   readonly #starting = new Map<string, Promise<void>>();
   #spare: Spare | undefined;
+  #spareSpawnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly command: ToolCommandLine,
@@ -134,11 +138,14 @@ export class CopyLauncher implements CopyStarter {
   idle(): void {
     if (!this.prestart || this.pidfile === undefined || this.#starting.size > 0) return;
     if (this.#spare !== undefined) {
-      // A spare that died (killed, or its start failed) is replaced.
+      // A spare that died (killed, or its start failed) is replaced, not at once: one that
+      // cannot start must not be started again on every loop.
       if (this.#spare.waiting || (this.#spare.pid !== undefined && processAlive(this.#spare.pid))) {
         return;
       }
     }
+    if (performance.now() - this.#spareSpawnedAt < spareRespawnMs) return;
+    this.#spareSpawnedAt = performance.now();
     this.#spare = spawnSpare(
       { script: this.command.script, args: [...this.command.args, 'copy'], logfile: this.logfile },
       (pid) => this.log.debug({ spare: pid }, `spare copy process ${pid} waits for a table`),
