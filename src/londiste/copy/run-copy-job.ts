@@ -2,13 +2,12 @@
  * The run of `londiste CONFIG copy TABLE` (job.ts): the copy worker under the one job
  * lifecycle (runWorkerJob: pidfile `<pidfile>.copy.<table>`, signals, logfile).
  */
-import path from 'node:path';
 import type { JobStart } from '../../cascade/tool.js';
 import { runWorkerJob } from '../../cascade/worker-job.js';
 import type { LondisteSettings } from '../settings.js';
 import { fqname } from '../table-names.js';
 import { copyPidfile } from '../worker/copy-launcher.js';
-import { CopyWorker } from '../worker/copy-worker.js';
+import { CopyWorker, copySettings } from '../worker/copy-worker.js';
 
 /** `--copy-rate=N` (ours): rows per second at most; undefined when not given. */
 export function copyRate(flags: object): number | undefined {
@@ -48,11 +47,8 @@ export function runCopyJob(start: JobStart<LondisteSettings>, name: string): Pro
       new CopyWorker({
         ...options,
         table,
-        workerName: settings.jobName,
         rowsPerSecond,
-        handlerModules: settings.handlerModules,
-        handlerConfig: settings.handlerConfig,
-        baseDir: settings.file === undefined ? undefined : path.dirname(settings.file),
+        ...copySettings(settings),
       }),
   });
 }

@@ -10,6 +10,7 @@
  * in-copy (a new copy registers afresh and copies again, truncating first); after it, the
  * position and the state move together in each batch's transaction.
  */
+import path from 'node:path';
 import type pg from 'pg';
 import { registerConsumerOn } from '../../cascade/cascaded-consumer.js';
 import { CascadedWorker, type CascadedWorkerOptions } from '../../cascade/cascaded-worker.js';
@@ -48,6 +49,21 @@ export interface CopyWorkerOptions extends CascadedWorkerOptions {
   baseDir?: string;
   /** The handlers' INI keys (settings.handlerConfig). */
   handlerConfig?: Readonly<Record<string, string>>;
+}
+
+/** What a copy takes from the node worker's INI, the same for a copy process and a task. */
+export function copySettings(settings: {
+  jobName: string;
+  handlerModules: readonly string[];
+  handlerConfig: Readonly<Record<string, string>>;
+  file?: string | undefined;
+}): Pick<CopyWorkerOptions, 'workerName' | 'handlerModules' | 'handlerConfig' | 'baseDir'> {
+  return {
+    workerName: settings.jobName,
+    handlerModules: settings.handlerModules,
+    handlerConfig: settings.handlerConfig,
+    ...(settings.file === undefined ? {} : { baseDir: path.dirname(settings.file) }),
+  };
 }
 
 /** The copy consumer's name of a table. */

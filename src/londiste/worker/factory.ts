@@ -18,7 +18,7 @@ import {
   type ToolCommandLine,
 } from './copy-launcher.js';
 import { type CopyStarter, CopyTasks } from './copy-tasks.js';
-import { CopyWorker } from './copy-worker.js';
+import { CopyWorker, copySettings } from './copy-worker.js';
 import { replayBlockEvents } from './handlers.js';
 import { Replay } from './replay.js';
 import { RootTicker } from './root-ticks.js';
@@ -74,11 +74,8 @@ function copyStarter(options: LondisteWorkerOptions, log: Logger): CopyStarter |
           retryDelay: options.retryDelay,
           logger: childLogger(copyLog, { table }),
           table,
-          workerName: settings.jobName,
           rowsPerSecond,
-          handlerModules: settings.handlerModules,
-          handlerConfig: settings.handlerConfig,
-          baseDir: settings.file === undefined ? undefined : path.dirname(settings.file),
+          ...copySettings(settings),
         }),
       log,
     );
